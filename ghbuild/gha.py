@@ -1,0 +1,127 @@
+"""GitHub Actions I/O: log groups, annotations, masks, step outputs and the job summary.
+
+Everything ghbuild writes for the runner goes through :class:`Actions`. Outside a
+runner the same calls print plain, readable stderr lines. Secrets are redacted
+here before anything is printed: we never rely on the runner's own masking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import TextIO
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class Actions:
+    def __init__(self, environ: Mapping[str, str] | None = None,
+                 stream: TextIO | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.on_runner = env.get("GITHUB_ACTIONS") == "true"
+        self.output_path = env.get("GITHUB_OUTPUT", "")
+        self.summary_path = env.get("GITHUB_STEP_SUMMARY", "")
+        self.debug_enabled = env.get("RUNNER_DEBUG") == "1"
+        self._stream = stream
+        self._secrets: list[str] = []
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr
+
+    # -- secrets ----------------------------------------------------------------
+    def add_secret(self, value: str) -> None:
+        """Register a value to redact from every line; also ask the runner to mask it."""
+        if not value or len(value) < 4:
+            return
+        for part in {value, *value.splitlines()}:
+            if part and len(part) >= 4 and part not in self._secrets:
+                self._secrets.append(part)
+                if self.on_runner:
+                    self._raw(f"::add-mask::{_escape_data(part)}")
+        self._secrets.sort(key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # -- logging ----------------------------------------------------------------
+    def _raw(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def info(self, message: str) -> None:
+        self._raw(self.redact(message))
+
+    def debug(self, message: str) -> None:
+        if self.on_runner:
+            self._raw(f"::debug::{_escape_data(self.redact(message))}")
+        elif self.debug_enabled:
+            self._raw("debug: " + self.redact(message))
+
+    def annotate(self, level: str, message: str, *, file: str | None = None,
+                 line: int | None = None, col: int | None = None,
+                 title: str | None = None) -> None:
+        message = self.redact(message)
+        if not self.on_runner:
+            where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+            self._raw(f"{level}: {where}{message}")
+            return
+        props = []
+        if file:
+            props.append(f"file={_escape_prop(file)}")
+        if line is not None:
+            props.append(f"line={line}")
+        if col is not None:
+            props.append(f"col={col}")
+        if title:
+            props.append(f"title={_escape_prop(title)}")
+        head = f"::{level} {','.join(props)}::" if props else f"::{level}::"
+        self._raw(head + _escape_data(message))
+
+    def notice(self, message: str, **where: object) -> None:
+        self.annotate("notice", message, **where)  # type: ignore[arg-type]
+
+    def warning(self, message: str, **where: object) -> None:
+        self.annotate("warning", message, **where)  # type: ignore[arg-type]
+
+    def error(self, message: str, **where: object) -> None:
+        self.annotate("error", message, **where)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        start = time.monotonic()
+        self._raw(f"::group::{title}" if self.on_runner else f"== {title}")
+        try:
+            yield
+        finally:
+            took = time.monotonic() - start
+            if self.on_runner:
+                self._raw("::endgroup::")
+            self.debug(f"{title} took {took:.1f}s")
+
+    # -- outputs and summary ------------------------------------------------------
+    def set_output(self, name: str, value: str) -> None:
+        """Write a step output; multi-line values use a random heredoc delimiter."""
+        value = self.redact(value)
+        if not self.output_path:
+            return
+        delim = f"ghadelim_{uuid.uuid4().hex}"
+        with open(self.output_path, "a", encoding="utf-8") as fh:
+            fh.write(f"{name}<<{delim}\n{value}\n{delim}\n")
+
+    def summary(self, markdown: str) -> None:
+        if not self.summary_path:
+            return
+        with open(self.summary_path, "a", encoding="utf-8") as fh:
+            fh.write(self.redact(markdown).rstrip("\n") + "\n")
