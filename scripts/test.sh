@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them all: the real engine and registry
+# (scripts/provision-engine.sh), a virtualenv with the package and its test tools,
+# then lint, types and pytest. A skipped end-to-end test counts as a failure here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv=${GHBUILD_VENV:-$root/.venv}
+
+bash scripts/provision-engine.sh >/dev/null
+bash scripts/prepare-example.sh
+# shellcheck disable=SC1091
+source "${GHBUILD_ENGINE_ROOT:-/tmp/ghbuild-engine}/env.sh"
+
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,lint,e2e]"
+export PATH="$venv/bin:$PATH"
+
+bash scripts/lint.sh
+export GHBUILD_REQUIRE_E2E=1
+set +e
+python -m pytest "$@"
+rc=$?
+set -e
+# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+if [ "$rc" -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi
+exit "$rc"
