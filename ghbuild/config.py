@@ -1,0 +1,454 @@
+"""The config file ``.github/ghbuild.yml``: several images with shared defaults.
+
+The file is read with ruamel.yaml's round-trip loader, which keeps the line and
+column of every key and value, and checked against ``schema/ghbuild.schema.json``.
+Every problem becomes one :class:`ConfigError` at ``file:line:col`` with the key path
+(``images[1].platform: unknown key (did you mean 'platforms'?)``).
+
+Each image key is the action input of the same name, so :meth:`ImageConfig.as_inputs`
+hands ``run`` the strings an ``INPUT_*`` variable would carry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import os
+import posixpath
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from .errors import ConfigError, InputError
+
+CONFIG_NAMES = (".github/ghbuild.yml", ".github/ghbuild.yaml")
+
+PathPart = str | int
+
+
+class CacheMode(enum.Enum):
+    GHA = "gha"
+    REGISTRY = "registry"
+    NONE = "none"
+
+
+class PushMode(enum.Enum):
+    AUTO = "auto"
+    TRUE = "true"
+    FALSE = "false"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A build secret by name: BuildKit id and the environment variable holding it."""
+
+    id: str
+    env: str
+
+
+def _input(name: str) -> Any:
+    return field(default=None, metadata={"input": name})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageConfig:
+    """One image after its defaults are applied. ``None`` means "not set here"."""
+
+    name: str
+    index: int
+    line: int
+    context: str | None = _input("context")
+    file: str | None = _input("file")
+    target: str | None = _input("target")
+    platforms: tuple[str, ...] | None = _input("platforms")
+    # metadata-action syntax, kept as the text of the input (one entry per line)
+    tags: str | None = _input("tags")
+    flavor: str | None = _input("flavor")
+    labels: str | None = _input("labels")
+    annotations: str | None = _input("annotations")
+    build_args: str | None = _input("build-args")
+    secrets: tuple[Secret, ...] | None = _input("secret-envs")
+    cache: CacheMode | None = _input("cache")
+    cache_from: str | None = _input("cache-from")
+    cache_to: str | None = _input("cache-to")
+    push: PushMode | None = _input("push")
+    provenance: str | None = _input("provenance")
+    sbom: str | None = _input("sbom")
+    paths: tuple[str, ...] = ()
+
+    def as_inputs(self) -> dict[str, str]:
+        """Action input name -> value, in the form an ``INPUT_*`` variable carries."""
+        out = {"images": self.name}
+        for f in fields(self):
+            name = f.metadata.get("input")
+            value = getattr(self, f.name)
+            if name and value is not None:
+                out[name] = _input_text(value)
+        return out
+
+
+def _input_text(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, tuple):
+        return "\n".join(f"{v.id}={v.env}" if isinstance(v, Secret) else str(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: str
+    images: tuple[ImageConfig, ...]
+
+    def image(self, name: str) -> ImageConfig:
+        """The image called ``name``: its full name, or its last path part when unique."""
+        want = name.strip().lower()
+        for img in self.images:
+            if img.name.lower() == want:
+                return img
+        short = [img for img in self.images if img.name.lower().rsplit("/", 1)[-1] == want]
+        if len(short) == 1:
+            return short[0]
+        names = [img.name for img in self.images]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(names)
+        raise InputError(f"input 'image': {name!r} is not an image in {self.path}", hint=hint)
+
+
+# -- finding and loading -----------------------------------------------------------
+
+def find_config(workspace: str | os.PathLike[str]) -> Path | None:
+    """``.github/ghbuild.yml`` (or ``.yaml``) under ``workspace``, or None."""
+    found = [Path(workspace, name) for name in CONFIG_NAMES if Path(workspace, name).is_file()]
+    if len(found) > 1:
+        raise ConfigError(f"both {CONFIG_NAMES[0]} and {CONFIG_NAMES[1]} exist; keep one",
+                          file=str(found[1]))
+    return found[0] if found else None
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    text = resources.files("ghbuild").joinpath("schema/ghbuild.schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, check and resolve the config file; any problem is one :class:`ConfigError`."""
+    shown = _display(Path(path))
+    text = _read(Path(path), shown)
+    data = _parse(text, shown)
+    if data is None:
+        raise ConfigError("the file is empty; expected a mapping with an 'images' list",
+                          file=shown)
+    _check_schema(data, shown)
+    _check_images(data, shown)
+    defaults = data.get("defaults") or {}
+    images = tuple(_image(i, item, defaults) for i, item in enumerate(data["images"]))
+    return Config(path=shown, images=images)
+
+
+def _display(path: Path) -> str:
+    """The path as messages show it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path, shown: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=shown)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=shown)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=shown)
+
+
+# -- YAML --------------------------------------------------------------------------
+
+def _parse(text: str, shown: str) -> Any:
+    yaml = YAML(typ="rt")
+    try:
+        # Compose first: the node tree still has every key, so a duplicate can be
+        # reported with its path and both lines (the loader only says "duplicate").
+        root = yaml.compose(text)
+        if root is not None:
+            _check_duplicates(root, [], shown, set())
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unreadable"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError(f"YAML syntax error: {problem}", file=shown, line=line, col=col)
+
+
+def _check_duplicates(node: Node, path: list[PathPart], shown: str, seen: set[int]) -> None:
+    if id(node) in seen:  # an alias to a node already walked
+        return
+    seen.add(id(node))
+    if isinstance(node, MappingNode):
+        first: dict[str, Node] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            if name in first and name != "<<":
+                raise ConfigError(
+                    f"{_dotted([*path, name])}: duplicate key "
+                    f"(first at line {first[name].start_mark.line + 1})",
+                    file=shown, line=key.start_mark.line + 1, col=key.start_mark.column + 1)
+            first[name] = key
+            _check_duplicates(value, [*path, name], shown, seen)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicates(item, [*path, i], shown, seen)
+
+
+def _dotted(path: Sequence[PathPart]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _locate(root: Any, path: Sequence[PathPart], *, key: bool = False) -> tuple[int, int]:
+    """1-based line and column of the value at ``path`` (or of its key)."""
+    if not path:
+        return 1, 1
+    parent = root
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    try:
+        if isinstance(last, int):
+            line, col = parent.lc.item(last)
+        else:
+            line, col = parent.lc.key(last) if key else parent.lc.value(last)
+    except (AttributeError, KeyError, IndexError):
+        return _locate(root, path[:-1], key=key)
+    return line + 1, col + 1
+
+
+# -- schema errors -------------------------------------------------------------------
+
+_KINDS = {"string": "a string", "array": "a list", "object": "a mapping",
+          "integer": "a whole number", "boolean": "true or false", "number": "a number"}
+
+
+def _check_schema(data: Any, shown: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema())
+    found = []
+    for err in validator.iter_errors(data):
+        path, message, hint, on_key = _explain(err, data)
+        found.append((_locate(data, path, key=on_key), message, hint))
+    if found:
+        (line, col), message, hint = min(found, key=lambda item: item[0])
+        raise ConfigError(message, file=shown, line=line, col=col, hint=hint)
+
+
+def _explain(err: jsonschema.ValidationError,
+             data: Any) -> tuple[list[PathPart], str, str | None, bool]:
+    """(path to point at, message, hint, point at the key rather than the value)."""
+    path: list[PathPart] = list(err.absolute_path)
+    where = _dotted(path)
+    prefix = f"{where}: " if where else ""
+    kind = err.validator
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        return _unknown_key(err, path)
+    if kind == "propertyNames":
+        return path, f"{prefix}bad key", None, True
+    if kind == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        return path, f"{prefix}missing the required key '{missing[0]}'", None, True
+    shown = _describe(err.instance, secret="secrets" in path)
+    if kind == "type":
+        types = err.validator_value if isinstance(err.validator_value, list) \
+            else [err.validator_value]
+        expected = " or ".join(_KINDS[t] for t in types)
+        hint = None
+        if "string" in types and not isinstance(err.instance, (str, list, dict, bool)) \
+                and err.instance is not None:
+            hint = f"quote it to keep the text as written: '{err.instance}'"
+        return path, f"{prefix}expected {expected}, got {shown}", hint, False
+    if kind in ("enum", "const"):
+        choices = err.validator_value if kind == "enum" else [err.validator_value]
+        names = ", ".join(_show_choice(c) for c in choices)
+        close = difflib.get_close_matches(str(err.instance), [str(c) for c in choices], n=1)
+        hint = f"did you mean '{close[0]}'?" if close else None
+        return path, f"{prefix}expected one of {names}, got {shown}", hint, False
+    if kind == "pattern":
+        wanted = err.schema.get("patternErrorMessage", f"text matching {err.validator_value}")
+        return path, f"{prefix}expected {wanted}, got {shown}", None, False
+    if kind == "minLength":
+        return path, f"{prefix}must not be empty", None, False
+    if kind == "minItems":
+        return path, f"{prefix}expected at least {err.validator_value} entry, got none", \
+            None, False
+    return path, f"{prefix}{err.message}", None, False
+
+
+def _unknown_key(err: jsonschema.ValidationError,
+                 path: list[PathPart]) -> tuple[list[PathPart], str, str | None, bool]:
+    allowed = _property_names(err.schema)
+    extra = [k for k in err.instance if k not in allowed]
+    bad = str(extra[0]) if extra else "?"
+    hint = None
+    close = difflib.get_close_matches(bad, sorted(allowed), n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean '{close[0]}'?"
+    elif path == ["defaults"] and bad in _property_names(schema()["$defs"]["image"]):
+        hint = f"'{bad}' is set on each image, not in defaults"
+    return [*path, extra[0] if extra else bad], f"{_dotted([*path, bad])}: unknown key", \
+        hint, True
+
+
+def _property_names(node: Mapping[str, Any]) -> set[str]:
+    """The keys a schema object allows, following local ``$ref`` and ``allOf``."""
+    names = set(node.get("properties", {}))
+    ref = node.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        names |= _property_names(schema()["$defs"][ref.removeprefix("#/$defs/")])
+    for part in node.get("allOf", []):
+        names |= _property_names(part)
+    return names
+
+
+def _show_choice(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _describe(value: object, *, secret: bool = False) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        # a value under secrets may be the secret itself pasted by mistake: never echo it
+        return "a text (not shown)" if secret else repr(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"the {type(value).__name__} {value}"
+
+
+# -- checks the schema cannot express ---------------------------------------------------
+
+def _check_images(data: Any, shown: str) -> None:
+    first: dict[str, int] = {}
+    for i, item in enumerate(data["images"]):
+        name = str(item["name"]).lower()
+        if name in first:
+            line, col = _locate(data, ["images", i, "name"])
+            raise ConfigError(
+                f"images[{i}].name: {item['name']!r} is already used by images[{first[name]}]",
+                file=shown, line=line, col=col)
+        first[name] = i
+    for path, value in _repo_paths(data):
+        if not _inside_repo(value):
+            line, col = _locate(data, path)
+            raise ConfigError(f"{_dotted(path)}: {value!r} is outside the repository",
+                              file=shown, line=line, col=col,
+                              hint="paths are relative to the repository root")
+
+
+def _repo_paths(data: Any) -> Iterator[tuple[list[PathPart], str]]:
+    sections: list[tuple[list[PathPart], Any]] = [(["defaults"], data.get("defaults") or {})]
+    sections += [(["images", i], item) for i, item in enumerate(data["images"])]
+    for base, section in sections:
+        for key in ("context", "file"):
+            if key in section:
+                yield [*base, key], section[key]
+        for i, value in enumerate(section.get("paths") or []):
+            yield [*base, "paths", i], value
+
+
+def _inside_repo(value: str) -> bool:
+    if value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":"):
+        return False
+    norm = posixpath.normpath(value.replace("\\", "/"))
+    return norm != ".." and not norm.startswith("../")
+
+
+# -- resolving one image ---------------------------------------------------------------
+
+def _image(index: int, item: Any, defaults: Mapping[str, Any]) -> ImageConfig:
+    merged = {**defaults, **item}  # an image's key replaces the default, never merges
+    return ImageConfig(
+        name=str(item["name"]),
+        index=index,
+        line=item.lc.line + 1,
+        context=_opt(merged, "context"),
+        file=_opt(merged, "file"),
+        target=_opt(merged, "target"),
+        platforms=_opt_tuple(merged, "platforms"),
+        tags=_lines(merged.get("tags")),
+        flavor=_pairs(merged.get("flavor")),
+        labels=_pairs(merged.get("labels")),
+        annotations=_pairs(merged.get("annotations")),
+        build_args=_pairs(merged.get("build-args")),
+        secrets=_secrets(merged.get("secrets")),
+        cache=CacheMode(merged["cache"]) if "cache" in merged else None,
+        cache_from=_lines(merged.get("cache-from")),
+        cache_to=_lines(merged.get("cache-to")),
+        push=PushMode(_scalar(merged["push"])) if "push" in merged else None,
+        provenance=_toggle(merged.get("provenance")),
+        sbom=_toggle(merged.get("sbom")),
+        paths=tuple(str(p) for p in merged.get("paths") or ()),
+    )
+
+
+def _scalar(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _opt(merged: Mapping[str, Any], key: str) -> str | None:
+    return str(merged[key]) if key in merged else None
+
+
+def _opt_tuple(merged: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
+    if key not in merged:
+        return None
+    value = merged[key]
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.replace("\n", ",").split(",") if p.strip())
+    return tuple(str(v) for v in value)
+
+
+def _lines(value: object) -> str | None:
+    """A list or a block of text as the text of a multi-line input."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip("\n")
+    return "\n".join(str(v) for v in value)  # type: ignore[attr-defined]
+
+
+def _pairs(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k}={_scalar(v)}" for k, v in value.items())
+    return _lines(value)
+
+
+def _toggle(value: object) -> str | None:
+    return None if value is None else _scalar(value)
+
+
+def _secrets(value: object) -> tuple[Secret, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return tuple(Secret(str(k), str(v)) for k, v in value.items())
+    return tuple(Secret(str(v), str(v)) for v in value)  # type: ignore[attr-defined]
