@@ -1,0 +1,255 @@
+"""``ghbuild init``: write a workflow template into the user's ``.github/workflows/``.
+
+The templates ship in the package (``ghbuild/templates/``, the same files as the
+repository's ``workflows/``). Three placeholders are filled in from the checkout:
+
+* the image ``ghcr.io/owner/repo`` -> ``ghcr.io/<owner>/<repo>`` of the ``origin`` remote,
+  lowercased (registries refuse upper case);
+* the branch ``main`` in ``on.push.branches`` / ``on.pull_request.branches`` -> the
+  default branch (``origin/HEAD``, else ``git config init.defaultBranch``, else ``main``);
+* the action reference ``org/ghbuild@v1`` -> ``--action`` when given.
+
+The YAML is parsed only to find where those values are; the text is then edited at
+exactly those places, so comments, quoting and layout stay as the template has them.
+An existing file that differs is never overwritten without ``--force``: its diff is
+printed on stdout and the command exits 3 (refused by policy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, PolicyError
+from ..gha import Actions
+from ..proc import get_runner
+
+PLACEHOLDER_IMAGE = "ghcr.io/owner/repo"
+PLACEHOLDER_BRANCH = "main"
+PLACEHOLDER_ACTION = "org/ghbuild"
+DEFAULT_TEMPLATE = "publish"
+DESCRIPTION_PREFIX = re.compile(r'^ghbuild template "[^"]+":\s*')
+
+# owner/repo at the end of https://host/owner/repo(.git), git@host:owner/repo(.git) or
+# ssh://git@host[:port]/owner/repo(.git).
+_REMOTE = re.compile(r"[:/](?P<owner>[^/:]+)/(?P<repo>[^/]+?)(?:\.git)?/?$")
+_IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+$")
+_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/[^@\s]+)?@[A-Za-z0-9_./-]+$")
+_BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Template:
+    name: str
+    description: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fill:
+    image: str
+    branch: str
+    action: str | None          # "owner/ghbuild@ref", or None to keep the placeholder
+
+
+@dataclass(frozen=True)
+class Edit:
+    line: int                   # 0-based
+    col: int
+    old: str
+    new: str
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("template", nargs="?", default=DEFAULT_TEMPLATE,
+                        help=f"template name (default: {DEFAULT_TEMPLATE}); see --list")
+    parser.add_argument("--list", action="store_true", help="list the templates and exit")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing workflow that differs from the template")
+    parser.add_argument("--dir", default=".", metavar="PATH",
+                        help="root of the git checkout to write into (default: .)")
+    parser.add_argument("--image", help="image name (default: ghcr.io/<owner>/<repo> of "
+                                        "the origin remote, lowercased)")
+    parser.add_argument("--branch", help="default branch (default: origin/HEAD, else "
+                                         "init.defaultBranch, else main)")
+    parser.add_argument("--action", metavar="OWNER/REPO@REF",
+                        help=f"reference to write in place of {PLACEHOLDER_ACTION}@v1, e.g. "
+                             "a release tag or a full commit SHA")
+
+
+def run(args: argparse.Namespace) -> int:
+    actions = Actions()
+    templates = load_templates()
+    if args.list:
+        width = max(len(name) for name in templates)
+        for tpl in templates.values():
+            print(f"{tpl.name:<{width}}  {tpl.description}")
+        return 0
+    tpl = pick(templates, args.template)
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise InputError(f"--dir {args.dir}: no such directory")
+    fill = resolve_fill(root, args, actions)
+    text = render(tpl, fill)
+    target = root / ".github" / "workflows" / f"{tpl.name}.yml"
+    write(target, text, force=args.force, actions=actions)
+    return 0
+
+
+# -- templates --------------------------------------------------------------------------
+def load_templates() -> dict[str, Template]:
+    folder = resources.files("ghbuild") / "templates"
+    found: dict[str, Template] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yml") and entry.is_file():
+            name = entry.name[:-len(".yml")]
+            text = entry.read_text(encoding="utf-8")
+            found[name] = Template(name=name, description=describe(text), text=text)
+    return found
+
+
+def describe(text: str) -> str:
+    """The template's first comment paragraph, else its workflow ``name:``."""
+    words: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("#") or line.strip() == "#":
+            break
+        words.append(line.lstrip("#").strip())
+    if words:
+        return DESCRIPTION_PREFIX.sub("", " ".join(words))
+    match = re.search(r"^name:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip().strip("'\"") if match else ""
+
+
+def pick(templates: dict[str, Template], name: str) -> Template:
+    if name in templates:
+        return templates[name]
+    close = difflib.get_close_matches(name, list(templates), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(templates)}"
+    raise InputError(f"template '{name}' does not exist", hint=hint)
+
+
+# -- what to fill in ----------------------------------------------------------------------
+def resolve_fill(root: Path, args: argparse.Namespace, actions: Actions) -> Fill:
+    image = args.image or image_from_origin(root, actions)
+    if not _IMAGE.match(image):
+        raise InputError(f"--image {image!r} is not a valid image name (lowercase "
+                         "registry/path, e.g. ghcr.io/acme/widget)")
+    branch = args.branch or default_branch(root)
+    if not _BRANCH.match(branch):
+        raise InputError(f"--branch {branch!r} is not a valid branch name")
+    if args.action and not _ACTION.match(args.action):
+        raise InputError(f"--action {args.action!r} must look like OWNER/REPO@REF")
+    return Fill(image=image, branch=branch, action=args.action)
+
+
+def _git(root: Path, *argv: str) -> str | None:
+    done = get_runner().run(["git", "-C", str(root), *argv])
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def image_from_origin(root: Path, actions: Actions) -> str:
+    url = _git(root, "remote", "get-url", "origin")
+    if not url:
+        raise InputError(f"{root}: no 'origin' remote to take the image name from",
+                         hint="pass --image ghcr.io/OWNER/REPO")
+    match = _REMOTE.search(url)
+    if not match:
+        raise InputError(f"origin remote {url!r}: cannot read OWNER/REPO from it",
+                         hint="pass --image ghcr.io/OWNER/REPO")
+    path = f"{match['owner']}/{match['repo']}"
+    if path != path.lower():
+        actions.notice(f"image name lowercased: {path} -> {path.lower()}")
+    return f"ghcr.io/{path.lower()}"
+
+
+def default_branch(root: Path) -> str:
+    head = _git(root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+    if head and head.startswith("origin/"):
+        return head[len("origin/"):]
+    configured = _git(root, "config", "--get", "init.defaultBranch")
+    return configured or PLACEHOLDER_BRANCH
+
+
+# -- rendering ------------------------------------------------------------------------------
+def render(tpl: Template, fill: Fill) -> str:
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="rt").load(tpl.text)
+    lines = tpl.text.splitlines(keepends=True)
+    edits = list(_edits(doc, fill, lines))
+    # Right to left, so an edit never shifts the column of another on the same line.
+    for edit in sorted(edits, key=lambda e: (e.line, e.col), reverse=True):
+        line = lines[edit.line]
+        if line[edit.col:edit.col + len(edit.old)] != edit.old:
+            raise AssertionError(f"template {tpl.name}: expected {edit.old!r} at "
+                                 f"{edit.line + 1}:{edit.col + 1}")
+        lines[edit.line] = line[:edit.col] + edit.new + line[edit.col + len(edit.old):]
+    return "".join(lines)
+
+
+def _edits(doc: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]:
+    on = doc.get("on") if hasattr(doc, "get") else None
+    for event in ("push", "pull_request"):
+        spec = on.get(event) if hasattr(on, "get") else None
+        branches = spec.get("branches") if hasattr(spec, "get") else None
+        for i, value in enumerate(branches or []):
+            if value == PLACEHOLDER_BRANCH and fill.branch != PLACEHOLDER_BRANCH:
+                line, col = branches.lc.item(i)
+                yield _scalar_edit(lines, line, col, value, fill.branch)
+    for mapping in _mappings(doc):
+        yield from _mapping_edits(mapping, fill, lines)
+
+
+def _mapping_edits(mapping: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]:
+    uses = mapping.get("uses")
+    if isinstance(uses, str) and uses.startswith(PLACEHOLDER_ACTION + "@") and fill.action:
+        line, col = mapping.lc.value("uses")
+        yield _scalar_edit(lines, line, col, uses, fill.action)
+    images = mapping.get("images")
+    if images == PLACEHOLDER_IMAGE:
+        line, col = mapping.lc.value("images")
+        yield _scalar_edit(lines, line, col, images, fill.image)
+
+
+def _scalar_edit(lines: list[str], line: int, col: int, old: str, new: str) -> Edit:
+    # A quoted scalar starts with its quote; the text inside is what we replace.
+    if lines[line][col:col + 1] in ("'", '"'):
+        col += 1
+    return Edit(line, col, old, new)
+
+
+def _mappings(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _mappings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _mappings(item)
+
+
+# -- writing ------------------------------------------------------------------------------
+def write(target: Path, text: str, *, force: bool, actions: Actions) -> None:
+    if target.exists():
+        current = target.read_text(encoding="utf-8")
+        if current == text:
+            actions.info(f"{target}: already up to date")
+            return
+        if not force:
+            sys.stdout.writelines(difflib.unified_diff(
+                current.splitlines(keepends=True), text.splitlines(keepends=True),
+                fromfile=f"{target} (yours)", tofile=f"{target} (template)"))
+            raise PolicyError(f"{target} exists and differs from the template; "
+                              "not overwritten", hint="the diff is on stdout; pass --force "
+                                                      "to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    actions.info(f"wrote {target}")
