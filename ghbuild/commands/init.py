@@ -40,7 +40,8 @@ DESCRIPTION_PREFIX = re.compile(r'^ghbuild template "[^"]+":\s*')
 # owner/repo at the end of https://host/owner/repo(.git), git@host:owner/repo(.git) or
 # ssh://git@host[:port]/owner/repo(.git).
 _REMOTE = re.compile(r"[:/](?P<owner>[^/:]+)/(?P<repo>[^/]+?)(?:\.git)?/?$")
-_IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+$")
+_COMPONENT = r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*"
+_IMAGE = re.compile(rf"^{_COMPONENT}(?::[0-9]+)?(?:/{_COMPONENT})+$")
 _ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/[^@\s]+)?@[A-Za-z0-9_./-]+$")
 _BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
 
@@ -196,16 +197,23 @@ def render(tpl: Template, fill: Fill) -> str:
 
 
 def _edits(doc: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]:
-    on = doc.get("on") if hasattr(doc, "get") else None
-    for event in ("push", "pull_request"):
-        spec = on.get(event) if hasattr(on, "get") else None
-        branches = spec.get("branches") if hasattr(spec, "get") else None
-        for i, value in enumerate(branches or []):
+    for branches in _branch_lists(doc):
+        for i, value in enumerate(branches):
             if value == PLACEHOLDER_BRANCH and fill.branch != PLACEHOLDER_BRANCH:
                 line, col = branches.lc.item(i)
                 yield _scalar_edit(lines, line, col, value, fill.branch)
     for mapping in _mappings(doc):
         yield from _mapping_edits(mapping, fill, lines)
+
+
+def _branch_lists(doc: Any) -> Iterator[Any]:
+    """``on.push.branches`` and ``on.pull_request.branches`` where they are lists."""
+    on = doc.get("on") if isinstance(doc, dict) else None
+    for event in ("push", "pull_request"):
+        spec = on.get(event) if isinstance(on, dict) else None
+        branches = spec.get("branches") if isinstance(spec, dict) else None
+        if isinstance(branches, list):
+            yield branches
 
 
 def _mapping_edits(mapping: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]:

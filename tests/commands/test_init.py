@@ -1,0 +1,215 @@
+"""``ghbuild init`` in temporary git repositories, with real git.
+
+tests/conftest.py forbids child processes in unit tests; these install the real runner
+on purpose, because what init reads (remotes, origin/HEAD, init.defaultBranch) is git's
+behaviour and a fake would only repeat our own assumptions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from ghbuild import proc
+from ghbuild.cli import main
+from ghbuild.commands import init
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+@pytest.fixture(autouse=True)
+def real_git(monkeypatch):
+    previous = proc.set_runner(proc.Runner())
+    # A private, empty git configuration: the developer's own init.defaultBranch or
+    # url rewrites must not change what these tests see.
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    yield
+    proc.set_runner(previous)
+
+
+def git(repo: Path, *argv: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *argv], check=True, capture_output=True)
+
+
+def make_repo(tmp_path: Path, origin: str | None = "https://github.com/Acme/Widget.git",
+              branch: str = "main") -> Path:
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", branch)
+    if origin:
+        git(repo, "remote", "add", "origin", origin)
+    return repo
+
+
+def workflow(repo: Path, name: str = "publish") -> Path:
+    return repo / ".github" / "workflows" / f"{name}.yml"
+
+
+def template_text(name: str = "publish") -> str:
+    return (REPO_ROOT / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
+
+
+def images_in(text: str) -> list[str]:
+    doc = YAML(typ="safe").load(text)
+    return [step["with"]["images"] for job in doc["jobs"].values()
+            for step in job.get("steps", []) if "images" in step.get("with", {})]
+
+
+def test_writes_publish_with_lowercased_image_and_keeps_comments(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+
+    assert main(["init", "--dir", str(repo)]) == 0
+
+    text = workflow(repo).read_text(encoding="utf-8")
+    assert images_in(text) == ["ghcr.io/acme/widget", "ghcr.io/acme/widget"]
+    original = template_text()
+    comments = [line.strip() for line in original.splitlines() if line.strip().startswith("#")]
+    assert comments and all(c in text for c in comments)
+    # Only the image lines changed: everything else is the template byte for byte.
+    assert text.replace("ghcr.io/acme/widget", "ghcr.io/owner/repo") == original
+    assert "lowercased: Acme/Widget -> acme/widget" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("origin", [
+    "git@github.com:Acme/Widget.git",
+    "ssh://git@github.com/Acme/Widget",
+    "https://github.com/Acme/Widget/",
+])
+def test_origin_url_spellings(tmp_path, origin):
+    repo = make_repo(tmp_path, origin=origin)
+    assert main(["init", "--dir", str(repo)]) == 0
+    assert set(images_in(workflow(repo).read_text())) == {"ghcr.io/acme/widget"}
+
+
+def test_default_branch_from_origin_head(tmp_path):
+    repo = make_repo(tmp_path, branch="work")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+        "commit", "-q", "--allow-empty", "-m", "first")
+    git(repo, "update-ref", "refs/remotes/origin/trunk", "HEAD")
+    git(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk")
+
+    assert main(["init", "--dir", str(repo)]) == 0
+
+    doc = YAML(typ="safe").load(workflow(repo).read_text())
+    assert doc["on"]["push"]["branches"] == ["trunk"]
+    assert doc["on"]["pull_request"]["branches"] == ["trunk"]
+    assert doc["on"]["push"]["tags"] == ["v*"]
+
+
+def test_default_branch_from_init_default_branch(tmp_path):
+    repo = make_repo(tmp_path)
+    git(repo, "config", "init.defaultBranch", "develop")
+    assert init.default_branch(repo) == "develop"
+    assert main(["init", "--dir", str(repo)]) == 0
+    assert "branches: [develop]" in workflow(repo).read_text()
+
+
+def test_default_branch_falls_back_to_main(tmp_path):
+    repo = make_repo(tmp_path, branch="feature")
+    assert init.default_branch(repo) == "main"
+
+
+def test_no_origin_is_an_input_error_naming_the_flag(tmp_path, capsys):
+    repo = make_repo(tmp_path, origin=None)
+    assert main(["init", "--dir", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert "no 'origin' remote" in err and "--image" in err
+    assert not workflow(repo).exists()
+
+
+def test_explicit_image_branch_and_action(tmp_path):
+    repo = make_repo(tmp_path, origin=None)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert main(["init", "--dir", str(repo), "--image", "registry.example:5000/team/app",
+                 "--branch", "release", "--action", f"acme/ghbuild@{sha}"]) == 0
+    text = workflow(repo).read_text()
+    assert images_in(text) == ["registry.example:5000/team/app"] * 2
+    assert text.count(f"uses: acme/ghbuild@{sha}\n") == 2
+    assert "uses: org/ghbuild" not in text
+    assert "branches: [release]" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--image", "ghcr.io/Acme/Widget"], "--image 'ghcr.io/Acme/Widget' is not a valid"),
+    (["--branch", "a b"], "--branch 'a b' is not a valid branch name"),
+    (["--action", "ghbuild-v1"], "--action 'ghbuild-v1' must look like OWNER/REPO@REF"),
+])
+def test_bad_flags(tmp_path, capsys, argv, message):
+    repo = make_repo(tmp_path)
+    assert main(["init", "--dir", str(repo), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not workflow(repo).exists()
+
+
+def test_unknown_template_suggests_a_close_match(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+    assert main(["init", "publsh", "--dir", str(repo)]) == 2
+    assert "template 'publsh' does not exist (did you mean 'publish'?)" in \
+        capsys.readouterr().err
+
+
+def test_rerun_on_an_identical_file_is_a_no_op(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+    assert main(["init", "--dir", str(repo)]) == 0
+    before = workflow(repo).stat().st_mtime_ns
+    assert main(["init", "--dir", str(repo)]) == 0
+    assert workflow(repo).stat().st_mtime_ns == before
+    assert "already up to date" in capsys.readouterr().err
+
+
+def test_changed_file_is_refused_with_a_diff_then_force_replaces_it(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+    assert main(["init", "--dir", str(repo)]) == 0
+    path = workflow(repo)
+    mine = path.read_text().replace("cron: \"17 3 * * *\"", "cron: \"0 5 * * 1\"")
+    path.write_text(mine)
+    capsys.readouterr()
+
+    assert main(["init", "--dir", str(repo)]) == 3
+    out, err = capsys.readouterr()
+    assert path.read_text() == mine
+    assert f"--- {path} (yours)" in out and f"+++ {path} (template)" in out
+    assert '-    - cron: "0 5 * * 1"' in out and '+    - cron: "17 3 * * *"' in out
+    assert "differs from the template; not overwritten" in err and "--force" in err
+
+    assert main(["init", "--dir", str(repo), "--force"]) == 0
+    assert 'cron: "17 3 * * *"' in path.read_text()
+
+
+def test_list_shows_every_template_with_a_description(capsys):
+    assert main(["init", "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in out]
+    shipped = sorted(p.stem for p in (REPO_ROOT / "workflows").glob("*.yml"))
+    assert names == shipped
+    assert all(len(line.split(None, 1)) == 2 for line in out)
+    publish = next(line for line in out if line.startswith("publish "))
+    assert "build on pull requests, push on the default branch" in publish
+
+
+def test_packaged_templates_are_the_workflows_folder():
+    """ghbuild/templates/ must ship exactly what workflows/ holds (links, not copies)."""
+    packaged = {name: t.text for name, t in init.load_templates().items()}
+    source = {p.stem: p.read_text(encoding="utf-8")
+              for p in sorted((REPO_ROOT / "workflows").glob("*.yml"))}
+    assert packaged == source
+
+
+def test_quoted_placeholder_is_replaced_inside_its_quotes():
+    tpl = init.Template(name="t", description="", text=(
+        "on:\n  push:\n    branches: ['main', \"other\"]\njobs:\n  a:\n    steps:\n"
+        "      - uses: org/ghbuild@v1 # pinned later\n        with:\n"
+        "          images: \"ghcr.io/owner/repo\" # the image\n"))
+    fill = init.Fill(image="ghcr.io/a/b", branch="trunk", action="x/ghbuild@v2")
+    assert init.render(tpl, fill) == (
+        "on:\n  push:\n    branches: ['trunk', \"other\"]\njobs:\n  a:\n    steps:\n"
+        "      - uses: x/ghbuild@v2 # pinned later\n        with:\n"
+        "          images: \"ghcr.io/a/b\" # the image\n")
