@@ -11,6 +11,7 @@ hands ``run`` the strings an ``INPUT_*`` variable would carry.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import enum
 import json
@@ -28,23 +29,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
+from .cache import CacheMode
 from .errors import ConfigError, InputError
+from .policy import PushMode
 
 CONFIG_NAMES = (".github/ghbuild.yml", ".github/ghbuild.yaml")
 
 PathPart = str | int
-
-
-class CacheMode(enum.Enum):
-    GHA = "gha"
-    REGISTRY = "registry"
-    NONE = "none"
-
-
-class PushMode(enum.Enum):
-    AUTO = "auto"
-    TRUE = "true"
-    FALSE = "false"
 
 
 @dataclass(frozen=True)
@@ -78,9 +69,15 @@ class ImageConfig:
     build_args: str | None = _input("build-args")
     secrets: tuple[Secret, ...] | None = _input("secret-envs")
     cache: CacheMode | None = _input("cache")
+    cache_ref: str | None = _input("cache-ref")
+    cache_dir: str | None = _input("cache-dir")
     cache_from: str | None = _input("cache-from")
     cache_to: str | None = _input("cache-to")
     push: PushMode | None = _input("push")
+    push_events: tuple[str, ...] | None = _input("push-events")
+    push_branches: tuple[str, ...] | None = _input("push-branches")
+    push_tags: tuple[str, ...] | None = _input("push-tags")
+    login: PushMode | None = _input("login")
     provenance: str | None = _input("provenance")
     sbom: str | None = _input("sbom")
     paths: tuple[str, ...] = ()
@@ -265,8 +262,11 @@ def _explain(err: jsonschema.ValidationError,
     kind = err.validator
     if kind in ("additionalProperties", "unevaluatedProperties"):
         return _unknown_key(err, path)
-    if kind == "propertyNames":
-        return path, f"{prefix}bad key", None, True
+    if "propertyNames" in err.absolute_schema_path:
+        # jsonschema checks a key as its own instance, at the mapping's path
+        wanted = err.schema.get("patternErrorMessage", "a shorter key")
+        return [*path, err.instance], f"{prefix}bad key {err.instance!r}", \
+            f"expected {wanted}", True
     if kind == "required":
         missing = [k for k in err.validator_value if k not in err.instance]
         return path, f"{prefix}missing the required key '{missing[0]}'", None, True
@@ -276,8 +276,8 @@ def _explain(err: jsonschema.ValidationError,
             else [err.validator_value]
         expected = " or ".join(_KINDS[t] for t in types)
         hint = None
-        if "string" in types and not isinstance(err.instance, (str, list, dict, bool)) \
-                and err.instance is not None:
+        # YAML turned the text into a float or a date, which loses how it was written
+        if "string" in types and isinstance(err.instance, (float, datetime.date)):
             hint = f"quote it to keep the text as written: '{err.instance}'"
         return path, f"{prefix}expected {expected}, got {shown}", hint, False
     if kind in ("enum", "const"):
@@ -401,9 +401,15 @@ def _image(index: int, item: Any, defaults: Mapping[str, Any]) -> ImageConfig:
         build_args=_pairs(merged.get("build-args")),
         secrets=_secrets(merged.get("secrets")),
         cache=CacheMode(merged["cache"]) if "cache" in merged else None,
+        cache_ref=_opt(merged, "cache-ref"),
+        cache_dir=_opt(merged, "cache-dir"),
         cache_from=_lines(merged.get("cache-from")),
         cache_to=_lines(merged.get("cache-to")),
         push=PushMode(_scalar(merged["push"])) if "push" in merged else None,
+        push_events=_opt_tuple(merged, "push-events"),
+        push_branches=_opt_tuple(merged, "push-branches"),
+        push_tags=_opt_tuple(merged, "push-tags"),
+        login=PushMode(_scalar(merged["login"])) if "login" in merged else None,
         provenance=_toggle(merged.get("provenance")),
         sbom=_toggle(merged.get("sbom")),
         paths=tuple(str(p) for p in merged.get("paths") or ()),
