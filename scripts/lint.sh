@@ -4,3 +4,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff check ghbuild tests bench
+
+# Every workflow we ship or run: the templates users copy (workflows/, also reached
+# through `ghbuild init`) and our own CI. nullglob: a folder may be empty early on.
+shopt -s nullglob
+workflows=(workflows/*.yml .github/workflows/*.yml)
+actions=(action.yml)
+dockerfiles=(examples/*/Dockerfile)
+shopt -u nullglob
+[ -f action.yml ] || actions=()
+
+step() { printf '== %s\n' "$*" >&2; }
+
+if [ ${#workflows[@]} -gt 0 ]; then
+  step "actionlint ${workflows[*]}"
+  actionlint "${workflows[@]}"
+  step "check-jsonschema (SchemaStore github-workflow)"
+  check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
+fi
+if [ ${#actions[@]} -gt 0 ]; then
+  step "check-jsonschema (SchemaStore github-action) ${actions[*]}"
+  check-jsonschema --builtin-schema vendor.github-actions "${actions[@]}"
+fi
+if [ $((${#workflows[@]} + ${#actions[@]})) -gt 0 ]; then
+  # --offline: no GitHub API calls (CI and these machines have no token or no network);
+  # the online-only audits (known-vulnerable actions, impostor commits) are not run here.
+  step "zizmor --offline"
+  zizmor --offline --quiet --config .github/zizmor.yml "${workflows[@]}" "${actions[@]}"
+fi
+if [ ${#dockerfiles[@]} -gt 0 ]; then
+  step "hadolint ${dockerfiles[*]}"
+  hadolint "${dockerfiles[@]}"
+fi
