@@ -1,0 +1,305 @@
+"""The buildx plan and its exact argument list.
+
+:class:`BuildInputs` holds build-push-action's inputs, parsed once; :class:`BuildPlan`
+adds what ``run`` decided (tags, labels, annotations, cache, push). :func:`buildx_argv`
+turns a plan into the ``docker buildx build`` argument list, and :func:`child_env` into
+the environment that carries every secret value: a secret is never on argv.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .inputs import env_input, parse_bool
+
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Name parts that mark a build argument as a credential (NPM_TOKEN, DB_PASSWORD, ...).
+_CREDENTIAL_PARTS = frozenset({"TOKEN", "PASSWORD", "PASSWD", "PASS", "PWD", "SECRET",
+                               "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT"})
+_CREDENTIAL_SUFFIXES = ("TOKEN", "PASSWORD", "SECRET", "APIKEY")
+SECRET_ENV_PREFIX = "GHBUILD_SECRET_"
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    key: str
+    value: str = field(repr=False)   # may be a secret: never in a repr
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildInputs:
+    """build-push-action's inputs (``build-args`` is ``build_args`` and so on)."""
+
+    context: str = "."
+    file: str = ""                       # default: <context>/Dockerfile
+    target: str = ""
+    platforms: tuple[str, ...] = ()
+    build_args: tuple[KeyValue, ...] = ()
+    build_contexts: tuple[str, ...] = ()
+    secrets: tuple[KeyValue, ...] = ()        # id=value: the value goes through the env
+    secret_files: tuple[KeyValue, ...] = ()   # id=path
+    secret_envs: tuple[KeyValue, ...] = ()    # id=ENV_NAME already in the environment
+    ssh: tuple[str, ...] = ()
+    load: bool = False
+    network: str = ""
+    provenance: str = ""
+    sbom: str = ""
+    outputs: tuple[str, ...] = ()
+    no_cache: bool = False
+    no_cache_filters: tuple[str, ...] = ()
+    pull: bool = False
+    shm_size: str = ""
+    ulimit: tuple[str, ...] = ()
+    add_hosts: tuple[str, ...] = ()
+    builder: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildPlan:
+    inputs: BuildInputs
+    tags: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()          # KEY=VALUE
+    annotations: tuple[str, ...] = ()     # [type:]KEY=VALUE
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    push: bool = False
+    metadata_file: str = ""
+    progress: str = "plain"
+
+
+def is_credential_name(name: str) -> bool:
+    upper = name.upper()
+    parts = set(re.split(r"[^A-Z0-9]+", upper))
+    return bool(parts & _CREDENTIAL_PARTS) or upper.endswith(_CREDENTIAL_SUFFIXES)
+
+
+def secret_env_name(secret_id: str) -> str:
+    return SECRET_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", secret_id).upper()
+
+
+# -- parsing ---------------------------------------------------------------------------
+def split_lines(raw: str | None) -> list[tuple[int, str]]:
+    """Non-empty, non-comment lines with their 1-based line numbers."""
+    if not raw:
+        return []
+    out = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            out.append((number, text))
+    return out
+
+
+def split_list(raw: str | None) -> tuple[str, ...]:
+    """Comma- or newline-separated items (platforms, tags-like inputs)."""
+    return tuple(part.strip() for _, line in split_lines(raw) for part in line.split(",")
+                 if part.strip())
+
+
+def parse_key_values(name: str, raw: str | None, *, key_re: re.Pattern[str] = _ARG_NAME,
+                     what: str = "NAME=value", sensitive: bool = False
+                     ) -> tuple[KeyValue, ...]:
+    items: list[KeyValue] = []
+    seen: set[str] = set()
+    for number, text in split_lines(raw):
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key_re.match(key):
+            if sensitive and not sep:
+                got = "a line without '=' (not shown: it may be a secret)"
+            else:
+                got = repr(key if sep else text[:40]) + ("=…" if sep else "")
+            raise InputError(f"input '{name}' line {number}: expected {what}, got {got}")
+        if key in seen:
+            raise InputError(f"input '{name}' line {number}: {key!r} is given twice")
+        seen.add(key)
+        items.append(KeyValue(key, value))
+    return tuple(items)
+
+
+def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
+    """Read the build inputs (names as in build-push-action; see docs/run.md)."""
+    def raw(name: str, trim: bool = True) -> str | None:
+        return env_input(name, environ, trim=trim)
+
+    def text(name: str) -> str:
+        return raw(name) or ""
+
+    def flag(name: str) -> bool:
+        return parse_bool(name, raw(name), False)
+
+    return BuildInputs(
+        context=text("context") or ".", file=text("file"), target=text("target"),
+        platforms=split_list(raw("platforms")),
+        build_args=parse_key_values("build-args", raw("build-args", False)),
+        build_contexts=tuple(t for _, t in split_lines(raw("build-contexts"))),
+        secrets=parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,
+                                 what="id=value", sensitive=True),
+        secret_files=parse_key_values("secret-files", raw("secret-files"), key_re=_SECRET_ID,
+                                      what="id=path"),
+        secret_envs=parse_key_values("secret-envs", raw("secret-envs"), key_re=_SECRET_ID,
+                                     what="id=ENV_NAME"),
+        ssh=tuple(t for _, t in split_lines(raw("ssh"))),
+        load=flag("load"), network=text("network"), provenance=text("provenance"),
+        sbom=text("sbom"), outputs=tuple(t for _, t in split_lines(raw("outputs"))),
+        no_cache=flag("no-cache"), no_cache_filters=split_list(raw("no-cache-filters")),
+        pull=flag("pull"), shm_size=text("shm-size"),
+        ulimit=tuple(t for _, t in split_lines(raw("ulimit"))),
+        add_hosts=split_list(raw("add-hosts")), builder=text("builder"),
+    )
+
+
+# -- checks ------------------------------------------------------------------------------
+def _is_remote(context: str) -> bool:
+    return context == "-" or "://" in context or context.startswith("git@")
+
+
+def dockerfile_path(inputs: BuildInputs, cwd: str) -> Path:
+    base = Path(cwd)
+    if inputs.file:
+        return base / inputs.file
+    return base / inputs.context / "Dockerfile"
+
+
+def check_paths(inputs: BuildInputs, *, cwd: str, workspace: str) -> None:
+    """Context inside the workspace, Dockerfile present: else one error naming the input."""
+    if _is_remote(inputs.context):
+        return
+    root = Path(workspace or cwd).resolve()
+    context = (Path(cwd) / inputs.context).resolve()
+    if context != root and root not in context.parents:
+        raise InputError(f"input 'context' {inputs.context!r} resolves to {context}, outside "
+                         f"the workspace {root}")
+    if not context.is_dir():
+        raise InputError(f"input 'context' {inputs.context!r}: no such directory ({context})")
+    dockerfile = dockerfile_path(inputs, cwd)
+    if not dockerfile.is_file():
+        name = "file" if inputs.file else "context"
+        shown = inputs.file or os.path.join(inputs.context, "Dockerfile")
+        raise InputError(f"input '{name}': Dockerfile {shown!r} not found ({dockerfile})")
+
+
+def credential_build_args(inputs: BuildInputs) -> tuple[str, ...]:
+    return tuple(kv.key for kv in inputs.build_args if is_credential_name(kv.key))
+
+
+def safe_provenance(inputs: BuildInputs) -> tuple[str, str | None]:
+    """The provenance value to use, and a warning when it had to change.
+
+    BuildKit's ``mode=max`` provenance records every build argument with its value;
+    ``mode=min`` records none (checked against the pushed attestation in
+    tests/e2e/test_run_secrets.py). With a credential-named build argument present we
+    therefore lower ``max`` to ``min``.
+    """
+    value = inputs.provenance
+    if credential_build_args(inputs) and "mode=max" in value.replace(" ", ""):
+        return value.replace("mode=max", "mode=min"), (
+            "provenance mode=max would record the credential-named build argument's value; "
+            "using mode=min")
+    return value, None
+
+
+# -- argv and environment --------------------------------------------------------------
+def _repeat(flag: str, values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        out += [flag, value]
+    return out
+
+
+def _build_arg_flags(inputs: BuildInputs) -> list[str]:
+    out: list[str] = []
+    for kv in inputs.build_args:
+        # A credential-named argument is named only: buildx reads its value from the
+        # environment (child_env), which keeps it off argv.
+        out += ["--build-arg", kv.key if is_credential_name(kv.key) else f"{kv.key}={kv.value}"]
+    return out
+
+
+def _secret_flags(inputs: BuildInputs) -> list[str]:
+    out: list[str] = []
+    for kv in inputs.secrets:
+        out += ["--secret", f"id={kv.key},env={secret_env_name(kv.key)}"]
+    for kv in inputs.secret_envs:
+        out += ["--secret", f"id={kv.key},env={kv.value}"]
+    for kv in inputs.secret_files:
+        out += ["--secret", f"id={kv.key},src={kv.value}"]
+    return out
+
+
+def buildx_argv(plan: BuildPlan) -> list[str]:
+    """The exact ``docker buildx build`` argument list for a plan."""
+    i = plan.inputs
+    provenance, _ = safe_provenance(i)
+    argv = ["docker", "buildx", "build"]
+    if i.builder:
+        argv += ["--builder", i.builder]
+    argv += ["--progress", plan.progress]
+    argv += _repeat("--add-host", i.add_hosts)
+    argv += _repeat("--annotation", plan.annotations)
+    argv += _build_arg_flags(i)
+    argv += _repeat("--build-context", i.build_contexts)
+    argv += _repeat("--cache-from", plan.cache_from)
+    argv += _repeat("--cache-to", plan.cache_to)
+    if i.file:
+        argv += ["--file", i.file]
+    argv += _repeat("--label", plan.labels)
+    if i.load:
+        argv.append("--load")
+    if plan.metadata_file:
+        argv += ["--metadata-file", plan.metadata_file]
+    if i.network:
+        argv += ["--network", i.network]
+    if i.no_cache:
+        argv.append("--no-cache")
+    argv += _repeat("--no-cache-filter", i.no_cache_filters)
+    argv += _repeat("--output", i.outputs)
+    if i.platforms:
+        argv += ["--platform", ",".join(i.platforms)]
+    if provenance:
+        argv += ["--provenance", provenance]
+    if i.pull:
+        argv.append("--pull")
+    if plan.push:
+        argv.append("--push")
+    if i.sbom:
+        argv += ["--sbom", i.sbom]
+    argv += _secret_flags(i)
+    if i.shm_size:
+        argv += ["--shm-size", i.shm_size]
+    argv += _repeat("--ssh", i.ssh)
+    argv += _repeat("--tag", plan.tags)
+    if i.target:
+        argv += ["--target", i.target]
+    argv += _repeat("--ulimit", i.ulimit)
+    argv.append(i.context)
+    return argv
+
+
+def child_env(plan: BuildPlan) -> dict[str, str]:
+    """The environment additions for buildx: secret values and credential build args."""
+    env = {secret_env_name(kv.key): kv.value for kv in plan.inputs.secrets}
+    for kv in plan.inputs.build_args:
+        if is_credential_name(kv.key):
+            env[kv.key] = kv.value
+    return env
+
+
+def secret_values(inputs: BuildInputs) -> list[str]:
+    """Every value that must be redacted: secrets and credential-named build args."""
+    values = [kv.value for kv in inputs.secrets]
+    values += [kv.value for kv in inputs.build_args if is_credential_name(kv.key)]
+    return [v for v in values if v]
+
+
+def shell_echo(argv: Sequence[str], redact: object = None) -> str:
+    """The command as one shell-quoted line, passed through ``redact`` when given."""
+    line = shlex.join(argv)
+    return redact(line) if callable(redact) else line

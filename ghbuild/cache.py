@@ -1,0 +1,141 @@
+"""Build cache attributes (``--cache-from`` / ``--cache-to``) per image and platform.
+
+Rules: the cache is read on every build (pull requests included) and written only
+when the policy says so (``write``); ``mode=max`` goes on cache-to only (it is not
+an import attribute); cache-to always carries ``ignore-error=true`` so a cache
+service fault never fails a build. Explicit ``cache-from`` / ``cache-to`` inputs
+replace the computed ones, as in build-push-action.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import InputError
+
+DEFAULT_REGISTRY_CACHE_TAG = "buildcache"
+_SCOPE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# BuildKit's gha backend reads these when the attributes do not carry url/token.
+GHA_ENV = ("ACTIONS_CACHE_URL", "ACTIONS_RUNTIME_TOKEN")
+
+
+class CacheMode(Enum):
+    GHA = "gha"
+    REGISTRY = "registry"
+    INLINE = "inline"
+    LOCAL = "local"
+    NONE = "none"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheSettings:
+    mode: CacheMode = CacheMode.GHA
+    ref: str = ""                 # registry mode: the cache image; default <image>:buildcache
+    directory: str = ""           # local mode
+    scope: str = ""               # gha mode: a fixed scope instead of the per-image one
+    cache_from: tuple[str, ...] = ()   # explicit lines: used instead of the mode's
+    cache_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheArgs:
+    cache_from: tuple[str, ...]
+    cache_to: tuple[str, ...]
+    description: str              # for the log and the job summary
+    warnings: tuple[str, ...] = ()
+
+
+def parse_mode(raw: str | None) -> CacheMode:
+    if raw is None or raw.strip() == "":
+        return CacheMode.GHA
+    try:
+        return CacheMode(raw.strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in CacheMode)
+        raise InputError(f"input 'cache' must be one of {names}, got {raw!r}")
+
+
+def gha_scope(image: str, platform: str | None = None) -> str:
+    """A cache scope for one image (and platform): no spaces, commas or slashes.
+
+    The scope is an attribute inside a comma-separated ``--cache-*`` value, so a comma
+    would split it; spaces and slashes are replaced too so the scope reads the same
+    in the cache service's key listing.
+    """
+    name = image.rsplit("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:                 # drop a tag, not a registry port
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    scope = name.lower()
+    if platform:
+        scope += "-" + platform.lower()
+    return _SCOPE_UNSAFE.sub("-", scope).strip("-")
+
+
+def registry_cache_ref(image: str, given: str) -> str:
+    return given.strip() if given.strip() else f"{image}:{DEFAULT_REGISTRY_CACHE_TAG}"
+
+
+def check_cache_ref(ref: str, image_tags: Sequence[str]) -> None:
+    """Refuse a registry cache ref that is one of the image's own tags: the cache
+    manifest would overwrite the image (or the image the cache)."""
+    if ref in image_tags:
+        raise InputError(f"input 'cache-ref' {ref!r} is also one of the image's tags; the "
+                         "cache would overwrite the image. Use another tag, e.g. "
+                         f"{ref.rsplit(':', 1)[0]}:{DEFAULT_REGISTRY_CACHE_TAG}")
+
+
+def _gha(settings: CacheSettings, image: str, platform: str | None,
+         environ: Mapping[str, str]) -> tuple[list[str], list[str], str, list[str]]:
+    scope = _SCOPE_UNSAFE.sub("-", settings.scope).strip("-") if settings.scope \
+        else gha_scope(image, platform)
+    missing = [name for name in GHA_ENV if not environ.get(name)]
+    if missing:
+        warn = (f"cache 'gha' needs {' and '.join(missing)} in the environment (the action "
+                "hands them over from its JavaScript step); not set, so no cache is used")
+        return [], [], "none (gha service not available)", [warn]
+    return ([f"type=gha,scope={scope}"],
+            [f"type=gha,scope={scope},mode=max,ignore-error=true"],
+            f"gha scope={scope}", [])
+
+
+def cache_args(settings: CacheSettings, *, image: str, tags: Sequence[str], write: bool,
+               platform: str | None = None,
+               environ: Mapping[str, str] | None = None) -> CacheArgs:
+    """The cache attributes for one image build.
+
+    ``image`` is the image name without tag, ``tags`` the full refs it will get,
+    ``platform`` is set only when platforms are built one per job.
+    """
+    env = environ or {}
+    warnings: list[str] = []
+    if settings.cache_from or settings.cache_to:
+        froms, tos, text = list(settings.cache_from), list(settings.cache_to), "custom"
+    elif settings.mode is CacheMode.GHA:
+        froms, tos, text, warnings = _gha(settings, image, platform, env)
+    elif settings.mode is CacheMode.REGISTRY:
+        ref = registry_cache_ref(image, settings.ref)
+        check_cache_ref(ref, tags)
+        froms = [f"type=registry,ref={ref}"]
+        tos = [f"type=registry,ref={ref},mode=max,ignore-error=true"]
+        text = f"registry ref={ref}"
+    elif settings.mode is CacheMode.INLINE:
+        # Inline cache lives in the image itself: read it back from the first tag.
+        froms = [f"type=registry,ref={tags[0]}"] if tags else []
+        tos, text = ["type=inline"], "inline"
+    elif settings.mode is CacheMode.LOCAL:
+        if not settings.directory:
+            raise InputError("input 'cache-dir' is required with cache: local")
+        froms = [f"type=local,src={settings.directory}"]
+        tos = [f"type=local,dest={settings.directory},mode=max,ignore-error=true"]
+        text = f"local dir={settings.directory}"
+    else:
+        return CacheArgs(cache_from=(), cache_to=(), description="none")
+    if not write and tos:
+        text += " (read only: this run does not push, so the cache is not written)"
+        tos = []
+    return CacheArgs(cache_from=tuple(froms), cache_to=tuple(tos), description=text,
+                     warnings=tuple(warnings))

@@ -1,0 +1,81 @@
+"""A private ``DOCKER_CONFIG`` for one run: log in with the password on stdin, remove after.
+
+The directory lives under ``RUNNER_TEMP`` on a runner (a temporary directory
+elsewhere), so the credential never lands in the user's ``~/.docker`` and is gone
+when the run ends, failed or not. buildx is a CLI plugin found through
+``$DOCKER_CONFIG/cli-plugins``, so that folder is linked in from the config the
+caller had (``DOCKER_CONFIG`` or ``~/.docker``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import proc
+from .errors import RegistryError
+from .gha import Actions
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credentials:
+    registry: str
+    username: str
+    password: str = field(repr=False)
+
+
+def base_config_dir(environ: Mapping[str, str]) -> Path:
+    given = environ.get("DOCKER_CONFIG", "")
+    return Path(given) if given else Path(environ.get("HOME", str(Path.home()))) / ".docker"
+
+
+def _link_plugins(base: Path, target: Path) -> None:
+    plugins = base / "cli-plugins"
+    if not plugins.is_dir():
+        return
+    try:
+        (target / "cli-plugins").symlink_to(plugins.resolve(), target_is_directory=True)
+    except OSError:
+        # A file system without symlinks: a copy works as well, it is only a few binaries.
+        shutil.copytree(plugins, target / "cli-plugins")
+
+
+def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None:
+    argv = ["docker", "login", "--username", creds.username, "--password-stdin",
+            creds.registry]
+    actions.info(f"logging in to {creds.registry} as {creds.username}")
+    done = proc.get_runner().run(argv, env=env, stdin=creds.password)
+    if done.returncode != 0:
+        detail = actions.redact((done.stderr or done.stdout).strip())[-300:]
+        raise RegistryError(f"docker login to {creds.registry} failed: {detail}")
+
+
+@contextlib.contextmanager
+def private_docker_config(logins: list[Credentials], actions: Actions, *,
+                          environ: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """Yield the environment additions (``DOCKER_CONFIG``) for a logged-in docker.
+
+    Every password is registered with ``actions`` before use. The directory is removed
+    on exit, also when the body or a login raises.
+    """
+    env = dict(os.environ if environ is None else environ)
+    parent = env.get("RUNNER_TEMP") or None
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="ghbuild-docker-", dir=parent))
+    try:
+        os.chmod(path, 0o700)
+        (path / "config.json").write_text("{}\n", encoding="utf-8")
+        _link_plugins(base_config_dir(env), path)
+        extra = {"DOCKER_CONFIG": str(path)}
+        for creds in logins:
+            actions.add_secret(creds.password)
+            _login(creds, {**env, **extra}, actions)
+        yield extra
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""The buildx argument list, exactly, one row per input combination; parsing and checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghbuild.build import (
+    BuildInputs,
+    BuildPlan,
+    KeyValue,
+    buildx_argv,
+    check_paths,
+    child_env,
+    inputs_from_env,
+    is_credential_name,
+    safe_provenance,
+    secret_values,
+    shell_echo,
+)
+from ghbuild.errors import InputError
+
+HEAD = ["docker", "buildx", "build", "--progress", "plain"]
+
+ARGV_ROWS = [
+    ("minimal", BuildPlan(inputs=BuildInputs()), HEAD + ["."]),
+    ("tags-labels-push", BuildPlan(
+        inputs=BuildInputs(context="examples/hello"), tags=("r/i:main", "r/i:sha-1"),
+        labels=("org.opencontainers.image.title=hello",), push=True,
+        metadata_file="/t/md.json"),
+     HEAD + ["--label", "org.opencontainers.image.title=hello", "--metadata-file",
+             "/t/md.json", "--push", "--tag", "r/i:main", "--tag", "r/i:sha-1",
+             "examples/hello"]),
+    ("file-target-platforms", BuildPlan(inputs=BuildInputs(
+        file="docker/Dockerfile.prod", target="final",
+        platforms=("linux/amd64", "linux/arm64"))),
+     HEAD + ["--file", "docker/Dockerfile.prod", "--platform", "linux/amd64,linux/arm64",
+             "--target", "final", "."]),
+    ("build-args-plain-and-credential", BuildPlan(inputs=BuildInputs(
+        build_args=(KeyValue("GREETING", "hi there"), KeyValue("NPM_TOKEN", "s3cr3t")))),
+     HEAD + ["--build-arg", "GREETING=hi there", "--build-arg", "NPM_TOKEN", "."]),
+    ("secrets-three-kinds", BuildPlan(inputs=BuildInputs(
+        secrets=(KeyValue("npm", "tok1"), KeyValue("git.auth", "tok2")),
+        secret_envs=(KeyValue("aws", "AWS_KEY"),),
+        secret_files=(KeyValue("cert", "/run/cert.pem"),))),
+     HEAD + ["--secret", "id=npm,env=GHBUILD_SECRET_NPM",
+             "--secret", "id=git.auth,env=GHBUILD_SECRET_GIT_AUTH",
+             "--secret", "id=aws,env=AWS_KEY", "--secret", "id=cert,src=/run/cert.pem", "."]),
+    ("cache-annotations", BuildPlan(
+        inputs=BuildInputs(), annotations=("index:org.opencontainers.image.revision=abc",),
+        cache_from=("type=gha,scope=s",), cache_to=("type=gha,scope=s,mode=max",)),
+     HEAD + ["--annotation", "index:org.opencontainers.image.revision=abc",
+             "--cache-from", "type=gha,scope=s", "--cache-to", "type=gha,scope=s,mode=max",
+             "."]),
+    ("everything-else", BuildPlan(inputs=BuildInputs(
+        builder="b1", add_hosts=("db:127.0.0.1",), build_contexts=("base=docker-image://x",),
+        load=True, network="host", no_cache=True, no_cache_filters=("builder",),
+        outputs=("type=oci,dest=/t/o.tar",), provenance="mode=max", pull=True,
+        sbom="true", shm_size="1g", ssh=("default",), ulimit=("nofile=1024:1024",))),
+     ["docker", "buildx", "build", "--builder", "b1", "--progress", "plain",
+      "--add-host", "db:127.0.0.1", "--build-context", "base=docker-image://x", "--load",
+      "--network", "host", "--no-cache", "--no-cache-filter", "builder",
+      "--output", "type=oci,dest=/t/o.tar", "--provenance", "mode=max", "--pull",
+      "--sbom", "true", "--shm-size", "1g", "--ssh", "default",
+      "--ulimit", "nofile=1024:1024", "."]),
+    ("credential-arg-lowers-provenance", BuildPlan(inputs=BuildInputs(
+        build_args=(KeyValue("DB_PASSWORD", "pw"),), provenance="mode=max")),
+     HEAD + ["--build-arg", "DB_PASSWORD", "--provenance", "mode=min", "."]),
+]
+
+
+@pytest.mark.parametrize(("row_id", "plan", "argv"), ARGV_ROWS, ids=[r[0] for r in ARGV_ROWS])
+def test_buildx_argv(row_id, plan, argv):
+    assert buildx_argv(plan) == argv
+
+
+def test_no_secret_value_on_argv_and_all_in_child_env():
+    plan = BuildPlan(inputs=BuildInputs(
+        secrets=(KeyValue("npm", "tok-value-1"),),
+        build_args=(KeyValue("NPM_TOKEN", "arg-value-2"), KeyValue("MODE", "prod"))))
+    argv = buildx_argv(plan)
+    assert not any("tok-value-1" in a or "arg-value-2" in a for a in argv)
+    assert child_env(plan) == {"GHBUILD_SECRET_NPM": "tok-value-1", "NPM_TOKEN": "arg-value-2"}
+    assert secret_values(plan.inputs) == ["tok-value-1", "arg-value-2"]
+
+
+def test_keyvalue_repr_hides_value():
+    assert "hidden-value" not in repr(KeyValue("npm", "hidden-value"))
+
+
+@pytest.mark.parametrize(("name", "credential"), [
+    ("NPM_TOKEN", True), ("DB_PASSWORD", True), ("AWS_SECRET_ACCESS_KEY", True),
+    ("API_KEY", True), ("GITHUB_PAT", True), ("GITHUBTOKEN", True), ("npm_token", True),
+    ("GREETING", False), ("KEYBOARD", False), ("MONKEY", False), ("VERSION", False),
+])
+def test_is_credential_name(name, credential):
+    assert is_credential_name(name) is credential
+
+
+def test_safe_provenance_warns_only_when_lowered():
+    plain = BuildInputs(provenance="mode=max", build_args=(KeyValue("A", "1"),))
+    assert safe_provenance(plain) == ("mode=max", None)
+    cred = BuildInputs(provenance="mode=max", build_args=(KeyValue("NPM_TOKEN", "1"),))
+    value, warning = safe_provenance(cred)
+    assert value == "mode=min" and "credential" in warning
+
+
+def test_shell_echo_quotes_and_redacts():
+    line = shell_echo(["docker", "build", "--label", "a=b c", "x'y"],
+                      lambda text: text.replace("b c", "***"))
+    assert line == "docker build --label 'a=***' 'x'\"'\"'y'"
+
+
+def test_inputs_from_env_reads_build_push_action_names():
+    env = {"INPUT_CONTEXT": "examples/hello", "INPUT_FILE": "examples/hello/Dockerfile",
+           "INPUT_PLATFORMS": "linux/amd64,\nlinux/arm64", "INPUT_BUILD-ARGS":
+           "GREETING=hi=there\n# comment\n\nB=2", "INPUT_SECRETS": "npm=abc=def\n",
+           "INPUT_NO-CACHE": "true", "INPUT_NETWORK": "host", "INPUT_SHM_SIZE": "2g"}
+    got = inputs_from_env(env)
+    assert got.context == "examples/hello"
+    assert got.platforms == ("linux/amd64", "linux/arm64")
+    assert got.build_args == (KeyValue("GREETING", "hi=there"), KeyValue("B", "2"))
+    assert [(kv.key, kv.value) for kv in got.secrets] == [("npm", "abc=def")]
+    assert got.no_cache and got.network == "host" and got.shm_size == "2g"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"INPUT_BUILD-ARGS": "A=1\nnot an arg"},
+     "input 'build-args' line 2: expected NAME=value, got 'not an arg'"),
+    ({"INPUT_BUILD-ARGS": "A=1\nA=2"}, "input 'build-args' line 2: 'A' is given twice"),
+    ({"INPUT_BUILD-ARGS": "1A=x"}, "input 'build-args' line 1: expected NAME=value, got '1A'=…"),
+    ({"INPUT_NO-CACHE": "yes"}, "input 'no-cache' must be 'true' or 'false'"),
+])
+def test_inputs_bad(env, message):
+    with pytest.raises(InputError) as err:
+        inputs_from_env(env)
+    assert message in str(err.value)
+
+
+def test_bad_secret_line_does_not_echo_its_text():
+    with pytest.raises(InputError) as err:
+        inputs_from_env({"INPUT_SECRETS": "ghp_thisisthetokenitself"})
+    assert "ghp_thisisthetokenitself" not in str(err.value)
+    assert "input 'secrets' line 1" in str(err.value)
+
+
+def test_check_paths(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "app").mkdir(parents=True)
+    (ws / "app" / "Dockerfile").write_text("FROM scratch\n")
+    check_paths(BuildInputs(context="app"), cwd=str(ws), workspace=str(ws))
+    check_paths(BuildInputs(context="https://example.invalid/x.git"), cwd=str(ws),
+                workspace=str(ws))
+    with pytest.raises(InputError, match=r"input 'context' '\.\./\.\.' resolves to .* outside "
+                                         r"the workspace"):
+        check_paths(BuildInputs(context="../.."), cwd=str(ws / "app"), workspace=str(ws))
+    with pytest.raises(InputError, match="input 'file': Dockerfile 'app/Nope' not found"):
+        check_paths(BuildInputs(context="app", file="app/Nope"), cwd=str(ws),
+                    workspace=str(ws))
+    with pytest.raises(InputError, match="input 'context': Dockerfile '.*Dockerfile' not found"):
+        check_paths(BuildInputs(context="."), cwd=str(ws), workspace=str(ws))
+    with pytest.raises(InputError, match="input 'context' 'missing': no such directory"):
+        check_paths(BuildInputs(context="missing"), cwd=str(ws), workspace=str(ws))
