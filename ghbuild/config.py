@@ -132,10 +132,14 @@ def find_config(workspace: str | os.PathLike[str]) -> Path | None:
     return found[0] if found else None
 
 
+def schema_text() -> str:
+    """The JSON Schema exactly as shipped in the package."""
+    return resources.files("ghbuild").joinpath("schema/ghbuild.schema.json").read_text("utf-8")
+
+
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    text = resources.files("ghbuild").joinpath("schema/ghbuild.schema.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+    loaded: dict[str, Any] = json.loads(schema_text())
     return loaded
 
 

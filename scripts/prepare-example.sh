@@ -8,6 +8,8 @@ if [ ! -x "$src" ]; then
   echo "prepare-example: $src not found; install Debian's busybox-static" >&2
   exit 1
 fi
-for dir in "$here"/examples/*/; do
+# Examples with one context per image (examples/monorepo) have their Dockerfiles a
+# level deeper.
+for dir in "$here"/examples/*/ "$here"/examples/*/*/; do
   if grep -qs '^COPY busybox ' "$dir/Dockerfile"; then cp "$src" "$dir/busybox"; fi
 done

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Answers like a tiny API: one JSON line.
+echo "{\"message\": \"${GREETING}\"}"
