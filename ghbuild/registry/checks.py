@@ -1,0 +1,133 @@
+"""Turning a fetched manifest into a decision: platforms and the recorded build key.
+
+An image is present for a build only when it has every platform the build asks for
+and, when a build key is given, records that key. Anything short of that is
+``absent`` with a reason, so the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..buildkey import BUILD_KEY_ANNOTATION, key_tag_name
+from ..errors import InputError, RegistryError
+from .presence import Presence, State
+from .reference import ImageRef
+
+if TYPE_CHECKING:
+    from .client import Manifest, RegistryClient
+
+ATTESTATION_TYPE = "attestation-manifest"
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm",
+                 "i386": "386"}
+
+
+def normalise_platform(text: str, *, input_name: str = "platforms") -> str:
+    """``linux/arm64/v8`` → ``linux/arm64``; ``linux/arm`` → ``linux/arm/v7`` (containerd's
+    defaults), so a build's platform list compares with what a registry index states."""
+    parts = [p.strip().lower() for p in text.strip().split("/")]
+    if len(parts) not in (2, 3) or not all(parts):
+        raise InputError(f"input '{input_name}': {text!r} is not a platform (expected "
+                         "os/arch or os/arch/variant, e.g. linux/amd64)")
+    os_name, arch = parts[0], _ARCH_ALIASES.get(parts[1], parts[1])
+    variant = parts[2] if len(parts) == 3 else ""
+    if arch == "arm64" and variant == "v8":
+        variant = ""
+    if arch == "arm" and not variant:
+        variant = "v7"
+    return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+def platform_of(entry: Mapping[str, Any]) -> str | None:
+    """The platform string of an object with ``os``/``architecture``/``variant`` fields."""
+    os_name, arch = entry.get("os"), entry.get("architecture")
+    if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
+        return None
+    if os_name == "unknown" and arch == "unknown":
+        return None
+    variant = entry.get("variant")
+    text = f"{os_name}/{arch}" + (f"/{variant}" if isinstance(variant, str) and variant else "")
+    try:
+        return normalise_platform(text)
+    except InputError:
+        return None
+
+
+def index_platforms(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Image platforms of an index, leaving out attestation manifests."""
+    found: list[str] = []
+    for entry in data.get("manifests") or []:
+        if not isinstance(entry, dict):
+            continue
+        notes = entry.get("annotations") or {}
+        if isinstance(notes, dict) and notes.get("vnd.docker.reference.type") == ATTESTATION_TYPE:
+            continue
+        platform = entry.get("platform")
+        name = platform_of(platform) if isinstance(platform, dict) else None
+        if name and name not in found:
+            found.append(name)
+    return tuple(found)
+
+
+def manifest_platforms(client: RegistryClient, ref: ImageRef, data: Mapping[str, Any]) \
+        -> tuple[str, ...]:
+    """A single image's platform, read from its config blob (one more request)."""
+    config = data.get("config")
+    digest = config.get("digest") if isinstance(config, dict) else None
+    if not isinstance(digest, str):
+        raise RegistryError(f"manifest of {ref} names no config blob")
+    blob = client.get_blob(ref.repo_only(), digest, limit=4 << 20)
+    try:
+        parsed = json.loads(blob)
+    except ValueError:
+        raise RegistryError(f"config blob {digest} of {ref} is not JSON") from None
+    name = platform_of(parsed) if isinstance(parsed, dict) else None
+    return (name,) if name else ()
+
+
+def judge(client: RegistryClient, ref: ImageRef, manifest: Manifest, platforms: Sequence[str],
+          key: str | None, describe: bool) -> Presence:
+    data = manifest.json()
+    notes = data.get("annotations") or {}
+    annotations = {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
+    wanted = [normalise_platform(p) for p in platforms]
+    try:
+        found = _platforms(client, ref, manifest, data, bool(wanted) or describe)
+    except RegistryError as exc:
+        return Presence.unknown(str(ref), f"found {manifest.digest} but cannot read its "
+                                f"platform: {exc}", "fault", digest=manifest.digest,
+                                media_type=manifest.media_type)
+    base: dict[str, Any] = {"ref": str(ref), "digest": manifest.digest,
+                            "media_type": manifest.media_type, "platforms": found,
+                            "annotations": annotations}
+    missing = [p for p in wanted if p not in found]
+    if missing:
+        has = ", ".join(found) or "none stated"
+        return Presence.absent(reason=f"{manifest.digest} lacks platform {', '.join(missing)} "
+                               f"(has {has})", **base)
+    stale = _key_problem(ref, annotations, key)
+    if stale:
+        return Presence.absent(reason=f"{manifest.digest} {stale}", **base)
+    return Presence(State.PRESENT, reason=f"found {manifest.digest}", **base)
+
+
+def _platforms(client: RegistryClient, ref: ImageRef, manifest: Manifest,
+               data: Mapping[str, Any], needed: bool) -> tuple[str, ...]:
+    if manifest.is_index:
+        return index_platforms(data)
+    if not needed:
+        return ()
+    return manifest_platforms(client, ref, data)
+
+
+def _key_problem(ref: ImageRef, annotations: Mapping[str, str], key: str | None) -> str:
+    if not key:
+        return ""
+    recorded = annotations.get(BUILD_KEY_ANNOTATION)
+    if recorded is not None and recorded != key:
+        return f"records build key {recorded}, not {key}"
+    if recorded is None and ref.tag != key_tag_name(key):
+        return f"records no build key ({BUILD_KEY_ANNOTATION}), so it cannot stand for {key}"
+    return ""
