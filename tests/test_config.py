@@ -331,6 +331,19 @@ ERRORS = [
             platforms: 7
         """, ".github/ghbuild.yml:3:5: images[0].colour: unknown key",
         id="first-problem-in-the-file-wins"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            labels:
+              description: "two\\nlines"
+        """, ".github/ghbuild.yml:4:20: images[0].labels.description: expected a single line, "
+             "got 'two\\nlines'", id="multi-line-label"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            tags: [type=sha, "#type=ref,event=tag"]
+        """, ".github/ghbuild.yml:3:22: images[0].tags[1]: expected one line that does not "
+             "start with '#', got '#type=ref,event=tag'", id="list-entry-read-as-comment"),
     pytest.param("", ".github/ghbuild.yml: the file is empty; expected a mapping with an "
                  "'images' list", id="empty-file"),
 ]
