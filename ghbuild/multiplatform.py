@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BuildError, InputError, RegistryError
-from .proc import get_runner
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -119,26 +118,16 @@ class Driver(Enum):
         return self is not Driver.DOCKER
 
 
-def detect_driver(builder: str | None = None, env: Mapping[str, str] | None = None) -> Driver:
-    """The driver of ``builder`` (or the current one) from ``docker buildx inspect``."""
-    argv = ["docker", "buildx", "inspect"] + ([builder] if builder else [])
-    done = get_runner().run(argv, env=env)
-    if done.returncode != 0:
-        raise BuildError(f"docker buildx inspect failed: {done.stderr.strip()[:300]}")
-    return parse_driver(done.stdout)
+def detect_driver(builder: str = "", env: Mapping[str, str] | None = None) -> Driver:
+    """The driver of ``builder`` (or the current one), read by :mod:`ghbuild.buildx`."""
+    from .buildx import detect_driver as buildx_driver
 
-
-def parse_driver(inspect_output: str) -> Driver:
-    for line in inspect_output.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "Driver":
-            name = value.strip()
-            try:
-                return Driver(name)
-            except ValueError:
-                raise BuildError(f"buildx driver {name!r} is not one ghbuild knows "
-                                 f"({', '.join(d.value for d in Driver)})") from None
-    raise BuildError("docker buildx inspect printed no 'Driver:' line")
+    name = buildx_driver(env=env, builder=builder)
+    try:
+        return Driver(name)
+    except ValueError:
+        raise BuildError(f"buildx driver {name!r} is not one ghbuild knows "
+                         f"({', '.join(d.value for d in Driver)})") from None
 
 
 def platform_output_args(driver: Driver, image: str, layout_dir: str | Path) -> list[str]:
@@ -172,6 +161,54 @@ class BlobRegistry(Protocol):
 
     def put_manifest(self, image: str, reference: str, media_type: str,
                      body: bytes) -> str: ...
+
+
+class ClientRegistry:
+    """:class:`BlobRegistry` over the project's :class:`ghbuild.registry.RegistryClient`.
+
+    Auth, retries, timeouts and error wording are the client's; this only maps names.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @staticmethod
+    def _ref(image: str) -> Any:
+        from .registry.reference import ImageRef
+
+        return ImageRef.parse(image, input_name="image")
+
+    def blob_exists(self, image: str, digest: str) -> bool:
+        return bool(self.client.blob_exists(self._ref(image), digest))
+
+    def upload_blob(self, image: str, digest: str, size: int, path: Path) -> None:
+        # The client's upload is monolithic and reads the blob into memory: fine for the
+        # layers of one platform, a limit for multi-GB layers (chunked upload not done).
+        stored = self.client.upload_blob(self._ref(image), path)
+        if stored != digest:
+            raise BuildError(f"OCI layout blob {path} hashes to {stored}, not {digest}")
+
+    def get_blob(self, image: str, digest: str) -> bytes:
+        return bytes(self.client.get_blob(self._ref(image), digest))
+
+    def get_manifest(self, image: str, reference: str) -> tuple[str, bytes] | None:
+        from .registry.client import ManifestUnknown
+
+        ref = self._ref(image)
+        ref = ref.with_digest(reference) if reference.startswith("sha256:") \
+            else ref.with_tag(reference)
+        try:
+            got = self.client.get_manifest(ref)
+        except ManifestUnknown:
+            return None
+        return got.media_type, got.body
+
+    def put_manifest(self, image: str, reference: str, media_type: str,
+                     body: bytes) -> str:
+        ref = self._ref(image)
+        ref = ref.with_digest(reference) if reference.startswith("sha256:") \
+            else ref.with_tag(reference)
+        return str(self.client.put_manifest(ref, body, media_type))
 
 
 # -- OCI layout ---------------------------------------------------------------------------
@@ -427,3 +464,40 @@ def unique(items: Iterable[str]) -> list[str]:
         if item not in out:
             out.append(item)
     return out
+
+
+# -- one platform job, end to end -----------------------------------------------------------
+
+def platform_plan(plan: Any, platform: Platform, image: str, driver: Driver,
+                  layout_dir: str | Path) -> Any:
+    """``plan`` (a :class:`ghbuild.build.BuildPlan`) narrowed to one platform, untagged.
+
+    The final tags are applied by the merge job only; the plan keeps labels,
+    annotations, cache and secrets as the caller made them.
+    """
+    from dataclasses import replace
+
+    outputs = tuple(platform_output_args(driver, image, layout_dir)[1::2])
+    inputs = replace(plan.inputs, platforms=(str(platform),), outputs=outputs, load=False)
+    return replace(plan, inputs=inputs, tags=(), push=False)
+
+
+def build_platform(plan: Any, platform: Platform, image: str, driver: Driver,
+                   registry: BlobRegistry, actions: Any, workdir: str | Path, *,
+                   env: Mapping[str, str] | None = None) -> PlatformResult:
+    """Build one platform and push it by digest (by BuildKit, or from the OCI layout)."""
+    from .buildx import run_build
+
+    layout_dir = Path(workdir) / f"oci-{platform.slug}"
+    result = run_build(platform_plan(plan, platform, image, driver, layout_dir), actions,
+                       env=env)
+    if driver.pushes_by_digest:
+        if not _DIGEST_RE.match(result.digest or ""):
+            raise BuildError("buildx pushed by digest but its metadata file has no digest")
+        return PlatformResult(image, platform, result.digest)
+    with actions.group(f"Push {platform} to {image} by digest"):
+        digest = push_layout(registry, image, read_layout(layout_dir))
+        actions.info(f"{image}@{digest} ({platform})")
+    if result.digest and result.digest != digest:
+        raise BuildError(f"buildx reported {result.digest} but the OCI layout holds {digest}")
+    return PlatformResult(image, platform, digest)

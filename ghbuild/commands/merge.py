@@ -1,0 +1,191 @@
+"""``ghbuild merge``: join the per-platform images of a run into one index and tag it.
+
+Inputs: the platforms expected (``--platforms``), what each platform job pushed (a
+directory of handover files from ``--digests``, or ``--digest PLATFORM=DIGEST``), and
+the tags, from the run's shared metadata (``--meta``, computed once by the prepare job)
+or ``--tag``. A missing platform refuses the merge (exit 3) before anything is written.
+
+Stdout: ``{"digest", "image", "tags", "platforms"}``; on a runner the same as step
+outputs ``digest``, ``image``, ``tags`` (one per line), ``platforms``.
+Credentials: the docker config (``DOCKER_CONFIG``), or ``--username`` with the password
+on stdin (``--password-stdin``), as ``docker login`` takes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..gha import Actions
+from ..merge import Merged, merge, verify_tags
+from ..multiplatform import (
+    ClientRegistry,
+    Platform,
+    PlatformResult,
+    SharedMeta,
+    parse_platforms,
+    parse_shared_meta,
+    read_handovers,
+    split_tag,
+    unique,
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--platforms", required=True,
+                        help="every platform the index must have, e.g. linux/amd64,linux/arm64")
+    parser.add_argument("--digests", metavar="DIR",
+                        help="directory of the platform jobs' handover files (*.json)")
+    parser.add_argument("--digest", action="append", default=[], metavar="PLATFORM=DIGEST",
+                        help="a platform's digest given directly (repeatable; needs --image)")
+    parser.add_argument("--image", help="repository the platform images were pushed to "
+                                        "(default: the one in the handover files)")
+    parser.add_argument("--meta", metavar="FILE",
+                        help="the run's shared metadata JSON (tags, annotations) from the "
+                             "prepare job (ghbuild meta or metadata-action's json output)")
+    parser.add_argument("--tag", action="append", default=[], metavar="REF",
+                        help="a final tag, registry/name:tag (repeatable; adds to --meta)")
+    parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
+                        help="an index annotation (repeatable; an 'index:' prefix is allowed)")
+    parser.add_argument("--allow-move", action="store_true",
+                        help="allow moving a release tag (x.y.z) that names another digest")
+    parser.add_argument("--username", help="registry user (password from --password-stdin)")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the registry password or token from stdin")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the platform images and print the index; write nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    actions = Actions()
+    expected = parse_platforms(args.platforms, source="--platforms")
+    meta = _meta(args)
+    tags = unique([*(meta.tags if meta else ()), *_checked_tags(args.tag)])
+    if not tags and not args.dry_run:
+        raise InputError("no tags to apply: give --meta with tags or --tag REF")
+    results = _results(args)
+    image = _image(args, results)
+    annotations = {**(meta.index_annotations() if meta else {}), **_annotations(args)}
+    registry = ClientRegistry(_client(args, image, actions))
+    with actions.group(f"Merge {len(expected)} platforms into {image}"):
+        merged = _merge_or_dry_run(registry, image, expected, results, annotations, args,
+                                   actions)
+    if args.dry_run:
+        print(merged.body.decode())
+        return 0
+    _promote(registry, image, merged.digest, tags, args.allow_move, actions)
+    _report(actions, image, merged, tags)
+    return 0
+
+
+def _merge_or_dry_run(registry: ClientRegistry, image: str, expected: list[Platform],
+                      results: list[PlatformResult],
+                      annotations: dict[str, str], args: argparse.Namespace,
+                      actions: Actions) -> Merged:
+    if args.dry_run:
+        from ..merge import fetch_part, index_annotations, index_body, pair_results
+
+        parts = tuple(fetch_part(registry, image, r) for r in pair_results(expected, results))
+        body = index_body(parts, index_annotations(parts, annotations, actions.warning))
+        return Merged("", body, parts)
+    merged = merge(registry, image, expected, results, annotations, actions.warning)
+    for part in merged.parts:
+        actions.info(f"{part.platform}: {part.image.digest} "
+                     f"(+{len(part.attestations)} attestation manifest(s))")
+    actions.info(f"index {image}@{merged.digest}")
+    return merged
+
+
+def _meta(args: argparse.Namespace) -> SharedMeta | None:
+    if not args.meta:
+        return None
+    path = Path(args.meta)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--meta {args.meta}: cannot read: {exc.strerror}")
+    return parse_shared_meta(text, args.meta)
+
+
+def _checked_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        split_tag(tag)
+    return tags
+
+
+def _results(args: argparse.Namespace) -> list[PlatformResult]:
+    results = read_handovers(args.digests) if args.digests else []
+    for item in args.digest:
+        plat, sep, digest = item.partition("=")
+        if not sep or not args.image:
+            raise InputError(f"--digest {item!r}: expected PLATFORM=sha256:..., with --image")
+        results.append(PlatformResult(args.image, Platform.parse(plat, source="--digest"),
+                                      digest.strip()))
+    if not results:
+        raise InputError("no platform results: give --digests DIR or --digest PLATFORM=DIGEST")
+    return results
+
+
+def _image(args: argparse.Namespace, results: list[PlatformResult]) -> str:
+    images = unique(r.image for r in results)
+    if args.image:
+        return str(args.image)
+    if len(images) != 1:
+        raise InputError(f"the handover files name {len(images)} repositories "
+                         f"({', '.join(images)}); pass --image")
+    return images[0]
+
+
+def _annotations(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for item in args.annotation:
+        key, sep, value = item.partition("=")
+        key = key.removeprefix("index:")
+        if not sep or not key or ":" in key:
+            raise InputError(f"--annotation {item!r}: expected KEY=VALUE or index:KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _client(args: argparse.Namespace, image: str, actions: Actions) -> Any:
+    from ..registry import Credentials, CredentialStore, ImageRef, RegistryClient
+
+    store = CredentialStore.from_docker_config()
+    if args.password_stdin:
+        if not args.username:
+            raise InputError("--password-stdin needs --username")
+        password = sys.stdin.read().strip()
+        actions.add_secret(password)
+        host = ImageRef.parse(image, input_name="--image").registry
+        store = store.with_static(host, Credentials(args.username, password))
+    return RegistryClient(store, secret_sink=actions.add_secret)
+
+
+def _promote(registry: ClientRegistry, image: str, digest: str, tags: list[str],
+             allow_move: bool, actions: Actions) -> None:
+    from ..registry import ImageRef
+
+    source = ImageRef.parse(image, input_name="--image").with_digest(digest)
+    targets = [ImageRef.parse(tag, input_name="tags") for tag in tags]
+    with actions.group(f"Tag {digest}"):
+        for result in registry.client.promote(source, targets, allow_move=allow_move):
+            actions.info(result.describe())
+    verify_tags(registry, tags, digest)
+
+
+def _report(actions: Actions, image: str, merged: Merged, tags: list[str]) -> None:
+    pinned = f"{image}@{merged.digest}"
+    doc = {"digest": merged.digest, "image": pinned, "tags": tags,
+           "platforms": merged.platforms}
+    print(json.dumps(doc, indent=2))
+    actions.set_output("digest", merged.digest)
+    actions.set_output("image", pinned)
+    actions.set_output("tags", "\n".join(tags))
+    actions.set_output("platforms", ",".join(merged.platforms))
+    rows = "\n".join(f"| `{t}` |" for t in tags)
+    actions.summary(f"### Merged index\n\n`{image}@{merged.digest}` — "
+                    f"{', '.join(merged.platforms)}\n\n| tag |\n| --- |\n{rows}\n")
