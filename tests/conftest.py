@@ -43,3 +43,26 @@ def _clean_github_env(monkeypatch, request):
             if "e2e" in request.node.nodeid.split("/") and key.startswith("RUNNER_"):
                 continue
             monkeypatch.delenv(key, raising=False)
+
+
+def _socket_guard(original):
+    """A socket.connect for unit tests: a network connection there is a bug."""
+    import socket
+
+    def connect(sock, address, *args):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"unit test opened a network connection to {address!r}; "
+                                 "fake the HTTP call (or move the test to tests/e2e/)")
+        return original(sock, address, *args)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def _no_real_sockets(request, monkeypatch):
+    if "e2e" in request.node.nodeid.split("/"):
+        return
+    import socket
+
+    monkeypatch.setattr(socket.socket, "connect", _socket_guard(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _socket_guard(socket.socket.connect_ex))
