@@ -17,6 +17,7 @@ import enum
 import json
 import os
 import posixpath
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -304,7 +305,9 @@ def _explain(err: jsonschema.ValidationError,
 def _unknown_key(err: jsonschema.ValidationError,
                  path: list[PathPart]) -> tuple[list[PathPart], str, str | None, bool]:
     allowed = _property_names(err.schema)
-    extra = [k for k in err.instance if k not in allowed]
+    free = [re.compile(p) for p in err.schema.get("patternProperties", {})]
+    extra = [k for k in err.instance
+             if k not in allowed and not any(rx.search(str(k)) for rx in free)]
     bad = str(extra[0]) if extra else "?"
     hint = None
     close = difflib.get_close_matches(bad, sorted(allowed), n=1, cutoff=0.6)

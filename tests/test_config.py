@@ -144,6 +144,23 @@ def test_block_text_and_yaml_1_2_scalars(repo: Path) -> None:
     assert one.sbom == "true"
 
 
+def test_anchors_under_x_keys_and_merge_keys(repo: Path) -> None:
+    cfg = load_config(write(repo, """\
+        x-common: &common
+          cache: registry
+          platforms: [linux/arm64]
+        images:
+          - name: ghcr.io/acme/a
+            <<: *common
+            cache: none
+          - name: ghcr.io/acme/b
+            <<: *common
+        """))
+    a, b = cfg.images
+    assert (a.cache, b.cache) == (CacheMode.NONE, CacheMode.REGISTRY)
+    assert a.platforms == b.platforms == ("linux/arm64",)
+
+
 def test_image_lookup_by_full_or_short_name(repo: Path) -> None:
     cfg = load_config(write(repo, FULL))
     assert cfg.image("ghcr.io/acme/widget-web").index == 1
@@ -344,6 +361,25 @@ ERRORS = [
             tags: [type=sha, "#type=ref,event=tag"]
         """, ".github/ghbuild.yml:3:22: images[0].tags[1]: expected one line that does not "
              "start with '#', got '#type=ref,event=tag'", id="list-entry-read-as-comment"),
+    pytest.param("""\
+        x-common: &common
+          cache: gha
+          platfrm: linux/amd64
+        imagess: []
+        images:
+          - name: ghcr.io/acme/a
+            <<: *common
+        """, ".github/ghbuild.yml:4:1: imagess: unknown key (did you mean 'images'?)",
+        id="x-keys-are-free-others-are-not"),
+    pytest.param("""\
+        x-common: &common
+          cache: gha
+          platfrm: linux/amd64
+        images:
+          - name: ghcr.io/acme/a
+            <<: *common
+        """, ".github/ghbuild.yml:5:5: images[0].platfrm: unknown key "
+             "(did you mean 'platforms'?)", id="error-in-merged-mapping"),
     pytest.param("", ".github/ghbuild.yml: the file is empty; expected a mapping with an "
                  "'images' list", id="empty-file"),
 ]
