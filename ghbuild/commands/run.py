@@ -1,0 +1,507 @@
+"""``ghbuild run``: the action's job, from tags to a verified push.
+
+In order, each decision printed with its reason: tags, labels and annotations from
+the meta engine; the push policy; a login only if needed; the registry check on the
+build key tag; then either promotion of the new tags onto the digest already built,
+or a buildx build; after a push, every tag is read back and must name the digest;
+last the step outputs and the job summary. Inputs are ``INPUT_*`` variables (as the
+composite action passes them); the flags below override them. docs/run.md lists all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .. import buildkey, context
+from ..build import (
+    BuildInputs,
+    BuildPlan,
+    check_paths,
+    credential_build_args,
+    dockerfile_path,
+    inputs_from_env,
+    safe_provenance,
+    split_lines,
+)
+from ..buildx import run_build
+from ..cache import CacheArgs, CacheSettings, cache_args, parse_mode
+from ..errors import InputError, PolicyError, RegistryError
+from ..gha import Actions
+from ..inputs import env_input, parse_bool
+from ..login import Credentials, private_docker_config
+from ..policy import Decision, PushPolicy, decide, policy_from_inputs
+from ..registry import Credentials as RegistryCredentials
+from ..registry import CredentialStore, ImageRef, Presence, RegistryClient
+
+# Inputs whose values are secrets: registered for redaction before anything runs.
+SECRET_INPUTS = ("github-token", "password")
+# CLI flag -> input name; a flag given on the command line replaces the input.
+FLAG_INPUTS = {
+    "images": "images", "tags": "tags", "context": "context", "file": "file",
+    "target": "target", "platforms": "platforms", "push": "push", "cache": "cache",
+    "cache_ref": "cache-ref", "build_key": "build-key", "image": "image",
+    "network": "network",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", help="image names (input 'images')")
+    parser.add_argument("--tags", help="tag rules in metadata-action syntax (input 'tags')")
+    parser.add_argument("--context", help="build context directory (input 'context')")
+    parser.add_argument("--file", help="Dockerfile path (input 'file')")
+    parser.add_argument("--target", help="build stage (input 'target')")
+    parser.add_argument("--platforms", help="comma-separated platforms (input 'platforms')")
+    parser.add_argument("--push", choices=["auto", "true", "false"], help="input 'push'")
+    parser.add_argument("--cache", help="gha, registry, inline, local or none (input 'cache')")
+    parser.add_argument("--cache-ref", help="registry cache image (input 'cache-ref')")
+    parser.add_argument("--build-key", choices=["revision", "content"], help="input 'build-key'")
+    parser.add_argument("--image", help="build only this image of .github/ghbuild.yml")
+    parser.add_argument("--network", help="RUN network mode (input 'network')")
+
+
+# -- parsed inputs -------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class RunInputs:
+    build: BuildInputs
+    policy: PushPolicy
+    cache: CacheSettings
+    build_key: str = "revision"
+    check: bool = True
+    allow_tag_move: bool = False
+    registry: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    github_token: str = field(default="", repr=False)
+
+
+def _cache_settings(env: Mapping[str, str]) -> CacheSettings:
+    return CacheSettings(
+        mode=parse_mode(env_input("cache", env)), ref=env_input("cache-ref", env) or "",
+        directory=env_input("cache-dir", env) or "", scope=env_input("cache-scope", env) or "",
+        cache_from=tuple(t for _, t in split_lines(env_input("cache-from", env))),
+        cache_to=tuple(t for _, t in split_lines(env_input("cache-to", env))))
+
+
+def read_inputs(env: Mapping[str, str]) -> RunInputs:
+    key = (env_input("build-key", env) or "revision").lower()
+    if key not in ("revision", "content"):
+        raise InputError(f"input 'build-key' must be 'revision' or 'content', got {key!r}")
+    return RunInputs(
+        build=inputs_from_env(env), policy=policy_from_inputs(env), cache=_cache_settings(env),
+        build_key=key, check=parse_bool("check", env_input("check", env), True),
+        allow_tag_move=parse_bool("allow-tag-move", env_input("allow-tag-move", env), False),
+        registry=env_input("registry", env) or "", username=env_input("username", env) or "",
+        password=env_input("password", env, trim=False) or "",
+        github_token=env_input("github-token", env, trim=False) or "")
+
+
+# -- the result of one image -------------------------------------------------------------
+@dataclass(kw_only=True)
+class Outcome:
+    image: str
+    version: str
+    tags: list[str]
+    labels: list[str]
+    annotations: list[str]
+    platforms: list[str]
+    decision: Decision
+    cache: str = "none"
+    action: str = "build"          # build, retag or skip
+    action_reason: str = ""
+    digest: str = ""
+    pushed: bool = False
+    seconds: float = 0.0
+    buildx_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"image": self.image, "version": self.version, "tags": self.tags,
+                "labels": self.labels, "annotations": self.annotations,
+                "platforms": self.platforms, "digest": self.digest, "pushed": self.pushed,
+                "action": self.action, "reason": self.action_reason,
+                "push-reason": self.decision.reason, "cache": self.cache,
+                "buildx": dict(self.buildx_metadata)}
+
+
+# -- entry ------------------------------------------------------------------------------------
+def environment(args: argparse.Namespace, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment with every given flag written over its input."""
+    env = dict(os.environ if base is None else base)
+    for attr, name in FLAG_INPUTS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            set_input(env, name, value)
+    return env
+
+
+def set_input(env: dict[str, str], name: str, value: str) -> None:
+    """Set input ``name``, dropping its other spellings so this value is the one read."""
+    upper = name.upper()
+    for key in {f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"}:
+        env.pop(key, None)
+    env[f"INPUT_{upper}"] = value
+
+
+def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
+    """Every secret input and secret-looking value, before anything could print it."""
+    for name in SECRET_INPUTS:
+        value = env_input(name, env, trim=False)
+        if value:
+            actions.add_secret(value.strip())
+    for _, line in split_lines(env_input("secrets", env, trim=False)):
+        actions.add_secret(line.partition("=")[2])
+    for _, line in split_lines(env_input("build-args", env, trim=False)):
+        name, _, value = line.partition("=")
+        from ..build import is_credential_name
+
+        if is_credential_name(name.strip()):
+            actions.add_secret(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    env = environment(args)
+    actions = Actions(env)
+    register_secrets(env, actions)
+    ctx = context.from_env(env)
+    workspace = ctx.workspace or os.getcwd()
+    outcomes = [run_image(image_env, ctx, actions) for image_env in image_envs(env, workspace)]
+    write_outputs(outcomes, actions)
+    return 0
+
+
+def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
+    """One environment per image: the inputs, or each image of .github/ghbuild.yml."""
+    from ..config import find_config, load_config
+
+    path = find_config(workspace)
+    if path is None:
+        return [env]
+    config = load_config(path)
+    chosen = env_input("image", env)
+    images = [config.image(chosen)] if chosen else list(config.images)
+    out = []
+    for image in images:
+        overlay = dict(env)
+        for name, value in image.as_inputs().items():
+            set_input(overlay, name, value)
+        out.append(overlay)
+    return out
+
+
+# -- tags, labels, annotations (the meta engine) -----------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Meta:
+    images: tuple[str, ...]
+    version: str
+    tags: tuple[str, ...]
+    labels: tuple[str, ...]        # key=value
+    annotations: tuple[str, ...]   # [level:]key=value
+
+
+def default_image(ctx: context.Context, actions: Actions) -> str:
+    """``ghcr.io/<owner>/<repo>`` from GITHUB_REPOSITORY, lowercased (with a notice)."""
+    if not ctx.repository:
+        raise InputError("input 'images' is empty and GITHUB_REPOSITORY is not set, so "
+                         "there is no default image name")
+    image = f"ghcr.io/{ctx.repository}"
+    if image != image.lower():
+        actions.notice(f"image name {image} lowercased to {image.lower()} (registries "
+                       "accept lowercase repository names only)")
+    return image.lower()
+
+
+def _meta_context(ctx: context.Context, env: Mapping[str, str], kind: str) -> context.Context:
+    if kind != "git":
+        return ctx
+    from ..gitcontext import from_git
+
+    return from_git(ctx.workspace or os.getcwd(), event=ctx.event_name or "push",
+                    event_path=ctx.event_path or None, environ=env)
+
+
+def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions) -> Meta:
+    from .. import meta
+
+    kind = env_input("meta-context", env) or "workflow"
+    overrides: dict[str, str | None] = {"context": kind}
+    if not env_input("images", env):
+        overrides["images"] = default_image(ctx, actions)
+    inputs = meta.read_inputs(env, overrides)
+    meta_ctx = _meta_context(ctx, env, kind)
+    result = meta.compute(meta_ctx, inputs, meta.RepoMeta.from_payload(meta_ctx.payload))
+    for warning in result.warnings:
+        actions.warning(warning)
+    if not result.tags:
+        rules = "; ".join(result.unmatched) or "no tag rule is enabled"
+        raise InputError(f"input 'tags': no tag for event {ctx.event_name or '(none)'!r} "
+                         f"on {ctx.ref or '(no ref)'}; rules that would give one: {rules}")
+    labels = result.label_lines or tuple(f"{k}={v}" for k, v in sorted(result.labels.items()))
+    actions.info(f"version: {result.version or '(none)'}")
+    actions.info("tags: " + ", ".join(result.tags))
+    return Meta(images=result.images, version=result.version, tags=result.tags,
+                labels=labels, annotations=result.annotations)
+
+
+# -- one image --------------------------------------------------------------------------------
+def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
+    start = time.monotonic()
+    cwd = os.getcwd()
+    meta = compute_meta(ctx, env, actions)
+    inputs = read_inputs(env)
+    check_paths(inputs.build, cwd=cwd, workspace=ctx.workspace or cwd)
+    refs = _tag_refs(meta.tags)
+    decision = decide(ctx, inputs.policy)
+    _say_decision(decision, actions)
+    _warn_credential_args(inputs.build, actions)
+    build = _safe_build(inputs.build, actions)
+    outcome = Outcome(image=refs[0].name, version=meta.version, tags=list(meta.tags),
+                      labels=list(meta.labels), annotations=list(meta.annotations),
+                      platforms=list(build.platforms), decision=decision)
+    cache = _cache(inputs, refs[0].name, meta.tags, decision, env, actions)
+    outcome.cache = cache.description
+    key = _build_key(inputs, build, ctx, cwd)
+    client = _client(inputs, refs[0], actions)
+    with _maybe_login(decision, inputs, refs[0], ctx, env, actions) as login_env:
+        presence = _check(client, inputs, refs, key, build, actions)
+        if presence is not None and presence.present:
+            _reuse(client, presence, refs, key, decision, inputs, outcome, actions)
+        else:
+            why = presence.reason if presence is not None else "input check is false"
+            _build(build, meta, refs, key, cache, decision, outcome, {**env, **login_env},
+                   cwd, actions, why)
+            if outcome.pushed:
+                _verify(client, refs, key, outcome.digest, actions)
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _tag_refs(tags: Sequence[str]) -> list[ImageRef]:
+    refs = [ImageRef.parse(tag, input_name="tags") for tag in tags]
+    for ref in refs:
+        if ref.tag and buildkey.is_key_tag(ref.tag):
+            raise InputError(f"input 'tags': {ref.tag!r} is in ghbuild's reserved key-tag "
+                             f"namespace ({buildkey.KEY_TAG_PREFIX}…); choose another tag")
+    return refs
+
+
+def _say_decision(decision: Decision, actions: Actions) -> None:
+    if decision.refused:
+        raise PolicyError(f"refused by policy: {decision.reason}")
+    verb = "push" if decision.push else "no push"
+    actions.info(f"push decision: {verb} — {decision.reason}")
+
+
+def _warn_credential_args(build: BuildInputs, actions: Actions) -> None:
+    for name in credential_build_args(build):
+        actions.warning(f"build arg {name} looks like a credential: build args stay in the "
+                        "image history and in mode=max provenance; pass it with the "
+                        "'secrets' input and RUN --mount=type=secret instead")
+
+
+def _safe_build(build: BuildInputs, actions: Actions) -> BuildInputs:
+    provenance, warning = safe_provenance(build)
+    if warning:
+        actions.warning(warning)
+        return replace(build, provenance=provenance)
+    return build
+
+
+def _cache(inputs: RunInputs, image: str, tags: Sequence[str], decision: Decision,
+           env: Mapping[str, str], actions: Actions) -> CacheArgs:
+    got = cache_args(inputs.cache, image=image, tags=tags, write=decision.cache_write,
+                     environ=env)
+    for warning in got.warnings:
+        actions.warning(warning)
+    actions.info(f"cache: {got.description}")
+    return got
+
+
+def _build_key(inputs: RunInputs, build: BuildInputs, ctx: context.Context, cwd: str) -> str:
+    if inputs.build_key == "content":
+        args = [(kv.key, kv.value) for kv in build.build_args]
+        return buildkey.content_key(Path(cwd) / build.context, dockerfile_path(build, cwd),
+                                    args, build.target, build.platforms)
+    if not ctx.sha:
+        raise InputError("build key: GITHUB_SHA is not set, so the source revision is "
+                         "unknown (set build-key: content, or run on a runner)")
+    return buildkey.revision_key(ctx.sha)
+
+
+# -- registry ----------------------------------------------------------------------------
+def _login_credentials(inputs: RunInputs, ref: ImageRef,
+                       ctx: context.Context) -> Credentials | None:
+    registry = inputs.registry or ref.registry
+    password = inputs.password or (inputs.github_token if registry == "ghcr.io" else "")
+    if not password:
+        return None
+    username = inputs.username or (ctx.actor if registry == "ghcr.io" else "")
+    if not username:
+        raise InputError(f"input 'username' is required to log in to {registry} with "
+                         "'password'")
+    return Credentials(registry=registry, username=username, password=password)
+
+
+def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClient:
+    registry = inputs.registry or ref.registry
+    password = inputs.password or (inputs.github_token if registry == "ghcr.io" else "")
+    if password:
+        username = inputs.username or "ghbuild"
+        store = CredentialStore.static(
+            {registry: RegistryCredentials(username=username, password=password)})
+    else:
+        store = CredentialStore.from_docker_config()
+    return RegistryClient(store, secret_sink=actions.add_secret)
+
+
+class _NoLogin:
+    def __enter__(self) -> dict[str, str]:
+        return {}
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _maybe_login(decision: Decision, inputs: RunInputs, ref: ImageRef, ctx: context.Context,
+                 env: Mapping[str, str], actions: Actions) -> Any:
+    if not decision.login:
+        actions.info("login: none (this run does not push)")
+        return _NoLogin()
+    creds = _login_credentials(inputs, ref, ctx)
+    if creds is None:
+        actions.notice(f"login: no password for {inputs.registry or ref.registry}; using the "
+                       "engine's existing credentials")
+        return _NoLogin()
+    return private_docker_config([creds], actions, environ=env)
+
+
+def _key_ref(ref: ImageRef, key: str) -> ImageRef:
+    return ref.with_tag(buildkey.key_tag_name(key))
+
+
+def _check(client: RegistryClient, inputs: RunInputs, refs: list[ImageRef], key: str,
+           build: BuildInputs, actions: Actions) -> Presence | None:
+    if not inputs.check:
+        actions.info("registry check: off (input check is false): building")
+        return None
+    target = _key_ref(refs[0], key)
+    presence = client.check(target, platforms=build.platforms, key=key)
+    actions.info(f"registry check {target}: {presence.state.value} — {presence.reason}")
+    if presence.state.value == "unknown":
+        actions.warning(f"registry answer for {target} is unknown ({presence.reason}); "
+                        "building rather than skipping")
+    return presence
+
+
+def _reuse(client: RegistryClient, presence: Presence, refs: list[ImageRef], key: str,
+           decision: Decision, inputs: RunInputs, outcome: Outcome, actions: Actions) -> None:
+    assert presence.digest
+    outcome.digest = presence.digest
+    if not decision.push:
+        outcome.action = "skip"
+        outcome.action_reason = (f"{presence.ref} already built as {presence.digest}; this "
+                                 "run does not push, so no tags are added")
+        actions.info(f"build decision: skip — {outcome.action_reason}")
+        return
+    outcome.action = "retag"
+    outcome.action_reason = f"{presence.ref} already built as {presence.digest}: no build"
+    actions.info(f"build decision: retag — {outcome.action_reason}")
+    source = _key_ref(refs[0], key).with_digest(presence.digest)
+    with actions.group("promote tags"):
+        results = client.promote(source, refs, allow_move=inputs.allow_tag_move)
+        for result in results:
+            actions.info(result.describe())
+    outcome.pushed = True
+
+
+def _verify(client: RegistryClient, refs: list[ImageRef], key: str, digest: str,
+            actions: Actions) -> None:
+    """After a push, each tag must resolve to the digest buildx reported."""
+    if not digest:
+        raise RegistryError("buildx reported no digest (containerimage.digest) for the push")
+    targets = [*refs, *{_key_ref(ref.repo_only(), key) for ref in refs}]
+    for ref in targets:
+        got = client.resolve(ref)
+        if not got.present or got.digest != digest:
+            found = got.digest if got.present else f"{got.state.value}: {got.reason}"
+            raise RegistryError(f"after the push, {ref} resolves to {found}, not to the "
+                                f"pushed digest {digest}")
+    actions.info(f"verified: {len(targets)} tags resolve to {digest}")
+
+
+# -- build ---------------------------------------------------------------------------------
+def _is_index(build: BuildInputs, env: Mapping[str, str]) -> bool:
+    """Whether buildx will push an index: several platforms or any attestation."""
+    attest_off = build.provenance.strip().lower() in ("false", "0") or (
+        not build.provenance and env.get("BUILDX_NO_DEFAULT_ATTESTATIONS", "") not in ("", "0"))
+    sbom = build.sbom.strip().lower() not in ("", "false", "0")
+    return len(build.platforms) > 1 or sbom or not attest_off
+
+
+def _build(build: BuildInputs, meta: Meta, refs: list[ImageRef], key: str,
+           cache: CacheArgs, decision: Decision, outcome: Outcome, env: dict[str, str],
+           cwd: str, actions: Actions, why: str) -> None:
+    outcome.action = "build"
+    outcome.action_reason = f"no image for this build key yet ({why})"
+    actions.info(f"build decision: build — {outcome.action_reason}")
+    tags = list(meta.tags)
+    annotations = list(meta.annotations)
+    if decision.push:
+        tags += sorted({str(_key_ref(ref.repo_only(), key)) for ref in refs})
+        level = "index" if _is_index(build, env) else "manifest"
+        annotations.append(f"{level}:{buildkey.BUILD_KEY_ANNOTATION}={key}")
+    plan = BuildPlan(inputs=build, tags=tuple(tags), labels=tuple(meta.labels),
+                     annotations=tuple(annotations), cache_from=cache.cache_from,
+                     cache_to=cache.cache_to, push=decision.push)
+    result = run_build(plan, actions, env=env, cwd=cwd,
+                       dockerfile=os.path.relpath(dockerfile_path(build, cwd), cwd))
+    outcome.digest = result.digest
+    outcome.pushed = decision.push
+    outcome.buildx_metadata = result.metadata
+
+
+# -- outputs ---------------------------------------------------------------------------------
+def write_outputs(outcomes: list[Outcome], actions: Actions) -> None:
+    last = outcomes[-1]
+    image = f"{last.image}@{last.digest}" if last.digest else ""
+    values = {
+        "version": last.version, "tags": "\n".join(last.tags),
+        "labels": "\n".join(last.labels), "annotations": "\n".join(last.annotations),
+        "digest": last.digest, "image": image, "pushed": _flag(last.pushed),
+        "skipped": _flag(last.action != "build"),
+        "skip-reason": last.action_reason if last.action != "build" else "",
+        "action": last.action,
+        "metadata": json.dumps(last.as_json() if len(outcomes) == 1
+                               else {"images": [o.as_json() for o in outcomes]}, indent=2),
+    }
+    for name, value in values.items():
+        actions.set_output(name, value)
+    for outcome in outcomes:
+        actions.summary(summary_markdown(outcome))
+    print(values["metadata"])
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def summary_markdown(o: Outcome) -> str:
+    tags = "<br>".join(f"`{t}`" for t in o.tags)
+    rows = [
+        ("Tags", tags), ("Digest", f"`{o.digest}`" if o.digest else "none"),
+        ("Platforms", ", ".join(o.platforms) or "engine default"),
+        ("Build", f"**{o.action}**: {o.action_reason}"),
+        ("Push", f"**{'yes' if o.pushed else 'no'}**: {o.decision.reason}"),
+        ("Cache", o.cache), ("Time", f"{o.seconds:.1f}s"),
+    ]
+    body = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
+    return f"### ghbuild: {o.image}\n\n| | |\n| --- | --- |\n{body}\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,120 @@
+"""``ghbuild run`` on examples/hello against the real engine and registry on 127.0.0.1.
+
+One commit's life: a push to main builds and pushes (tags, OCI labels, digest output
+equal to the registry's); a pull request builds with no login and pushes nothing;
+the same commit tagged v1.2.3 runs no build and points the semver tags at the first
+digest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.run_support import (
+    image_config,
+    manifest,
+    new_sha,
+    prepare_examples,
+    run_ghbuild,
+    tags_of,
+    workspace,
+    write_payload,
+)
+
+pytestmark = pytest.mark.e2e
+
+REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
+                "html_url": "https://github.com/Acme/Widget"}
+
+
+@pytest.fixture(scope="module")
+def examples_ready() -> None:
+    prepare_examples()
+
+
+def _env(tmp_path: Path, image: str, sha: str, event: str, ref: str, payload: dict,
+         **inputs: str) -> dict[str, str]:
+    env = {"GITHUB_EVENT_NAME": event, "GITHUB_REF": ref, "GITHUB_SHA": sha,
+           "GITHUB_REPOSITORY": "Acme/Widget", "GITHUB_REPOSITORY_OWNER": "Acme",
+           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+           "SOURCE_DATE_EPOCH": "1764000000",
+           "INPUT_IMAGES": image, "INPUT_CONTEXT": "examples/hello",
+           "INPUT_CACHE": "registry", "INPUT_USERNAME": "ci-bot",
+           "INPUT_PASSWORD": "e2e-password-not-for-logs"}
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    return env
+
+
+TAG_RULES = "type=ref,event=branch\ntype=ref,event=pr\ntype=semver,pattern={{version}}\n" \
+            "type=semver,pattern={{major}}.{{minor}}\ntype=sha"
+
+
+def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env, registry,
+                                       unique_repo, examples_ready):
+    image = f"{registry}/{unique_repo}"
+    ws = workspace(tmp_path)
+    sha = new_sha()
+    key_tag = f"ghbuild-key-rev-{sha}"
+
+    # 1. push to main: build, login, push, verify.
+    push = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, _env(
+        tmp_path, image, sha, "push", "refs/heads/main", {"repository": REPO_PAYLOAD},
+        tags=TAG_RULES))
+    assert push.code == 0, push.stderr
+    assert tags_of(registry, unique_repo) == sorted(
+        ["main", f"sha-{sha[:7]}", key_tag, "buildcache"])
+    registry_digest, _ = manifest(registry, unique_repo, "main")
+    assert push.outputs["digest"] == registry_digest
+    assert push.outputs["image"] == f"{image}@{registry_digest}"
+    assert push.outputs["pushed"] == "true" and push.outputs["action"] == "build"
+    labels = image_config(registry, unique_repo, "main")["config"]["Labels"]
+    assert labels["org.opencontainers.image.revision"] == sha
+    assert labels["org.opencontainers.image.source"] == "https://github.com/Acme/Widget"
+    assert "org.opencontainers.image.created" in labels
+    # The login happened once, with the password on stdin only, and its config is gone.
+    logins = push.calls.commands("docker", "login")
+    assert len(logins) == 1 and logins[0].stdin == "e2e-password-not-for-logs"
+    assert all("e2e-password-not-for-logs" not in " ".join(c.argv) for c in push.calls.calls)
+    assert "e2e-password-not-for-logs" not in push.stderr + push.stdout + push.summary
+    assert list(push.runner_temp.iterdir()) == []
+    build_env = push.calls.envs[[c.argv[:3] for c in push.calls.calls].index(
+        ["docker", "buildx", "build"])]
+    assert str(push.runner_temp) in build_env["DOCKER_CONFIG"]
+    assert "Push | **yes**: push: branch 'main' is the default branch" in push.summary
+    assert f"`{registry_digest}`" in push.summary
+
+    # 2. a pull request from a fork: built, no login, no push, no cache export.
+    pr_payload = {"repository": REPO_PAYLOAD, "number": 7, "pull_request": {
+        "number": 7, "head": {"repo": {"full_name": "contributor/widget"}, "ref": "fix"},
+        "base": {"ref": "main"}}}
+    before = tags_of(registry, unique_repo)
+    pr = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, _env(
+        tmp_path, image, new_sha(), "pull_request", "refs/pull/7/merge", pr_payload,
+        tags=TAG_RULES))
+    assert pr.code == 0, pr.stderr
+    assert f"{image}:pr-7" in pr.outputs["tags"].splitlines()
+    assert pr.calls.commands("docker", "login") == []
+    builds = pr.calls.commands("docker", "buildx", "build")
+    assert len(builds) == 1
+    assert "--push" not in builds[0].argv and "--cache-to" not in builds[0].argv
+    assert f"type=registry,ref={image}:buildcache" in builds[0].argv  # cache read on PRs
+    assert tags_of(registry, unique_repo) == before
+    assert pr.outputs["pushed"] == "false"
+    assert "from fork 'contributor/widget'" in pr.stderr
+
+    # 3. the same commit tagged v1.2.3: no build, semver tags on the first digest.
+    release = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, _env(
+        tmp_path, image, sha, "push", "refs/tags/v1.2.3", {"repository": REPO_PAYLOAD},
+        tags=TAG_RULES))
+    assert release.code == 0, release.stderr
+    assert release.calls.commands("docker", "buildx", "build") == []
+    for tag in ("1.2.3", "1.2"):
+        assert manifest(registry, unique_repo, tag)[0] == registry_digest
+    assert release.outputs["digest"] == registry_digest
+    assert release.outputs["skipped"] == "true" and release.outputs["action"] == "retag"
+    meta = json.loads(release.outputs["metadata"])
+    assert meta["action"] == "retag" and meta["digest"] == registry_digest
+    assert "retag" in release.summary
