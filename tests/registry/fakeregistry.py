@@ -217,7 +217,7 @@ class FakeRegistry(BaseAdapter):
 
     # -- API ------------------------------------------------------------------------------
     def _route(self, request, parts):
-        path, method = parts.path, request.method
+        path = parts.path
         repo = _repo_of(path)
         if path == "/v2/":
             return self._response(request, 200, b"{}")
