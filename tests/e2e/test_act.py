@@ -1,0 +1,328 @@
+"""The whole action through a real Actions runner: act runs a workflow that says ``uses: ./``.
+
+A temporary git repository holds a copy of this working tree and one workflow. act runs
+it on this host (``-P ubuntu-latest=-self-hosted``), so the composite action's steps run
+as on GitHub: the venv bootstrap under RUNNER_TEMP, the inputs through ``env:``, then
+``python -m ghbuild run`` against the real engine and the registry on 127.0.0.1. The
+test then reads the step outputs (a later step writes them to a file through ``env:``),
+the job summary (act echoes it in its log) and the registry itself.
+
+What act cannot exercise here: the ``actions/github-script`` step that hands the runtime
+token over on GitHub. act insists on fetching every remote action a composite names,
+even a skipped one, and nothing can be fetched on these machines; so these runs set
+``github-runtime: false`` and point act at a local folder for that action reference
+(``--local-repository``) whose entry point fails loudly if it is ever started. The
+handover script itself (action/gha-runtime.cjs) is run with the real node below.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from ruamel.yaml import YAML
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+ACT_TIMEOUT = 900
+ACCEPT = ", ".join([
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+])
+
+
+def github_script_ref() -> str:
+    action = YAML(typ="safe").load((REPO_ROOT / "action.yml").read_text(encoding="utf-8"))
+    return next(s["uses"] for s in action["runs"]["steps"] if s.get("id") == "runtime")
+
+
+# -- the repository act runs in --------------------------------------------------------------
+def project_files() -> list[str]:
+    """The working tree as git sees it (tracked and new files, minus ignored ones)."""
+    out = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "-co", "--exclude-standard",
+                          "-z"], capture_output=True, check=True).stdout.decode()
+    return [p for p in out.split("\0") if p and not p.startswith(".github/workflows/")]
+
+
+def copy_project(dest: Path) -> None:
+    for rel in project_files():
+        src = REPO_ROOT / rel
+        if not src.exists() and not src.is_symlink():
+            continue                      # deleted in the working tree, not yet in git
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target, follow_symlinks=False)
+    busybox = REPO_ROOT / "examples" / "hello" / "busybox"
+    if not busybox.is_file():
+        pytest.fail("examples/hello/busybox is missing: run scripts/prepare-example.sh")
+    shutil.copy2(busybox, dest / "examples" / "hello" / "busybox")
+
+
+def git(repo: Path, *argv: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", "-C", str(repo), *argv], capture_output=True, text=True,
+                          env=env, check=True)
+    return done.stdout.strip()
+
+
+def make_repo(tmp_path: Path, workflow: str) -> Path:
+    repo = tmp_path / "widget"
+    repo.mkdir()
+    copy_project(repo)
+    (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    (repo / ".github" / "workflows" / "e2e.yml").write_text(workflow, encoding="utf-8")
+    git(repo, "init", "-q", "-b", "main")
+    # Upper case owner and name: the image name and labels must come out lowercased
+    # where registries need it and keep their case where they are text.
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-m", "widget")
+    return repo
+
+
+def push_payload(path: Path, sha: str) -> Path:
+    path.write_text(json.dumps({
+        "ref": "refs/heads/main", "after": sha, "before": "0" * 40,
+        "repository": {"name": "Widget", "full_name": "Acme/Widget", "default_branch": "main",
+                       "html_url": "https://github.com/Acme/Widget",
+                       "owner": {"login": "Acme", "name": "Acme"}},
+        "head_commit": {"id": sha, "message": "widget"},
+        "pusher": {"name": "tester"}, "sender": {"login": "tester"},
+    }), encoding="utf-8")
+    return path
+
+
+def github_script_stand_in(tmp_path: Path) -> Path:
+    """What act gets for actions/github-script: only so that act can load the composite."""
+    folder = tmp_path / "github-script-unavailable"
+    folder.mkdir()
+    (folder / "action.yml").write_text(
+        "name: github-script is not available under act\n"
+        "description: stand-in so act can load ghbuild's composite; must never run\n"
+        "inputs:\n  script:\n    description: unused\n    required: true\n"
+        "runs:\n  using: node20\n  main: index.js\n", encoding="utf-8")
+    (folder / "index.js").write_text(
+        "console.log('::error::actions/github-script cannot run under act here; this "
+        "step should have been skipped (github-runtime: false)');\nprocess.exit(1);\n",
+        encoding="utf-8")
+    return folder
+
+
+def run_act(act_bin: str, repo: Path, payload: Path, engine_env: dict[str, str],
+            tmp_path: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
+    argv = [act_bin, "push", "-W", ".github/workflows/e2e.yml", "-e", str(payload),
+            "-P", "ubuntu-latest=-self-hosted", "--cache-server-addr", "127.0.0.1",
+            "--action-cache-path", str(tmp_path / "act-cache"),
+            "--local-repository", f"{github_script_ref()}={github_script_stand_in(tmp_path)}",
+            "--env", f"GHBUILD_E2E_OUT={out_dir}"]
+    env = {**engine_env, "HOME": os.environ.get("HOME", "/root")}
+    return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=ACT_TIMEOUT)
+
+
+def summaries(log: str) -> str:
+    """The job summary text act echoes (``⚙  Summary - ...`` up to its next log line)."""
+    parts, current = [], None
+    for line in log.splitlines():
+        if "Summary - " in line and line.startswith("["):
+            current = [line.split("Summary - ", 1)[1]]
+            parts.append(current)
+        elif current is not None and not line.startswith("["):
+            current.append(line)
+        else:
+            current = None
+    return "\n".join("\n".join(p) for p in parts)
+
+
+# -- the registry --------------------------------------------------------------------------------
+def registry_tags(registry: str, repo: str) -> list[str]:
+    resp = requests.get(f"http://{registry}/v2/{repo}/tags/list", timeout=10)
+    resp.raise_for_status()
+    return sorted(resp.json().get("tags") or [])
+
+
+def registry_digest(registry: str, repo: str, tag: str) -> str:
+    resp = requests.head(f"http://{registry}/v2/{repo}/manifests/{tag}",
+                         headers={"Accept": ACCEPT}, timeout=10)
+    resp.raise_for_status()
+    return resp.headers["Docker-Content-Digest"]
+
+
+def image_config(registry: str, repo: str, digest: str) -> dict:
+    """The image config of the linux/amd64 (or only) manifest under ``digest``."""
+    def get(path: str, accept: str = ACCEPT) -> requests.Response:
+        resp = requests.get(f"http://{registry}/v2/{repo}/{path}", headers={"Accept": accept},
+                            timeout=10)
+        resp.raise_for_status()
+        return resp
+    manifest = get(f"manifests/{digest}").json()
+    if "manifests" in manifest:
+        chosen = next(m for m in manifest["manifests"]
+                      if m.get("platform", {}).get("architecture") not in (None, "unknown"))
+        manifest = get(f"manifests/{chosen['digest']}").json()
+    return get(f"blobs/{manifest['config']['digest']}", "*/*").json()
+
+
+# -- the workflow ----------------------------------------------------------------------------------
+RECORD_OUTPUTS = """\
+      - name: Record the outputs
+        if: always()
+        env:
+          OUT_VERSION: ${{ steps.build.outputs.version }}
+          OUT_TAGS: ${{ steps.build.outputs.tags }}
+          OUT_LABELS: ${{ steps.build.outputs.labels }}
+          OUT_DIGEST: ${{ steps.build.outputs.digest }}
+          OUT_IMAGE: ${{ steps.build.outputs.image }}
+          OUT_PUSHED: ${{ steps.build.outputs.pushed }}
+          OUT_SKIPPED: ${{ steps.build.outputs.skipped }}
+          OUT_ACTION: ${{ steps.build.outputs.action }}
+          OUT_METADATA: ${{ steps.build.outputs.metadata }}
+        run: >-
+          python3 -c 'import json, os; json.dump({k[4:].lower(): v for k, v in
+          os.environ.items() if k.startswith("OUT_")},
+          open(os.environ["GHBUILD_E2E_OUT"] + "/outputs.json", "w"))'
+"""
+
+
+def push_workflow(image: str) -> str:
+    return f"""\
+name: e2e
+on: push
+permissions:
+  contents: read
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+      - name: Build and push
+        id: build
+        uses: ./
+        with:
+          context: examples/hello
+          images: {image}
+          network: host
+          cache: none
+          github-runtime: "false"
+          github-token: ""
+{RECORD_OUTPUTS}"""
+
+
+@pytest.fixture()
+def act_setup(act_bin, engine_env, registry, unique_repo, tmp_path):
+    if shutil.which("git") is None:
+        pytest.fail("git is needed for the act test")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    return {"act": act_bin, "env": engine_env, "registry": registry,
+            "repo": f"{unique_repo}/widget", "out": out_dir, "tmp": tmp_path}
+
+
+def test_push_to_main_through_act(act_setup):
+    s = act_setup
+    image = f"{s['registry']}/{s['repo']}"
+    repo = make_repo(s["tmp"], push_workflow(image))
+    sha = git(repo, "rev-parse", "HEAD")
+    started = time.monotonic()
+    done = run_act(s["act"], repo, push_payload(s["tmp"] / "payload.json", sha), s["env"],
+                   s["tmp"], s["out"])
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, f"act failed ({time.monotonic() - started:.0f}s):\n{log[-6000:]}"
+    assert "Job succeeded" in log
+
+    outputs = json.loads((s["out"] / "outputs.json").read_text())
+    digest = outputs["digest"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), outputs
+    assert outputs["pushed"] == "true" and outputs["skipped"] == "false"
+    assert outputs["action"] == "build"
+    assert outputs["image"] == f"{image}@{digest}"
+    assert f"{image}:main" in outputs["tags"].splitlines()
+    metadata = json.loads(outputs["metadata"])
+    assert json.dumps(metadata).count(digest) >= 1
+
+    # The registry holds the tags, all naming the digest the output names.
+    tags = registry_tags(s["registry"], s["repo"])
+    assert "main" in tags
+    for ref in outputs["tags"].splitlines():
+        tag = ref.rsplit(":", 1)[1]
+        assert registry_digest(s["registry"], s["repo"], tag) == digest, ref
+
+    # GITHUB_REPOSITORY came from the origin remote, case kept in the source label.
+    labels = image_config(s["registry"], s["repo"], digest)["config"]["Labels"]
+    assert labels["org.opencontainers.image.revision"] == sha
+    assert labels["org.opencontainers.image.source"] == "https://github.com/Acme/Widget"
+    assert "org.opencontainers.image.source=https://github.com/Acme/Widget" in \
+        outputs["labels"].splitlines()
+
+    # The job summary names the tag and the digest, and why it pushed.
+    summary = summaries(log)
+    assert digest in summary and f"{image}:main" in summary, summary[:3000]
+
+    # The venv was built under act's RUNNER_TEMP, not in the workspace.
+    assert "installing into" in log and not (repo / "build").exists()
+    assert not list(repo.glob("*.egg-info"))
+
+
+# -- the runtime handover script, with the real node -----------------------------------------------
+def unsigned_jwt() -> str:
+    def b64(data: dict) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    now = int(time.time())
+    claims = {"exp": now + 3600, "iat": now, "nbf": now,
+              "ac": json.dumps([{"Scope": "refs/heads/main", "Permission": 3}],
+                               separators=(",", ":"))}
+    return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}.c2ln"
+
+
+def test_runtime_script_masks_the_token_and_writes_only_step_outputs(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run action/gha-runtime.cjs (it runs in github-script)")
+    out = tmp_path / "output"
+    token = unsigned_jwt()
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(out),
+           "ACTIONS_RUNTIME_TOKEN": token, "ACTIONS_CACHE_URL": "http://127.0.0.1:1/cache/",
+           "GITHUB_ENV": str(tmp_path / "env")}
+    script = REPO_ROOT / "action" / "gha-runtime.cjs"
+    done = subprocess.run([node, "-e", f"require({json.dumps(str(script))})()"], env=env,
+                          capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"::add-mask::{token}"
+    assert token not in "\n".join(lines[1:])
+    assert lines[1] == ("runtime variables handed over: ACTIONS_RUNTIME_TOKEN, "
+                        "ACTIONS_CACHE_URL")
+    text = out.read_text()
+    pattern = r"^([a-z_0-9]+)<<(ghadelim_[0-9a-f-]+)\n(.*?)\n\2$"
+    outputs = {m[0]: m[2] for m in re.findall(pattern, text, re.MULTILINE | re.DOTALL)}
+    assert outputs == {"actions_runtime_token": token,
+                       "actions_cache_url": "http://127.0.0.1:1/cache/",
+                       "actions_results_url": "", "actions_cache_service_v2": ""}
+    assert not (tmp_path / "env").exists(), "nothing may be exported to later steps"
+
+
+def test_runtime_script_refuses_to_run_outside_a_step(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run action/gha-runtime.cjs")
+    script = REPO_ROOT / "action" / "gha-runtime.cjs"
+    done = subprocess.run([node, "-e", f"require({json.dumps(str(script))})()"],
+                          env={"PATH": os.environ["PATH"], "ACTIONS_RUNTIME_TOKEN": "x" * 20},
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "GITHUB_OUTPUT is not set" in done.stderr
+    assert "x" * 20 not in done.stdout + done.stderr
