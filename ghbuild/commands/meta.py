@@ -1,0 +1,99 @@
+"""``ghbuild meta``: version, tags, labels and annotations, as docker/metadata-action gives them.
+
+Context from the runner environment (``GITHUB_*`` and the payload) or, with
+``--context git``, from the local checkout; inputs from ``INPUT_*`` with flags of the same
+names on top. Stdout carries only the result; warnings go to stderr. This path imports
+no HTTP, YAML or schema library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from ..errors import InputError
+
+_LIST_FLAGS = ("images", "tags", "flavor", "labels", "annotations")
+_TEXT_FLAGS = ("sep-tags", "sep-labels", "sep-annotations", "bake-target", "context")
+_EVENTS = ("push", "pull_request", "pull_request_target", "release", "schedule",
+           "workflow_dispatch")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("json", "text"), default="json",
+                        help="json: one object {version, tags, labels, annotations}; "
+                             "text: a readable listing")
+    for name in _LIST_FLAGS:
+        parser.add_argument(f"--{name}", metavar="LIST", default=None,
+                            help=f"the '{name}' input (overrides INPUT_{name.upper()})")
+    for name in _TEXT_FLAGS:
+        parser.add_argument(f"--{name}", metavar="TEXT", default=None,
+                            help=f"the '{name}' input (overrides INPUT_"
+                                 f"{name.upper().replace('-', '_')})")
+    parser.add_argument("--repo-metadata", metavar="FILE",
+                        help="a GitHub REST repository object (JSON) for the title, "
+                             "description, license and URL labels")
+    parser.add_argument("--event", choices=_EVENTS, default=None,
+                        help="with --context git: the event to compute for (default: "
+                             "GITHUB_EVENT_NAME or push)")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="also append metadata-action's step outputs to FILE "
+                             "(GITHUB_OUTPUT format; bake files written beside it)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import meta
+
+    env = os.environ
+    overrides = {name: getattr(args, name.replace("-", "_")) for name in
+                 (*_LIST_FLAGS, *_TEXT_FLAGS)}
+    inputs = meta.read_inputs(env, overrides)
+    ctx = _context(inputs.context, args, env)
+    repo = meta.RepoMeta.from_file(args.repo_metadata) if args.repo_metadata else None
+    result = meta.compute(ctx, inputs, repo)
+    _warn(result.warnings)
+    if args.output_file:
+        _write_outputs(result.outputs(inputs, os.path.dirname(os.path.abspath(
+            args.output_file))), args.output_file)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        from ..meta.outputs import text_listing
+
+        sys.stdout.write(text_listing(result))
+    return 0
+
+
+def _context(kind: str, args: argparse.Namespace, env: os._Environ[str]):  # type: ignore[no-untyped-def]
+    from .. import context
+
+    if kind == "git":
+        from ..gitcontext import from_git
+
+        event = args.event or env.get("GITHUB_EVENT_NAME") or "push"
+        return from_git(os.getcwd(), event=event,
+                        event_path=env.get("GITHUB_EVENT_PATH") or None, environ=env)
+    if args.event:
+        raise InputError("--event only applies with --context git")
+    return context.from_env(env)
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    if not warnings:
+        return
+    from ..gha import Actions
+
+    actions = Actions()
+    for warning in warnings:
+        actions.warning(warning)
+
+
+def _write_outputs(outputs: dict[str, str], path: str) -> None:
+    import uuid
+
+    with open(path, "a", encoding="utf-8") as fh:
+        for name, value in outputs.items():
+            delim = f"ghadelim_{uuid.uuid4().hex}"
+            fh.write(f"{name}<<{delim}\n{value}\n{delim}\n")

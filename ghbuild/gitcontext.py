@@ -1,0 +1,141 @@
+"""A :class:`~ghbuild.context.Context` from a local git checkout (dry runs, ``context: git``).
+
+What a runner would give is rebuilt from git: the ref for the chosen event, the HEAD
+sha and commit date, ``owner/repo`` from the ``origin`` remote (https or ssh forms), the
+default branch (``origin/HEAD``, else ``init.defaultBranch``, else ``main``), and a
+payload with the fields the tag engine reads (``repository.default_branch``,
+``head_commit``, ``commits``, ``number``/``pull_request`` for pull requests). A saved
+payload (``event_path``) is loaded first; synthesised fields only fill what it lacks.
+Every git call goes through :mod:`ghbuild.proc`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import proc
+from .context import Context, load_payload, now_from_env
+from .errors import InputError
+
+EVENTS = ("push", "pull_request", "pull_request_target", "release", "schedule",
+          "workflow_dispatch")
+
+_REMOTE_RES = (
+    re.compile(r"^[a-z+]+://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$"),
+    re.compile(r"^(?:[^@/]+@)?(?P<host>[^/:]+):(?P<path>[^/].*?)(?:\.git)?/?$"),
+)
+
+
+def _git(path: str, *args: str, check: bool = True) -> str:
+    done = proc.get_runner().run(["git", "-C", path, *args])
+    if done.returncode != 0:
+        if check:
+            message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+            raise InputError(f"git {' '.join(args)} failed in {path}: {message}")
+        return ""
+    return done.stdout.strip()
+
+
+def parse_remote(url: str) -> tuple[str, str] | None:
+    """(host, owner/repo) from an https, ssh:// or scp-like remote URL."""
+    for pattern in _REMOTE_RES:
+        m = pattern.match(url.strip())
+        if m and "/" in m.group("path"):
+            return m.group("host"), m.group("path")
+    return None
+
+
+def default_branch(path: str) -> str:
+    head = _git(path, "symbolic-ref", "-q", "refs/remotes/origin/HEAD", check=False)
+    if head.startswith("refs/remotes/origin/"):
+        return head[len("refs/remotes/origin/"):]
+    return _git(path, "config", "--get", "init.defaultBranch", check=False) or "main"
+
+
+def tags_at_head(path: str) -> list[str]:
+    """Tags pointing at HEAD, newest version-like first (``v2`` before ``v1``)."""
+    text = _git(path, "tag", "--points-at", "HEAD", "--sort=-v:refname", check=False)
+    return [t for t in text.splitlines() if t]
+
+
+def from_git(path: str, event: str = "push", event_path: str | None = None,
+             environ: Mapping[str, str] | None = None, *, ref: str | None = None,
+             pr_number: int | None = None) -> Context:
+    if event not in EVENTS:
+        raise InputError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+    env = os.environ if environ is None else environ
+    if _git(path, "rev-parse", "--is-inside-work-tree", check=False) != "true":
+        raise InputError(f"{path} is not a git checkout")
+    sha = _git(path, "rev-parse", "HEAD")
+    branch = _git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False)
+    tags = tags_at_head(path)
+    payload: dict[str, Any] = load_payload(event_path) if event_path else {}
+    number = pr_number if pr_number is not None else payload.get("number")
+    the_ref = ref or _ref_for(event, branch, tags, number, default_branch(path))
+    remote = parse_remote(_git(path, "remote", "get-url", "origin", check=False))
+    host, repository = remote if remote else ("github.com", "")
+    committed = _git(path, "show", "-s", "--format=%cI", "HEAD")
+    _fill_payload(payload, event, sha, committed, the_ref, branch, repository, host,
+                  default_branch(path), number)
+    return Context(
+        event_name=event, ref=the_ref, sha=sha, repository=repository,
+        repository_owner=repository.partition("/")[0], server_url=f"https://{host}",
+        head_ref=branch if event.startswith("pull_request") else "",
+        base_ref=_base(payload) if event.startswith("pull_request") else "",
+        workspace=path, event_path=event_path or "", payload=payload,
+        now=now_from_env(env), source="git")
+
+
+def _ref_for(event: str, branch: str, tags: list[str], number: object,
+             default: str) -> str:
+    if event == "release":
+        if not tags:
+            raise InputError("event release needs a tag at HEAD (git tag vX.Y.Z), or pass "
+                             "ref='refs/tags/...'")
+        return f"refs/tags/{tags[0]}"
+    if event.startswith("pull_request"):
+        if number is None:
+            raise InputError(f"event {event} needs the pull request number: a saved payload "
+                             "with 'number' or pr_number=")
+        return f"refs/pull/{number}/merge"
+    if event == "push" and not branch and tags:
+        return f"refs/tags/{tags[0]}"
+    if branch:
+        return f"refs/heads/{branch}"
+    # detached HEAD without a tag: schedule and dispatch run on the default branch
+    return f"refs/heads/{default}" if event in ("schedule", "workflow_dispatch") else ""
+
+
+def _base(payload: Mapping[str, Any]) -> str:
+    pr = payload.get("pull_request")
+    base = pr.get("base") if isinstance(pr, Mapping) else None
+    return str(base.get("ref", "")) if isinstance(base, Mapping) else ""
+
+
+def _fill_payload(payload: dict[str, Any], event: str, sha: str, committed: str, ref: str,
+                  branch: str, repository: str, host: str, default: str,
+                  number: object) -> None:
+    repo = payload.setdefault("repository", {})
+    if isinstance(repo, dict):
+        repo.setdefault("default_branch", default)
+        if repository:
+            repo.setdefault("full_name", repository)
+            repo.setdefault("name", repository.rpartition("/")[2])
+            repo.setdefault("html_url", f"https://{host}/{repository}")
+    commit = {"id": sha, "timestamp": committed}
+    if event == "push":
+        payload.setdefault("head_commit", commit)
+        payload.setdefault("commits", [commit])
+        payload.setdefault("ref", ref)
+    else:
+        payload.setdefault("head_commit", commit)
+    if event.startswith("pull_request"):
+        payload.setdefault("number", number)
+        pr = payload.setdefault("pull_request", {})
+        if isinstance(pr, dict):
+            pr.setdefault("number", number)
+            pr.setdefault("head", {"sha": sha, "ref": branch})
+            pr.setdefault("base", {"ref": default})

@@ -1,0 +1,281 @@
+"""The ``{{...}}`` expressions of metadata-action: the subset of Handlebars it relies on.
+
+metadata-action renders every value, prefix, suffix, label and ``enable`` with
+Handlebars, so its observable rules are Handlebars rules, kept here:
+
+* ``{{name}}`` looks ``name`` up; a function is called; a missing name renders ``""``;
+* ``{{name arg key=value}}`` calls a helper with string, number, boolean or path
+  arguments (an unknown path argument is undefined, which the date helpers read as
+  "no format": moment's ISO default);
+* ``{{...}}`` output is HTML-escaped (``&<>"'`=``), ``{{{...}}}`` and ``{{&...}}`` are not;
+* ``\\{{`` is a literal ``{{``; ``{{! ...}}`` and ``{{!-- ... --}}`` are comments;
+  ``~`` trims the whitespace next to a mustache.
+
+Blocks (``{{#if}}``), partials and sub-expressions are refused with an error: no tag
+rule in metadata-action's documentation uses them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class ExprError(Exception):
+    """A template that cannot be parsed or rendered; the caller adds the location."""
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A callable value: ``fn(params, hash)``."""
+
+    fn: Callable[[Sequence[object], Mapping[str, object]], object]
+
+
+@dataclass(frozen=True)
+class PathArg:
+    name: str
+
+
+@dataclass(frozen=True)
+class Mustache:
+    path: str
+    params: tuple[object, ...]
+    hash: tuple[tuple[str, object], ...]
+    escape: bool
+    source: str
+
+
+Node = str | Mustache
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
+            "`": "&#x60;", "=": "&#x3D;"}
+_ESCAPE_RE = re.compile(r"[&<>\"'`=]")
+
+# Handlebars' ID: anything but whitespace and  ! " # % & ' ( ) * + , . / ; < = > @ [ \ ] ^ ` { | } ~
+_ID = r"[^\s!\"#%&'()*+,./;<=>@\[\\\]^`{|}~]+"
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<str>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')
+      | (?P<num>-?[0-9]+(?:\.[0-9]+)?(?=[\s=}~)]|$))
+      | (?P<key>""" + _ID + r""")=
+      | (?P<path>(?:\.\.?/|this[./]|@)?""" + _ID + r"""(?:[./]""" + _ID + r""")*|this|\.)
+    )""", re.VERBOSE)
+
+
+def escape_html(text: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+@lru_cache(maxsize=512)
+def compile_template(template: str) -> tuple[Node, ...]:
+    """Parse a template into text and mustache nodes (cached: rules repeat)."""
+    nodes: list[Node] = []
+    pos, size = 0, len(template)
+    text: list[str] = []
+    while pos < size:
+        start = template.find("{{", pos)
+        if start < 0:
+            text.append(template[pos:])
+            break
+        if start > 0 and template[start - 1] == "\\":
+            # \{{ is a literal {{; the backslash itself is dropped
+            text.append(template[pos:start - 1] + "{{")
+            pos = start + 2
+            continue
+        text.append(template[pos:start])
+        node, pos, strip_before, strip_after = _read_mustache(template, start)
+        _flush(nodes, text, strip_before)
+        if node is not None:
+            nodes.append(node)
+        if strip_after:
+            while pos < size and template[pos].isspace():
+                pos += 1
+    _flush(nodes, text, False)
+    return tuple(nodes)
+
+
+def _flush(nodes: list[Node], text: list[str], rstrip: bool) -> None:
+    chunk = "".join(text)
+    text.clear()
+    if rstrip:
+        chunk = chunk.rstrip()
+    if chunk:
+        nodes.append(chunk)
+
+
+def _read_mustache(template: str, start: int) -> tuple[Mustache | None, int, bool, bool]:
+    if template.startswith("{{!--", start) or template.startswith("{{~!--", start):
+        end = template.find("--}}", start)
+        if end < 0:
+            end2 = template.find("--~}}", start)
+            if end2 < 0:
+                raise ExprError(f"unclosed comment {template[start:start + 20]!r}")
+            return None, end2 + 5, template[start + 2] == "~", True
+        return None, end + 4, template[start + 2] == "~", False
+    triple = template.startswith("{{{", start) or template.startswith("{{~{", start)
+    close = "}}}" if triple else "}}"
+    end = template.find(close, start + 2)
+    if end < 0:
+        raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is never "
+                        f"closed with '{close}'")
+    inner = template[start + (3 if triple else 2):end]
+    source = template[start:end + len(close)]
+    strip_before = inner.startswith("~")
+    if triple and template.startswith("{{~{", start):
+        strip_before, inner = True, template[start + 4:end]
+    inner = inner[1:] if inner.startswith("~") and not triple else inner
+    strip_after = inner.endswith("~")
+    if strip_after:
+        inner = inner[:-1]
+    escape = not triple
+    if inner.startswith("!"):
+        return None, end + len(close), strip_before, strip_after
+    if inner.startswith("&"):
+        escape, inner = False, inner[1:]
+    if inner[:1] in ("#", "/", "^", ">", "*") or inner.strip().startswith("else"):
+        raise ExprError(f"block, partial and else expressions are not supported: {source}")
+    if "{{" in inner:
+        raise ExprError(f"unbalanced expression: {source}")
+    return _parse_inner(inner, source, escape), end + len(close), strip_before, strip_after
+
+
+def _parse_inner(inner: str, source: str, escape: bool) -> Mustache:
+    tokens = _tokens(inner, source)
+    if not tokens:
+        raise ExprError(f"empty expression {source}")
+    kind, value = tokens[0]
+    if kind != "path":
+        # a literal as the head renders itself, as Handlebars does for {{"x"}} / {{1}}
+        if len(tokens) == 1:
+            return Mustache("", (value,), (), escape, source)
+        raise ExprError(f"expected a name at the start of {source}")
+    params: list[object] = []
+    hashes: list[tuple[str, object]] = []
+    i = 1
+    while i < len(tokens):
+        kind, tok = tokens[i]
+        if kind == "key":
+            if i + 1 >= len(tokens) or tokens[i + 1][0] == "key":
+                raise ExprError(f"'{tok}=' has no value in {source}")
+            hashes.append((str(tok), _arg(tokens[i + 1])))
+            i += 2
+            continue
+        if hashes:
+            raise ExprError(f"positional argument after key=value in {source}")
+        params.append(_arg(tokens[i]))
+        i += 1
+    return Mustache(str(value), tuple(params), tuple(hashes), escape, source)
+
+
+def _tokens(inner: str, source: str) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    pos = 0
+    stripped_end = len(inner.rstrip())
+    while pos < stripped_end:
+        if inner[pos] == "(":
+            raise ExprError(f"sub-expressions are not supported: {source}")
+        m = _TOKEN.match(inner, pos)
+        if not m or m.end() == pos:
+            raise ExprError(f"cannot read {inner[pos:].strip()!r} in {source}")
+        pos = m.end()
+        if m.group("str") is not None:
+            raw = m.group("str")
+            out.append(("str", re.sub(r"\\(.)", r"\1", raw[1:-1])))
+        elif m.group("num") is not None:
+            num = m.group("num")
+            out.append(("num", float(num) if "." in num else int(num)))
+        elif m.group("key") is not None:
+            out.append(("key", m.group("key")))
+        else:
+            out.append(("path", m.group("path")))
+    return out
+
+
+def _arg(token: tuple[str, object]) -> object:
+    kind, value = token
+    if kind == "path":
+        literal = {"true": True, "false": False, "null": None, "undefined": None}
+        return literal.get(str(value), PathArg(str(value)))
+    return value
+
+
+def is_single_path(template: str, name: str) -> bool:
+    """True when the template is exactly one ``{{name}}`` (metadata-action's
+    ``isRawStatement``); False for anything else, including templates that do not parse."""
+    try:
+        nodes = compile_template(template)
+    except ExprError:
+        return False
+    return len(nodes) == 1 and isinstance(nodes[0], Mustache) and \
+        _strip_this(nodes[0].path) == name and not nodes[0].params
+
+
+def _strip_this(path: str) -> str:
+    for prefix in ("this.", "this/", "./"):
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path
+
+
+def render(template: str, scope: Mapping[str, object]) -> str:
+    """Render ``template`` against ``scope`` (names to values or :class:`Helper`)."""
+    if "{{" not in template:
+        return template
+    out: list[str] = []
+    for node in compile_template(template):
+        if isinstance(node, str):
+            out.append(node)
+            continue
+        value = _evaluate(node, scope)
+        text = js_string(value)
+        out.append(escape_html(text) if node.escape else text)
+    return "".join(out)
+
+
+def _evaluate(node: Mustache, scope: Mapping[str, object]) -> object:
+    if node.path == "":
+        return node.params[0]
+    name = _strip_this(node.path)
+    target = scope.get(name) if "." not in name and "/" not in name else None
+    params = [_resolve(p, scope) for p in node.params]
+    hashes = {k: _resolve(v, scope) for k, v in node.hash}
+    if isinstance(target, Helper):
+        return target.fn(params, hashes)
+    if (params or hashes) and target is None:
+        raise ExprError(f"unknown helper '{name}' in {node.source}")
+    return target
+
+
+def _resolve(arg: object, scope: Mapping[str, object]) -> object:
+    if isinstance(arg, PathArg):
+        value = scope.get(_strip_this(arg.name))
+        # a helper passed as an argument is not called by Handlebars; treat as unset
+        return None if isinstance(value, Helper) else value
+    return arg
+
+
+def js_string(value: object) -> str:
+    """``String(value)`` as JavaScript would print it (how Handlebars outputs values)."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(js_string(v) for v in value)
+    return str(value)
+
+
+def names_used(template: str) -> set[str]:
+    """The names a template refers to (for lazy work such as loading time zones)."""
+    try:
+        nodes = compile_template(template)
+    except ExprError:
+        return set()
+    return {_strip_this(n.path) for n in nodes if isinstance(n, Mustache)}

@@ -1,0 +1,33 @@
+"""PEP 440 versions for ``type=pep440``, through :mod:`packaging` (imported only here).
+
+metadata-action uses ``@renovate/pep440``, a port of the same grammar: ``valid`` accepts
+what :class:`packaging.version.Version` accepts (a leading ``v``, surrounding spaces,
+``1.0dev4``, ``1.1beta2``); ``clean`` is the normalised string (``1.0.dev4``, ``1.1b2``);
+major/minor/patch are the first three release numbers, 0 when absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pep440:
+    raw: str
+    clean: str
+    major: int
+    minor: int
+    patch: int
+    is_release: bool   # neither pre-, post- nor dev-release
+
+
+def parse(text: str) -> Pep440 | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        return None
+    release = tuple(version.release) + (0, 0, 0)
+    special = version.is_prerelease or version.is_postrelease or version.is_devrelease
+    return Pep440(text, str(version), release[0], release[1], release[2], not special)
