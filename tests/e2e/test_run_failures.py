@@ -7,6 +7,7 @@ cache ref equal to a tag): exit 2 with one line naming the input, and no buildx 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def _ws(tmp_path: Path) -> Path:
     app = ws / "app"
     app.mkdir(parents=True)
     (app / "Dockerfile").write_text(BAD_DOCKERFILE)
-    (app / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
+    shutil.copy("/bin/busybox", app / "busybox")
     return ws
 
 

@@ -8,7 +8,7 @@ the pushed attestation is read back and searched for both values.
 
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 
 import pytest
 
@@ -44,7 +44,7 @@ def test_secret_and_credential_arg_stay_out(monkeypatch, capsys, tmp_path, engin
     ws = tmp_path / "ws"
     (ws / "app").mkdir(parents=True)
     (ws / "app" / "Dockerfile").write_text(DOCKERFILE)
-    (ws / "app" / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
+    shutil.copy("/bin/busybox", ws / "app" / "busybox")
     payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
     env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
            "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
