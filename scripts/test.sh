@@ -13,7 +13,8 @@ bash scripts/prepare-example.sh
 source "${GHBUILD_ENGINE_ROOT:-/tmp/ghbuild-engine}/env.sh"
 
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,lint,e2e]"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,lint,e2e]" \
+  >"$venv/install.log" 2>&1 || { cat "$venv/install.log" >&2; exit 1; }
 export PATH="$venv/bin:$PATH"
 
 bash scripts/lint.sh
