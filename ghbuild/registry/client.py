@@ -23,6 +23,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import TimeoutError as urllib3_timeout
 from urllib3.util.retry import Retry
 
 from ..errors import InputError, RegistryError
@@ -302,10 +303,10 @@ class RegistryClient:
             return Presence.unknown(str(ref), f"access: {exc}", "access")
         except RegistryError as exc:
             return Presence.unknown(str(ref), str(exc), "fault")
-        except requests.Timeout as exc:
-            return Presence.unknown(str(ref), f"registry {ref.registry} did not answer within "
-                                    f"{self.timeout:g}s: {_short(exc)}", "timeout")
         except requests.RequestException as exc:
+            if _is_timeout(exc):
+                return Presence.unknown(str(ref), f"registry {ref.registry} did not answer "
+                                        f"within {self.timeout:g}s: {_short(exc)}", "timeout")
             return Presence.unknown(str(ref), f"cannot reach registry {ref.registry}: "
                                     f"{_short(exc)}", "fault")
         return self._read_manifest(ref, resp)
@@ -580,8 +581,13 @@ def _location_path(location: str) -> str:
     return location
 
 
-def _short(exc: BaseException) -> str:
-    """The root cause of a requests error, without urllib3's pool boilerplate."""
+def _is_timeout(exc: BaseException) -> bool:
+    """requests reports a read timeout that exhausted the retries as a ConnectionError."""
+    return isinstance(exc, requests.Timeout) or isinstance(_root(exc), (TimeoutError,
+                                                                          urllib3_timeout))
+
+
+def _root(exc: BaseException) -> object:
     inner: object = exc
     while True:
         arg = inner.args[0] if isinstance(inner, BaseException) and inner.args else None
@@ -592,7 +598,12 @@ def _short(exc: BaseException) -> str:
         elif isinstance(arg, BaseException):
             inner = arg
         else:
-            break
+            return inner
+
+
+def _short(exc: BaseException) -> str:
+    """The root cause of a requests error, without urllib3's pool boilerplate."""
+    inner = _root(exc)
     text = str(inner)
     text = text.split(": ", 1)[1] if text.startswith(("HTTPConnection", "<urllib3")) and ": " \
         in text else text

@@ -46,6 +46,15 @@ class Presence:
     def exit_code(self) -> int:
         return EXIT_CODES[self.state]
 
+    def decision(self) -> str:
+        """One line for the log: what the caller should do and why."""
+        if self.state is State.PRESENT:
+            return f"no build: {self.ref} is in the registry as {self.digest}"
+        if self.state is State.ABSENT:
+            return f"build: {self.reason}"
+        return (f"build: the registry's answer for {self.ref} is unknown ({self.reason}); "
+                "building rather than trusting it")
+
     def to_json(self) -> dict[str, Any]:
         return {"state": self.state.value, "digest": self.digest, "mediaType": self.media_type,
                 "platforms": list(self.platforms), "reason": self.reason}

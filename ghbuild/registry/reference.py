@@ -85,12 +85,11 @@ class ImageRef:
                 raise _bad(text, input_name, f"the tag {tag!r} should be up to 128 letters, "
                            "digits, '_', '.', '-' and not start with '.' or '-'")
         _check_path(text, path, input_name)
-        if registry is None:
+        if registry is None or registry.lower() in _HUB_ALIASES:
             registry = DOCKER_HUB
+            # The hub files official images under library/, and so does every client.
             if "/" not in path:
                 path = f"library/{path}"
-        elif registry.lower() in _HUB_ALIASES:
-            registry = DOCKER_HUB
         if len(registry) + 1 + len(path) > MAX_NAME:
             raise _bad(text, input_name, f"the name is longer than {MAX_NAME} characters")
         return cls(registry=registry, repository=path, tag=tag, digest=digest)
