@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "meta": "compute version, tags, labels and annotations (docker/metadata-action inputs)",
     "inspect": "ask a registry whether an image exists: present, absent or unknown",
     "merge": "join per-platform images into one index and apply the tags",
+    "platform": "build one platform of a multi-platform image, push it by digest (matrix job)",
     "matrix": "print a strategy matrix of the configured images that changed",
     "init": "write a workflow template into .github/workflows/",
     "schema": "print the JSON Schema of .github/ghbuild.yml",

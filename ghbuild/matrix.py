@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import posixpath
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -181,8 +182,45 @@ def build_matrix(decisions: Sequence[Decision], base: str, *, split_platforms: b
     return MatrixOutput(include, promote, list(decisions))
 
 
+# (image name, base commit, platforms) -> (present, reason): is the base build there?
+BaseCheck = Callable[[str, str, Sequence[str]], tuple[bool, str]]
+CHECK_WORKERS = 16
+
+
+def confirm_promotable(decisions: Sequence[Decision], base: str, check: BaseCheck,
+                       workers: int = CHECK_WORKERS) -> list[Decision]:
+    """Unchanged images whose base build is not confirmed present are built after all.
+
+    The checks run concurrently (one registry request or two each), so 50 images
+    cost about what a few cost. Anything but "present" (absent, unknown, an error)
+    means build: a doubtful registry answer never skips a build.
+    """
+    pending = [d for d in decisions if not d.changed]
+    if not pending:
+        return list(decisions)
+
+    def one(dec: Decision) -> tuple[bool, str]:
+        try:
+            return check(dec.image.name, base, tuple(dec.image.platforms or ()))
+        except Exception as exc:  # noqa: BLE001 - any failure is a doubt, and doubt builds
+            return False, f"check failed: {exc}"
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(pending)))) as pool:
+        answers = dict(zip(map(id, pending), pool.map(one, pending), strict=True))
+    out = []
+    for dec in decisions:
+        if dec.changed or answers[id(dec)][0]:
+            out.append(dec)
+        else:
+            why = answers[id(dec)][1]
+            out.append(Decision(dec.image, True, f"unchanged, but its build for {base[:12]} "
+                                                 f"is not confirmed ({why}): building"))
+    return out
+
+
 def plan_matrix(repo: Path, base: str, *, config_rel: str | None = None,
-                split_platforms: bool = False, only: Sequence[str] = ()) -> MatrixOutput:
+                split_platforms: bool = False, only: Sequence[str] = (),
+                check: BaseCheck | None = None) -> MatrixOutput:
     rel = find_config_rel(repo, config_rel)
     config = load_config(repo / rel)
     if only:
@@ -190,4 +228,39 @@ def plan_matrix(repo: Path, base: str, *, config_rel: str | None = None,
     diff = changed_files(repo, base)
     old = base_config(repo, diff.base, rel) if diff.files is not None else None
     decisions = decide(config, diff, old, rel)
+    if check is not None:
+        decisions = confirm_promotable(decisions, diff.base, check)
     return build_matrix(decisions, diff.base, split_platforms=split_platforms)
+
+
+def registry_check(client: object) -> BaseCheck:
+    """A :data:`BaseCheck` over the registry client: the base commit's key tag, with
+    every platform the image builds."""
+    from .buildkey import key_tag_name, revision_key
+    from .registry import ImageRef
+
+    def check(image: str, base: str, platforms: Sequence[str]) -> tuple[bool, str]:
+        ref = ImageRef.parse(image, input_name="images").with_tag(
+            key_tag_name(revision_key(base)))
+        got = client.check(ref, platforms=platforms)  # type: ignore[attr-defined]
+        return bool(got.present), f"{got.state.value}: {got.reason}"
+
+    return check
+
+
+def parse_promote_only(text: str, source: str) -> list[dict[str, str]]:
+    """The ``promote-only`` JSON list back from a workflow output: ``[{image, base}]``."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+    if not isinstance(doc, list):
+        raise InputError(f"{source}: expected a JSON list of {{\"image\", \"base\"}} objects")
+    out = []
+    for n, item in enumerate(doc):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)
+                                                 for k in ("image", "base")):
+            raise InputError(f"{source}[{n}]: expected {{\"image\": ..., \"base\": ...}}, "
+                             f"got {json.dumps(item)[:80]}")
+        out.append({"image": item["image"], "base": item["base"]})
+    return out

@@ -96,17 +96,23 @@ def fetch_part(registry: BlobRegistry, image: str, result: PlatformResult) -> Pa
 
 
 def _part_from_index(image: str, result: PlatformResult, doc: Mapping[str, Any]) -> Part:
+    """The image for ``result.platform`` in an index, with the attestations naming it.
+
+    The index is usually a platform job's one-platform index; it may also be a merged
+    index found by the existence check, whose other platforms are left out here.
+    """
     where = f"{image}@{result.digest}"
-    descs = [Descriptor.parse(m, where) for m in doc.get("manifests", [])]
+    descs = [Descriptor.parse(m, where) for m in doc.get("manifests") or []]
     images = [d for d in descs if not d.is_attestation]
-    if len(images) != 1:
+    chosen = [d for d in images if d.platform == result.platform]
+    if len(chosen) != 1:
         found = ", ".join(str(d.platform) for d in images) or "none"
-        raise PolicyError(f"{where}: expected one image for {result.platform}, found {found}")
-    _check_platform(where, result.platform, images[0].platform)
+        raise PolicyError(f"{where}: handed over as {result.platform} but the image is for "
+                          f"{found}; refusing to publish it as {result.platform}")
     attestations = tuple(d for d in descs
-                         if d.is_attestation and d.annotations.get(REF_DIGEST) == images[0].digest)
+                         if d.is_attestation and d.annotations.get(REF_DIGEST) == chosen[0].digest)
     annotations = doc.get("annotations") or {}
-    return Part(result.platform, images[0], attestations,
+    return Part(result.platform, chosen[0], attestations,
                 {str(k): str(v) for k, v in annotations.items()})
 
 

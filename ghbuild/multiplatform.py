@@ -72,15 +72,15 @@ class Platform:
 
     @classmethod
     def parse(cls, text: str, *, source: str = "platforms") -> Platform:
-        parts = text.strip().lower().split("/")
-        if len(parts) not in (2, 3) or not all(_PLATFORM_PART.match(p) for p in parts):
-            raise InputError(f"{source}: {text!r} is not a platform; expected os/arch[/variant] "
-                             "such as linux/amd64 or linux/arm/v7")
-        variant = parts[2] if len(parts) == 3 else ""
-        # containerd treats arm64 and arm64/v8 as one platform; so must the merge check.
-        if parts[1] == "arm64" and variant == "v8":
-            variant = ""
-        return cls(parts[0], parts[1], variant)
+        # The registry check's spelling rules (arm64/v8 is arm64, arm is arm/v7, x86_64
+        # is amd64), so a merge compares platforms exactly as the existence check does.
+        from .registry.checks import normalise_platform
+
+        parts = normalise_platform(text, input_name=source).split("/")
+        if not all(_PLATFORM_PART.match(p) for p in parts):
+            raise InputError(f"input '{source}': {text!r} is not a platform (expected "
+                             "os/arch or os/arch/variant, e.g. linux/amd64)")
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
 
     @classmethod
     def from_descriptor(cls, platform: Mapping[str, Any]) -> Platform:
@@ -283,9 +283,9 @@ def _children(media_type: str, body: bytes, where: str) -> tuple[list[Descriptor
     """(child manifests, blobs) referenced by a manifest or index body."""
     doc = json.loads(body)
     if media_type in INDEX_TYPES:
-        return [Descriptor.parse(m, where) for m in doc.get("manifests", [])], []
+        return [Descriptor.parse(m, where) for m in doc.get("manifests") or []], []
     blobs = [Descriptor.parse(doc.get("config"), where + " config")]
-    blobs += [Descriptor.parse(layer, where + " layer") for layer in doc.get("layers", [])]
+    blobs += [Descriptor.parse(layer, where + " layer") for layer in doc.get("layers") or []]
     return [], blobs
 
 
@@ -501,3 +501,50 @@ def build_platform(plan: Any, platform: Platform, image: str, driver: Driver,
     if result.digest and result.digest != digest:
         raise BuildError(f"buildx reported {result.digest} but the OCI layout holds {digest}")
     return PlatformResult(image, platform, digest)
+
+
+def existing_platform(registry: BlobRegistry, image: str, key_tag: str, platform: Platform,
+                      warn: Any) -> PlatformResult | None:
+    """The image already published under ``key_tag`` if it has ``platform``, else None.
+
+    Lets a re-run platform job hand over what exists instead of building again. A
+    registry error is a doubt: ``warn`` is told and None returned, so the job builds.
+    """
+    try:
+        got = registry.get_manifest(image, key_tag)
+        if got is None:
+            return None
+        media_type, body = got
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        if media_type in INDEX_TYPES:
+            found = [Descriptor.parse(m, f"{image}:{key_tag}").platform
+                     for m in json.loads(body).get("manifests") or []
+                     if not Descriptor.parse(m, f"{image}:{key_tag}").is_attestation]
+        else:
+            config = Descriptor.parse(json.loads(body).get("config"), f"{image}:{key_tag}")
+            found = [Platform.from_descriptor(json.loads(registry.get_blob(image,
+                                                                           config.digest)))]
+    except (RegistryError, InputError, ValueError) as exc:
+        warn(f"cannot tell whether {image}:{key_tag} has {platform} ({exc}); building it")
+        return None
+    return PlatformResult(image, platform, digest) if platform in found else None
+
+
+def platform_job(plan: Any, platform: Platform, image: str, driver: Driver,
+                 registry: BlobRegistry, actions: Any, workdir: str | Path, *,
+                 handover_dir: str | Path, key_tag: str = "",
+                 env: Mapping[str, str] | None = None) -> tuple[PlatformResult, bool]:
+    """One matrix job: reuse the platform if the key tag has it, else build and push it.
+
+    Writes the handover file either way; returns (result, built).
+    """
+    found = existing_platform(registry, image, key_tag, platform, actions.warning) \
+        if key_tag else None
+    if found is not None:
+        actions.info(f"{image}:{key_tag} already has {platform}; handing over "
+                     f"{found.digest} without building")
+        write_handover(handover_dir, found)
+        return found, False
+    result = build_platform(plan, platform, image, driver, registry, actions, workdir, env=env)
+    write_handover(handover_dir, result)
+    return result, True

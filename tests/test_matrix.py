@@ -180,7 +180,7 @@ def test_cli_prints_the_matrix_and_writes_step_outputs(repo, monkeypatch, capsys
     commit(repo, "web")
     out_file = tmp_path / "out"
     monkeypatch.setenv("GITHUB_OUTPUT", str(out_file))
-    assert main(["matrix", "--base", base, "--dir", str(repo)]) == 0
+    assert main(["matrix", "--base", base, "--dir", str(repo), "--no-registry-check"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == {"include": [{"image": "ghcr.io/acme/web", "context": "services/web",
                                     "file": "docker/web.Dockerfile",
@@ -193,7 +193,7 @@ def test_cli_prints_the_matrix_and_writes_step_outputs(repo, monkeypatch, capsys
 
 def test_cli_without_config_is_bad_input(tmp_path, real_git, capsys):
     git(tmp_path, "init", "-q")
-    assert main(["matrix", "--base", "HEAD", "--dir", str(tmp_path)]) == 2
+    assert main(["matrix", "--base", "HEAD", "--dir", str(tmp_path), "--no-registry-check"]) == 2
     assert ".github/ghbuild.yml" in capsys.readouterr().err
 
 
@@ -207,3 +207,44 @@ def test_image_paths_default_dockerfile_and_dot_context():
 def test_build_matrix_without_changes_is_an_empty_include():
     out = build_matrix([], "abc", split_platforms=False)
     assert out.matrix_json() == '{"include":[]}'
+
+
+def test_unchanged_images_without_a_confirmed_base_build_are_built(repo):
+    base = git(repo, "rev-parse", "HEAD")
+    write(repo, "README.md", "2\n")
+    commit(repo, "docs only")
+    asked = []
+
+    def check(image, base_commit, platforms):
+        asked.append((image, base_commit, platforms))
+        if image.endswith("/api"):
+            return True, "present"
+        raise RuntimeError("registry unreachable")
+
+    out = plan_matrix(repo, base, check=check)
+    assert sorted(asked) == [("ghcr.io/acme/api", base, ("linux/amd64", "linux/arm64")),
+                             ("ghcr.io/acme/web", base, ("linux/amd64", "linux/arm64"))]
+    assert [p["image"] for p in out.promote_only] == ["ghcr.io/acme/api"]
+    assert changed(out) == {"ghcr.io/acme/web": f"unchanged, but its build for {base[:12]} is "
+                            "not confirmed (check failed: registry unreachable): building"}
+
+
+def test_absent_base_build_is_built_with_the_registry_reason(repo):
+    base = git(repo, "rev-parse", "HEAD")
+    out = plan_matrix(repo, base, check=lambda i, b, p: (False, "absent: 404 MANIFEST_UNKNOWN"))
+    assert out.promote_only == []
+    assert all("absent: 404 MANIFEST_UNKNOWN" in r for r in changed(out).values())
+
+
+def test_parse_promote_only():
+    from ghbuild.errors import InputError
+    from ghbuild.matrix import parse_promote_only
+
+    assert parse_promote_only('[{"image": "a/b", "base": "c"}]', "x") == [{"image": "a/b",
+                                                                         "base": "c"}]
+    with pytest.raises(InputError, match=r"x\[0\]: expected"):
+        parse_promote_only('[{"image": "a/b"}]', "x")
+    with pytest.raises(InputError, match="expected a JSON list"):
+        parse_promote_only('{}', "x")
+    with pytest.raises(InputError, match="not JSON"):
+        parse_promote_only('[', "x")

@@ -73,7 +73,7 @@ def _refs(media_type: str, body: bytes) -> list[str]:
     doc = json.loads(body)
     if media_type == OCI_INDEX:
         return [m["digest"] for m in doc["manifests"]]
-    return [doc["config"]["digest"], *(layer["digest"] for layer in doc["layers"])]
+    return [doc["config"]["digest"], *(layer["digest"] for layer in doc["layers"] or [])]
 
 
 def _blob(root: Path, data: bytes) -> dict:
@@ -121,6 +121,8 @@ def make_layout(root: Path, arch: str = "arm64", attest: bool = True) -> dict:
     (" Linux/ARM64 ", "linux/arm64"),
     ("linux/arm64/v8", "linux/arm64"),
     ("linux/arm/v7", "linux/arm/v7"),
+    ("linux/arm", "linux/arm/v7"),
+    ("linux/x86_64", "linux/amd64"),
 ])
 def test_platform_parse_normalises(text, expect):
     assert str(Platform.parse(text)) == expect
@@ -128,7 +130,7 @@ def test_platform_parse_normalises(text, expect):
 
 @pytest.mark.parametrize("text", ["linux", "linux/", "linux/amd64/v2/x", "linux amd64", ""])
 def test_platform_parse_refuses_and_names_the_input(text):
-    with pytest.raises(InputError, match=r"^--platforms: .* is not a platform"):
+    with pytest.raises(InputError, match=r"^input '--platforms': .* is not a platform"):
         Platform.parse(text, source="--platforms")
 
 
@@ -197,6 +199,19 @@ def test_push_layout_children_first_by_digest_and_no_tag(tmp_path):
     assert kinds.count("manifest") == 3 and kinds[-1] == "manifest"
     assert reg.writes[-1] == ("manifest", "r/app", made["top"])
     assert all(ref.startswith("sha256:") for kind, _, ref in reg.writes if kind == "manifest")
+
+
+def test_an_image_with_no_layers_pushes(tmp_path):
+    # FROM scratch with no COPY: buildx writes "layers": null.
+    config = b'{"architecture":"amd64","os":"linux"}'
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": None,
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      **_blob(tmp_path, config)}}).encode()
+    top = {"mediaType": OCI_MANIFEST, **_blob(tmp_path, manifest)}
+    (tmp_path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
+    reg = FakeRegistry()
+    assert push_layout(reg, "r/app", read_layout(tmp_path)) == top["digest"]
+    assert [w[0] for w in reg.writes] == ["blob", "manifest"]
 
 
 def test_push_layout_skips_blobs_the_repository_has(tmp_path):

@@ -29,6 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="one entry per image and platform (for per-platform runners)")
     parser.add_argument("--image", action="append", default=[], metavar="NAME",
                         help="consider only this image (repeatable)")
+    parser.add_argument("--no-registry-check", action="store_true",
+                        help="do not confirm that unchanged images have a build for the base "
+                             "commit (then a later --promote-only step fails if one is missing)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,8 +39,16 @@ def run(args: argparse.Namespace) -> int:
     repo = Path(args.dir)
     if not repo.is_dir():
         raise InputError(f"--dir {args.dir}: no such directory")
+    check = None
+    if not args.no_registry_check:
+        from ..matrix import registry_check
+        from ..registry import CredentialStore, RegistryClient
+
+        client = RegistryClient(CredentialStore.from_docker_config(),
+                                secret_sink=actions.add_secret)
+        check = registry_check(client)
     out = plan_matrix(repo, args.base, config_rel=args.config,
-                      split_platforms=args.split_platforms, only=args.image)
+                      split_platforms=args.split_platforms, only=args.image, check=check)
     with actions.group(f"Images changed since {args.base}"):
         for dec in out.decisions:
             verdict = "build" if dec.changed else "promote only"

@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from .. import buildkey
+from ..errors import InputError, RegistryError
 from ..gha import Actions
 from ..merge import Merged, merge, verify_tags
 from ..multiplatform import (
@@ -36,7 +37,7 @@ from ..multiplatform import (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--platforms", required=True,
+    parser.add_argument("--platforms",
                         help="every platform the index must have, e.g. linux/amd64,linux/arm64")
     parser.add_argument("--digests", metavar="DIR",
                         help="directory of the platform jobs' handover files (*.json)")
@@ -51,6 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="a final tag, registry/name:tag (repeatable; adds to --meta)")
     parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
                         help="an index annotation (repeatable; an 'index:' prefix is allowed)")
+    parser.add_argument("--revision", metavar="SHA",
+                        help="record this commit's build key on the index (annotation and key "
+                             "tag), so later runs find it; with --promote-only, the new commit")
+    parser.add_argument("--promote-only", metavar="JSON",
+                        help="instead of merging: the 'promote-only' output of ghbuild matrix; "
+                             "each image's build for its base commit gets --revision's key tag")
     parser.add_argument("--allow-move", action="store_true",
                         help="allow moving a release tag (x.y.z) that names another digest")
     parser.add_argument("--username", help="registry user (password from --password-stdin)")
@@ -62,6 +69,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     actions = Actions()
+    _read_password(args, actions)
+    if args.promote_only is not None:
+        return _promote_only(args, actions)
+    if not args.platforms:
+        raise InputError("--platforms is required: every platform the index must have")
     expected = parse_platforms(args.platforms, source="--platforms")
     meta = _meta(args)
     tags = unique([*(meta.tags if meta else ()), *_checked_tags(args.tag)])
@@ -70,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     results = _results(args)
     image = _image(args, results)
     annotations = {**(meta.index_annotations() if meta else {}), **_annotations(args)}
+    if args.revision:
+        key = buildkey.revision_key(args.revision)
+        annotations[buildkey.BUILD_KEY_ANNOTATION] = key
+        tags.append(f"{image}:{buildkey.key_tag_name(key)}")
     registry = ClientRegistry(_client(args, image, actions))
     with actions.group(f"Merge {len(expected)} platforms into {image}"):
         merged = _merge_or_dry_run(registry, image, expected, results, annotations, args,
@@ -151,17 +167,23 @@ def _annotations(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _read_password(args: argparse.Namespace, actions: Actions) -> None:
+    """Read the password from stdin once, before any client is made."""
+    args.password = ""
+    if args.password_stdin:
+        if not args.username:
+            raise InputError("--password-stdin needs --username")
+        args.password = sys.stdin.read().strip()
+        actions.add_secret(args.password)
+
+
 def _client(args: argparse.Namespace, image: str, actions: Actions) -> Any:
     from ..registry import Credentials, CredentialStore, ImageRef, RegistryClient
 
     store = CredentialStore.from_docker_config()
-    if args.password_stdin:
-        if not args.username:
-            raise InputError("--password-stdin needs --username")
-        password = sys.stdin.read().strip()
-        actions.add_secret(password)
+    if getattr(args, "password", ""):
         host = ImageRef.parse(image, input_name="--image").registry
-        store = store.with_static(host, Credentials(args.username, password))
+        store = store.with_static(host, Credentials(args.username, args.password))
     return RegistryClient(store, secret_sink=actions.add_secret)
 
 
@@ -189,3 +211,36 @@ def _report(actions: Actions, image: str, merged: Merged, tags: list[str]) -> No
     rows = "\n".join(f"| `{t}` |" for t in tags)
     actions.summary(f"### Merged index\n\n`{image}@{merged.digest}` — "
                     f"{', '.join(merged.platforms)}\n\n| tag |\n| --- |\n{rows}\n")
+
+
+def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
+    """Carry each unchanged image's base build forward to the new commit's key tag.
+
+    ``ghbuild run`` for the new commit then finds its key tag present and only adds
+    the new tags (its build-once path): the image is promoted, never rebuilt. A base
+    build that is not in the registry is an error here, never a silent skip.
+    """
+    from ..matrix import parse_promote_only
+    from ..registry import ImageRef
+
+    if not args.revision:
+        raise InputError("--promote-only needs --revision SHA (the commit being built)")
+    head = buildkey.key_tag_name(buildkey.revision_key(args.revision))
+    entries = parse_promote_only(args.promote_only, "--promote-only")
+    done = []
+    for entry in entries:
+        base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"]))
+        source = ImageRef.parse(entry["image"], input_name="--promote-only").with_tag(base_tag)
+        client = _client(args, entry["image"], actions)
+        got = client.resolve(source)
+        if not got.present:
+            raise RegistryError(f"{source}: {got.state.value} ({got.reason}); the image did "
+                                "not change but has no build for its base commit: build it")
+        target = source.with_tag(head)
+        for result in client.promote(source.repo_only().with_digest(got.digest), [target],
+                                     allow_move=args.allow_move):
+            actions.info(result.describe())
+        done.append({"image": entry["image"], "digest": got.digest, "tag": str(target)})
+    print(json.dumps(done, indent=2))
+    actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
+    return 0

@@ -1,0 +1,147 @@
+"""The distributed flow through the CLI, as the workflow template runs it: a prepare
+step's metadata, ``ghbuild platform`` once per platform, ``ghbuild merge``; then a
+re-run that reuses both platforms; then ``ghbuild matrix`` + ``merge --promote-only``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from ghbuild import proc
+from ghbuild.cli import main
+
+pytestmark = pytest.mark.e2e
+
+ACCEPT = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
+SHA = "1234567890abcdef1234567890abcdef12345678"
+
+
+def _get(registry: str, repo: str, ref: str) -> requests.Response:
+    return requests.get(f"http://{registry}/v2/{repo}/manifests/{ref}",
+                        headers={"Accept": ACCEPT}, timeout=10)
+
+
+@pytest.fixture()
+def job_env(engine_env, monkeypatch, tmp_path):
+    for key in ("PATH", "DOCKER_HOST", "DOCKER_CONFIG"):
+        if key in engine_env:
+            monkeypatch.setenv(key, engine_env[key])
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch\nCOPY app.txt /app.txt\n")
+    (ctx / "app.txt").write_text("app\n")
+    for key, value in {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+                       "GITHUB_SHA": SHA, "GITHUB_REPOSITORY": "acme/app",
+                       "RUNNER_TEMP": str(tmp_path / "runner-temp"),
+                       "INPUT_PUSH": "true", "INPUT_CONTEXT": str(ctx),
+                       "INPUT_PROVENANCE": "mode=min", "INPUT_CACHE": "registry"}.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "runner-temp").mkdir()
+    return tmp_path
+
+
+def _meta(path: Path, registry: str, repo: str) -> Path:
+    path.write_text(json.dumps({
+        "version": "main", "tags": [f"{registry}/{repo}:main", f"{registry}/{repo}:sha-1234567"],
+        "labels": {"org.opencontainers.image.revision": SHA},
+        "annotations": ["index:org.opencontainers.image.revision=" + SHA,
+                        "manifest:org.opencontainers.image.revision=" + SHA],
+        "created": 1700000000}))
+    return path
+
+
+def _platform(meta: Path, handover: Path, platform: str, capsys) -> dict:
+    code = main(["platform", "--platform", platform, "--meta", str(meta),
+                 "--handover", str(handover)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def test_platform_jobs_merge_and_a_rerun_that_builds_nothing(job_env, registry, unique_repo,
+                                                             capsys):
+    meta = _meta(job_env / "meta.json", registry, unique_repo)
+    handover = job_env / "digests"
+    for platform in ("linux/amd64", "linux/arm64"):
+        _platform(meta, handover, platform, capsys)
+    assert sorted(p.name for p in handover.iterdir()) == ["linux-amd64.json", "linux-arm64.json"]
+    # Each platform job wrote its own registry cache.
+    for slug in ("linux-amd64", "linux-arm64"):
+        assert _get(registry, unique_repo, f"buildcache-{slug}").status_code == 200
+    code = main(["merge", "--platforms", "linux/amd64,linux/arm64", "--digests", str(handover),
+                 "--meta", str(meta), "--revision", SHA])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    digest = json.loads(out.out)["digest"]
+    key_tag = f"ghbuild-key-rev-{SHA}"
+    for tag in ("main", "sha-1234567", key_tag):
+        assert _get(registry, unique_repo, tag).headers["Docker-Content-Digest"] == digest
+    index = _get(registry, unique_repo, "main").json()
+    assert index["annotations"]["io.ghbuild.build-key"] == f"rev-{SHA}"
+    assert index["annotations"]["org.opencontainers.image.revision"] == SHA
+
+    # A re-run of the workflow: the key tag already has both platforms, nothing is built.
+    again = job_env / "digests-again"
+    for platform in ("linux/amd64", "linux/arm64"):
+        got = _platform(meta, again, platform, capsys)
+        assert got["digest"] == digest
+    code = main(["merge", "--platforms", "linux/amd64,linux/arm64", "--digests", str(again),
+                 "--meta", str(meta), "--revision", SHA])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out)["digest"] == digest
+
+
+def test_matrix_then_promote_only_carries_an_unchanged_image(job_env, registry, unique_repo,
+                                                             capsys, monkeypatch):
+    repo = job_env / "mono"
+    image = f"{registry}/{unique_repo}"
+    (repo / "svc").mkdir(parents=True)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "ghbuild.yml").write_text(
+        f"images:\n  - name: {image}\n    context: svc\n    platforms: [linux/amd64]\n")
+    (repo / "svc" / "Dockerfile").write_text("FROM scratch\n")
+    (repo / "README.md").write_text("1\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    base = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    (repo / "README.md").write_text("2\n")
+    subprocess.run([*git, "commit", "-qam", "docs"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    proc.set_runner(proc.Runner())
+
+    # No build for the base commit in the registry yet: the image is built, not promoted.
+    assert main(["matrix", "--base", base, "--dir", str(repo)]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["include"][0]["image"] == image
+    assert "is not confirmed (absent" in out.err
+
+    # Publish a build for the base commit (one platform job + merge), then ask again.
+    meta = _meta(job_env / "meta.json", registry, unique_repo)
+    monkeypatch.setenv("INPUT_CONTEXT", str(repo / "svc"))
+    _platform(meta, job_env / "d", "linux/amd64", capsys)
+    assert main(["merge", "--platforms", "linux/amd64", "--digests", str(job_env / "d"),
+                 "--meta", str(meta), "--revision", base]) == 0
+    digest = json.loads(capsys.readouterr().out)["digest"]
+    out_file = job_env / "gh-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out_file))
+    assert main(["matrix", "--base", base, "--dir", str(repo)]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out) == {"include": []}
+    promote = json.dumps([{"image": image, "base": base}], separators=(",", ":"))
+    assert promote in out_file.read_text()
+
+    assert main(["merge", "--promote-only", promote, "--revision", head]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done == [{"image": image, "digest": digest,
+                     "tag": f"{image}:ghbuild-key-rev-{head}"}]
+    resp = _get(registry, unique_repo, f"ghbuild-key-rev-{head}")
+    assert resp.headers["Docker-Content-Digest"] == digest
