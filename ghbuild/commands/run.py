@@ -177,11 +177,19 @@ def run(args: argparse.Namespace) -> int:
 
 def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
     """One environment per image: the inputs, or each image of .github/ghbuild.yml."""
+    # The config module pulls in jsonschema; a workspace without the file skips that import
+    # (it is a large part of a no-op rerun's time, see bench/bench_run.py).
+    wanted = env_input("config", env)
+    if not wanted and not any(Path(workspace, ".github", name).is_file()
+                              for name in ("ghbuild.yml", "ghbuild.yaml")):
+        return [env]
     from ..config import find_config, load_config
 
-    path = find_config(workspace)
+    path = Path(workspace, wanted) if wanted else find_config(workspace)
     if path is None:
         return [env]
+    if not path.is_file():
+        raise InputError(f"input 'config': {wanted!r} not found in the workspace")
     config = load_config(path)
     chosen = env_input("image", env)
     images = [config.image(chosen)] if chosen else list(config.images)
