@@ -101,29 +101,41 @@ def push_payload(path: Path, sha: str) -> Path:
     return path
 
 
-def github_script_stand_in(tmp_path: Path) -> Path:
-    """What act gets for actions/github-script: only so that act can load the composite."""
-    folder = tmp_path / "github-script-unavailable"
-    folder.mkdir()
+def github_script_stand_in(tmp_path: Path, *, runs_script: bool) -> Path:
+    """What act gets for the actions/github-script reference (it cannot fetch the real one).
+
+    ``runs_script=False``: an entry point that fails loudly, for runs that must skip the
+    step. ``runs_script=True``: it evaluates the ``script`` input the way github-script
+    does (the body of an async function given ``require``), which is all ghbuild uses
+    of it; none of github-script's other features (octokit, context) are there.
+    """
+    folder = tmp_path / ("github-script-eval" if runs_script else "github-script-absent")
+    folder.mkdir(exist_ok=True)
     (folder / "action.yml").write_text(
-        "name: github-script is not available under act\n"
-        "description: stand-in so act can load ghbuild's composite; must never run\n"
-        "inputs:\n  script:\n    description: unused\n    required: true\n"
+        "name: stand-in for actions/github-script under act\n"
+        "description: act cannot fetch remote actions on this machine\n"
+        "inputs:\n  script:\n    description: the script\n    required: true\n"
         "runs:\n  using: node20\n  main: index.js\n", encoding="utf-8")
-    (folder / "index.js").write_text(
-        "console.log('::error::actions/github-script cannot run under act here; this "
-        "step should have been skipped (github-runtime: false)');\nprocess.exit(1);\n",
-        encoding="utf-8")
+    if runs_script:
+        body = ("const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;\n"
+                "new AsyncFunction('require', process.env.INPUT_SCRIPT)(require)\n"
+                "  .catch((err) => { console.log(`::error::${err.message}`); "
+                "process.exit(1); });\n")
+    else:
+        body = ("console.log('::error::actions/github-script cannot run under act here; this "
+                "step should have been skipped (github-runtime: false)');\nprocess.exit(1);\n")
+    (folder / "index.js").write_text(body, encoding="utf-8")
     return folder
 
 
-def run_act(act_bin: str, repo: Path, payload: Path, engine_env: dict[str, str],
-            tmp_path: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
-    argv = [act_bin, "push", "-W", ".github/workflows/e2e.yml", "-e", str(payload),
+def run_act(act_bin: str, repo: Path, *, event: str, payload: Path, workflow: str,
+            engine_env: dict[str, str], stand_in: Path, tmp_path: Path,
+            extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    argv = [act_bin, event, "-W", workflow, "-e", str(payload),
             "-P", "ubuntu-latest=-self-hosted", "--cache-server-addr", "127.0.0.1",
+            "--cache-server-path", str(tmp_path / "act-cache-server"),
             "--action-cache-path", str(tmp_path / "act-cache"),
-            "--local-repository", f"{github_script_ref()}={github_script_stand_in(tmp_path)}",
-            "--env", f"GHBUILD_E2E_OUT={out_dir}"]
+            "--local-repository", f"{github_script_ref()}={stand_in}", *extra]
     env = {**engine_env, "HOME": os.environ.get("HOME", "/root")}
     return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
                           timeout=ACT_TIMEOUT)
@@ -239,8 +251,11 @@ def test_push_to_main_through_act(act_setup):
     repo = make_repo(s["tmp"], push_workflow(image))
     sha = git(repo, "rev-parse", "HEAD")
     started = time.monotonic()
-    done = run_act(s["act"], repo, push_payload(s["tmp"] / "payload.json", sha), s["env"],
-                   s["tmp"], s["out"])
+    done = run_act(s["act"], repo, event="push",
+                   payload=push_payload(s["tmp"] / "payload.json", sha),
+                   workflow=".github/workflows/e2e.yml", engine_env=s["env"],
+                   stand_in=github_script_stand_in(s["tmp"], runs_script=False),
+                   tmp_path=s["tmp"], extra=("--env", f"GHBUILD_E2E_OUT={s['out']}"))
     log = done.stdout + done.stderr
     assert done.returncode == 0, f"act failed ({time.monotonic() - started:.0f}s):\n{log[-6000:]}"
     assert "Job succeeded" in log
