@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 from . import MetaInputs, MetaResult, RepoMeta
 from .csvlist import ListItem, parse_list
-from .expr import ExprError, Helper, is_single_path, js_string, render
+from .expr import ExprError, Helper, is_single_path, js_string, render, unknown_zone_message
 from .flavor import Flavor, parse_flavor
 from .images import parse_images
 from .labels import as_object, merge_entries
@@ -140,8 +140,7 @@ def _date_helper(epoch_ms: int, label: str) -> Helper:
         try:
             return format_moment(epoch_ms, None if fmt is None else js_string(fmt), tz)
         except UnknownZone:
-            raise ExprError(f"unknown time zone '{tz}' (expected an IANA name such as "
-                            "'Europe/Paris' or 'UTC')")
+            raise ExprError(unknown_zone_message(tz))
     return Helper(fn)
 
 

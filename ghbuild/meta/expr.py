@@ -279,3 +279,31 @@ def names_used(template: str) -> set[str]:
     except ExprError:
         return set()
     return {_strip_this(n.path) for n in nodes if isinstance(n, Mustache)}
+
+
+DATE_HELPERS = ("date", "commit_date")
+
+
+def validate(template: str) -> None:
+    """Parse ``template`` and check what can be checked before it runs: date helpers
+    have a format, only ``tz=`` and a known zone. Raises :class:`ExprError`."""
+    for node in compile_template(template):
+        if not isinstance(node, Mustache) or _strip_this(node.path) not in DATE_HELPERS:
+            continue
+        name = _strip_this(node.path)
+        if not node.params:
+            raise ExprError(f"{{{{{name}}}}} needs a format, e.g. {{{{{name} 'YYYYMMDD'}}}}")
+        for key, value in node.hash:
+            if key != "tz":
+                raise ExprError(f"unknown attribute '{key}' for {name} (expected tz='Zone')")
+            if isinstance(value, str):
+                from .dates import UnknownZone, zone
+
+                try:
+                    zone(value)
+                except UnknownZone:
+                    raise ExprError(unknown_zone_message(value))
+
+
+def unknown_zone_message(name: str) -> str:
+    return f"unknown time zone '{name}' (expected an IANA name such as 'Europe/Paris' or 'UTC')"

@@ -35,6 +35,15 @@ def _err(name: str, item: ListItem, message: str) -> InputError:
     return InputError(f"input '{name}' line {item.line}: {message} in \"{item.text}\"")
 
 
+def _check_template(value: str, key: str, item: ListItem, name: str) -> None:
+    from .expr import ExprError, validate
+
+    try:
+        validate(value)
+    except ExprError as exc:
+        raise _err(name, item, f"{key}: {exc}")
+
+
 def parse_flavor(items: tuple[ListItem, ...], name: str = "flavor") -> Flavor:
     values: dict[str, object] = {}
     for item in items:
@@ -50,6 +59,7 @@ def parse_flavor(items: tuple[ListItem, ...], name: str = "flavor") -> Flavor:
                 except ValueError:
                     raise _err(name, item, f"latest must be auto, true or false, got '{value}'")
             elif key in ("prefix", "suffix"):
+                _check_template(value, key, item, name)
                 values[key] = value
                 onlatest_for = key
             elif key == "onlatest":

@@ -113,6 +113,7 @@ def parse_rule(item: ListItem, name: str = "tags") -> TagRule:
                        f"expected one of: {', '.join(names)}{_did_you_mean(value, names)}")
     rule_type = rule_type or TagType.RAW
     _fill_defaults(rule_type, attrs, item, name)
+    _validate(rule_type, attrs, item, name)
     priority = _priority(attrs, rule_type, item, name)
     unknown = tuple(k for k in attrs if k not in KNOWN_ATTRS[rule_type])
     return TagRule(rule_type, attrs, priority, item.text, item.line, unknown)
@@ -121,7 +122,7 @@ def parse_rule(item: ListItem, name: str = "tags") -> TagRule:
 def _require(attrs: dict[str, str], key: str, rule_type: TagType, item: ListItem,
              name: str) -> None:
     if key not in attrs:
-        raise _err(name, item, f"type={rule_type.value} needs a '{key}' attribute",
+        raise _err(name, item, f"type={rule_type.value} needs the '{key}' attribute",
                    _example(rule_type))
 
 
@@ -173,6 +174,31 @@ def _fill_ref(attrs: dict[str, str], item: ListItem, name: str) -> None:
                    f"{_did_you_mean(attrs['event'], events)}")
     if attrs["event"] == RefEvent.PR.value:
         attrs.setdefault("prefix", "pr-")
+
+
+# attributes rendered as {{...}} templates (a match pattern is a regular expression)
+_TEMPLATES = ("value", "pattern", "prefix", "suffix", "enable")
+
+
+def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem, name: str) -> None:
+    """Check templates and regular expressions now, so a rule that does not run for this
+    event still reports its mistakes."""
+    from .expr import ExprError, validate
+    from .jsregex import JsRegexError, compile_js
+
+    for key in _TEMPLATES:
+        if key in attrs and not (key == "pattern" and rule_type is TagType.MATCH):
+            try:
+                validate(attrs[key])
+            except ExprError as exc:
+                raise _err(name, item, f"{key}: {exc}")
+    regexes = [("pattern", True)] if rule_type is TagType.MATCH else \
+        [("match", False)] if attrs.get("match") else []
+    for key, slashes in regexes:
+        try:
+            compile_js(attrs[key], allow_slashes=slashes)
+        except JsRegexError as exc:
+            raise _err(name, item, f"{key}: {exc}")
 
 
 def _priority(attrs: dict[str, str], rule_type: TagType, item: ListItem, name: str) -> float:
