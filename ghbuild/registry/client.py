@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ResponseError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 from urllib3.util.retry import Retry
 
@@ -583,8 +583,11 @@ def _location_path(location: str) -> str:
 
 def _is_timeout(exc: BaseException) -> bool:
     """requests reports a read timeout that exhausted the retries as a ConnectionError."""
-    return isinstance(exc, requests.Timeout) or isinstance(_root(exc), (TimeoutError,
-                                                                          urllib3_timeout))
+    root = _root(exc)
+    # urllib3 files a refused connection under ConnectTimeoutError; it is not a timeout.
+    if isinstance(root, NewConnectionError):
+        return False
+    return isinstance(exc, requests.Timeout) or isinstance(root, (TimeoutError, urllib3_timeout))
 
 
 def _root(exc: BaseException) -> object:
