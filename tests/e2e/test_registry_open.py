@@ -14,7 +14,6 @@ import requests
 from ghbuild.buildkey import key_tag_name, revision_key
 from ghbuild.errors import PolicyError
 from ghbuild.registry import ACCEPT, OCI_INDEX, Action, ImageRef, RegistryClient, State
-
 from tests.e2e.registry_servers import engine_run
 
 pytestmark = pytest.mark.e2e
