@@ -106,3 +106,94 @@ def test_token_registry_anonymous_push_refused(token_registry):  # noqa: F811
     anonymous = _client()
     with pytest.raises(RegistryError):
         seed_image(anonymous, ImageRef.parse(f"{addr}/public/nopush"), "v1")
+
+
+def _inspect(args, env, stdin=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ghbuild", "inspect", *args],
+                          capture_output=True, text=True, env=env, input=stdin, timeout=120)
+
+
+def _env(engine_env, docker_config_dir) -> dict[str, str]:
+    import os
+
+    env = {**os.environ, **engine_env, "DOCKER_CONFIG": str(docker_config_dir)}
+    env.pop("GITHUB_ACTIONS", None)
+    return env
+
+
+def test_inspect_with_password_stdin(htpasswd_registry, engine_env, tmp_path):  # noqa: F811
+    import json
+
+    addr = htpasswd_registry.addr
+    alice = _client({addr: Credentials("alice", USERS["alice"])})
+    digest = seed_image(alice, ImageRef.parse(f"{addr}/team/cli"), "v1")
+    env = _env(engine_env, tmp_path / "empty-config")
+    ok = _inspect([f"{addr}/team/cli:v1", "--username", "alice", "--password-stdin"], env,
+                  stdin=USERS["alice"] + "\n")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["digest"] == digest
+    denied = _inspect([f"{addr}/team/cli:v1"], env)
+    assert denied.returncode == 2 and json.loads(denied.stdout)["reason"].startswith("access:")
+    assert USERS["alice"] not in ok.stdout + ok.stderr + denied.stdout + denied.stderr
+
+
+def test_docker_config_auths_and_credential_helper(htpasswd_registry, token_registry,  # noqa: F811
+                                                   engine_env, tmp_path):
+    """Local dry runs read the user's docker config: base64 auths and a real helper."""
+    import base64
+    import json
+    import os
+
+    basic_addr, token_addr = htpasswd_registry.addr, token_registry.addr
+    seed_image(_client({basic_addr: Credentials("alice", USERS["alice"])}),
+               ImageRef.parse(f"{basic_addr}/team/cfg"), "v1")
+    seed_image(_client({token_addr: Credentials("ci-bot", USERS["ci-bot"])}),
+               ImageRef.parse(f"{token_addr}/private/cfg"), "v1")
+
+    # A credential helper is any program named docker-credential-<x> on PATH.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "helper.log"
+    helper = bin_dir / "docker-credential-ghtest"
+    helper.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, sys\n"
+        f"server = sys.stdin.read().strip()\nopen({str(log)!r}, 'a').write(' '.join(sys.argv[1:])"
+        " + ' ' + server + '\\n')\n"
+        f"if sys.argv[1:] == ['get'] and server == {token_addr!r}:\n"
+        f"    print(json.dumps({{'ServerURL': server, 'Username': 'ci-bot', "
+        f"'Secret': {USERS['ci-bot']!r}}}))\n"
+        "else:\n    print('credentials not found in native keychain'); sys.exit(1)\n")
+    helper.chmod(0o755)
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
+    (config_dir / "config.json").write_text(json.dumps({
+        "auths": {f"http://{basic_addr}": {"auth": auth}},
+        "credHelpers": {token_addr: "ghtest"}}))
+    env = _env(engine_env, config_dir)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+
+    basic = _inspect([f"{basic_addr}/team/cfg:v1"], env)
+    assert basic.returncode == 0, basic.stdout + basic.stderr
+    token = _inspect([f"{token_addr}/private/cfg:v1"], env)
+    assert token.returncode == 0, token.stdout + token.stderr
+    assert log.read_text() == f"get {token_addr}\n"
+
+
+def test_cross_repository_promotion_with_token_auth(token_registry):  # noqa: F811
+    """Mounting needs pull on the source and push on the target in one token."""
+    addr = token_registry.addr
+    alice = _client({addr: Credentials("alice", USERS["alice"])})
+    source = ImageRef.parse(f"{addr}/private/src")
+    digest = seed_image(alice, source, "main")
+    results = alice.promote(source.with_digest(digest),
+                            [ImageRef.parse(f"{addr}/private/dst:1.0.0")])
+    assert results[0].digest == digest
+    assert alice.check(ImageRef.parse(f"{addr}/private/dst:1.0.0")).digest == digest
+    scopes = [a for t in token_registry.tokens.issued for a in t["access"]]
+    assert {"type": "repository", "name": "private/src", "actions": ["pull"]} in scopes
+    assert any(a["name"] == "private/dst" and a["actions"] == ["pull", "push"] for a in scopes)
