@@ -63,8 +63,10 @@ def parse_failure(lines: Sequence[str], dockerfile: str | None = None) -> BuildF
             message = match.group("msg")
             break
     if not message:
-        tail = [line for line in lines if line.strip()][-1:]
-        message = tail[0].strip() if tail else "buildx failed with no output"
+        # The docker CLI prints the cause, then "Run 'docker --help' …": keep the cause.
+        useful = [line.strip() for line in lines
+                  if line.strip() and not line.strip().startswith(("Run 'docker", "See 'docker"))]
+        message = useful[-1] if useful else "buildx failed with no output"
     file_name, line_no = _location(lines)
     if line_no is None:
         parsed = _PARSE_LINE.search(message)

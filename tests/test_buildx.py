@@ -149,3 +149,9 @@ def test_missing_metadata_is_an_error(fake):
     actions, _ = actions_on_runner()
     with pytest.raises(BuildError, match="metadata file .* unreadable"):
         run_build(BuildPlan(inputs=BuildInputs()), actions)
+
+
+def test_parse_failure_docker_cli_error_keeps_the_cause():
+    lines = ["unknown flag: --bogus", "See 'docker buildx build --help'.",
+             "Run 'docker --help' for more information"]
+    assert parse_failure(lines).message == "unknown flag: --bogus"

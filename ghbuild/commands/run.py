@@ -260,11 +260,14 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
 def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
     start = time.monotonic()
     cwd = os.getcwd()
-    meta = compute_meta(ctx, env, actions)
     inputs = read_inputs(env)
+    # A refused event (a fork's pull_request_target) stops before anything else is read.
+    decision = decide(ctx, inputs.policy)
+    if decision.refused:
+        raise PolicyError(f"refused by policy: {decision.reason}")
+    meta = compute_meta(ctx, env, actions)
     check_paths(inputs.build, cwd=cwd, workspace=ctx.workspace or cwd)
     refs = _tag_refs(meta.tags)
-    decision = decide(ctx, inputs.policy)
     _say_decision(decision, actions)
     _warn_credential_args(inputs.build, actions)
     build = _safe_build(inputs.build, actions)
@@ -299,8 +302,6 @@ def _tag_refs(tags: Sequence[str]) -> list[ImageRef]:
 
 
 def _say_decision(decision: Decision, actions: Actions) -> None:
-    if decision.refused:
-        raise PolicyError(f"refused by policy: {decision.reason}")
     verb = "push" if decision.push else "no push"
     actions.info(f"push decision: {verb} — {decision.reason}")
 

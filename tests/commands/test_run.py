@@ -1,0 +1,335 @@
+"""``ghbuild run`` orchestration with a faked process runner and registry client.
+
+The meta engine, policy, cache and argv code are the real ones; only buildx/docker
+(processes) and the registry (HTTP) are replaced. The same flows run against the real
+engine and registry in tests/e2e/test_run_*.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ghbuild import cli, proc
+from ghbuild.commands import run as run_cmd
+from ghbuild.registry import Presence, State
+
+DIGEST = "sha256:" + "d" * 64
+OTHER = "sha256:" + "e" * 64
+SHA = "0123456789abcdef0123456789abcdef01234567"
+REPO = {"full_name": "Acme-Org/Widget", "default_branch": "main",
+        "html_url": "https://github.com/Acme-Org/Widget"}
+
+
+class FakeRunner(proc.Runner):
+    """docker login / buildx build stand-ins; the build writes a metadata file."""
+
+    def __init__(self, build_code: int = 0, lines: tuple[str, ...] = ("#1 DONE",)) -> None:
+        self.calls: list[tuple[list[str], dict[str, str], str | None]] = []
+        self.build_code, self.lines = build_code, lines
+
+    def run(self, argv, *, env=None, stdin=None, cwd=None, check=False):
+        self.calls.append((list(argv), dict(env or {}), stdin))
+        return proc.Completed(tuple(argv), 0, "Login Succeeded", "")
+
+    def stream(self, argv, *, env=None, cwd=None, on_line=None):
+        self.calls.append((list(argv), dict(env or {}), None))
+        path = argv[argv.index("--metadata-file") + 1]
+        Path(path).write_text(json.dumps({"containerimage.digest": DIGEST}))
+        for line in self.lines:
+            on_line(line)
+        return proc.Completed(tuple(argv), self.build_code, "\n".join(self.lines), "")
+
+    def argvs(self, *prefix: str) -> list[list[str]]:
+        return [a for a, _, _ in self.calls if a[:len(prefix)] == list(prefix)]
+
+
+class FakeClient:
+    """The RegistryClient surface run uses: check, resolve, promote."""
+
+    def __init__(self, presence: Presence | None = None, resolved: str = DIGEST) -> None:
+        self.presence = presence
+        self.resolved = resolved
+        self.checked: list[str] = []
+        self.promoted: list[tuple[str, list[str]]] = []
+
+    def check(self, ref, *, platforms=(), key=None, **_):
+        self.checked.append(str(ref))
+        return self.presence or Presence.absent(str(ref), f"{ref.tag} not found (404)")
+
+    def resolve(self, ref):
+        return Presence(State.PRESENT, ref=str(ref), digest=self.resolved)
+
+    def promote(self, source, targets, *, allow_move=False, **_):
+        self.promoted.append((str(source), [str(t) for t in targets]))
+        return []
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    root = tmp_path / "ws"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "Dockerfile").write_text("FROM scratch\n")
+    return root
+
+
+@pytest.fixture()
+def harness(monkeypatch, tmp_path, ws, capsys):
+    """Run ``ghbuild run`` with env additions; returns (code, runner, client, io)."""
+
+    def go(env: dict[str, str], *, payload: dict | None = None, client: FakeClient | None =
+           None, runner: FakeRunner | None = None, argv: tuple[str, ...] = ()):
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"repository": REPO} if payload is None else payload))
+        base = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(ws),
+                "GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "push",
+                "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": SHA,
+                "GITHUB_REPOSITORY": "Acme-Org/Widget", "GITHUB_ACTOR": "octocat",
+                "GITHUB_OUTPUT": str(tmp_path / "out"),
+                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+                "RUNNER_TEMP": str(tmp_path / "rt"), "SOURCE_DATE_EPOCH": "1764000000",
+                "INPUT_CONTEXT": "app", "INPUT_CACHE": "none",
+                "INPUT_TAGS": "type=ref,event=branch\ntype=ref,event=pr\ntype=semver,"
+                              "pattern={{version}}"}
+        for key, value in {**base, **env}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(ws)
+        fake_client = client or FakeClient()
+        monkeypatch.setattr(run_cmd, "_client", lambda *a, **k: fake_client)
+        fake_runner = runner or FakeRunner()
+        previous = proc.set_runner(fake_runner)
+        try:
+            code = cli.main(["run", *argv])
+        finally:
+            proc.set_runner(previous)
+        captured = capsys.readouterr()
+        return code, fake_runner, fake_client, captured
+
+    return go
+
+
+def outputs(tmp_path: Path) -> dict[str, str]:
+    from tests.e2e.run_support import parse_outputs
+
+    path = tmp_path / "out"
+    return parse_outputs(path.read_text()) if path.exists() else {}
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("::error")]
+
+
+# -- small cases from the field ---------------------------------------------------------
+def test_uppercase_owner_default_image_lowercased_tag_case_kept(harness, tmp_path):
+    code, runner, _, io = harness({"INPUT_TAGS": "type=raw,value=Release-Candidate"})
+    assert code == 0, io.err
+    assert "::notice::image name ghcr.io/Acme-Org/Widget lowercased to ghcr.io/acme-org/widget" \
+        in io.err
+    out = outputs(tmp_path)
+    assert out["tags"] == "ghcr.io/acme-org/widget:Release-Candidate"
+    build = runner.argvs("docker", "buildx", "build")[0]
+    assert "ghcr.io/acme-org/widget:Release-Candidate" in build
+
+
+def test_fork_pull_request_builds_without_login_push_or_cache_export(harness, tmp_path):
+    payload = {"repository": {**REPO, "full_name": "acme/widget"}, "number": 42,
+               "pull_request": {"number": 42, "head": {"repo": {"full_name":
+                                                                "contributor/widget"}}}}
+    code, runner, client, io = harness(
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/42/merge",
+         "GITHUB_REPOSITORY": "acme/widget", "INPUT_CACHE": "gha", "INPUT_PASSWORD": "pw-1234",
+         "ACTIONS_CACHE_URL": "http://127.0.0.1:9/", "ACTIONS_RUNTIME_TOKEN": "a.b.c"},
+        payload=payload)
+    assert code == 0, io.err
+    assert runner.argvs("docker", "login") == []
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--push" not in build and "--cache-to" not in build
+    assert build[build.index("--cache-from") + 1] == "type=gha,scope=ghcr.io-acme-widget"
+    assert "ghcr.io/acme/widget:pr-42" in build
+    assert "from fork 'contributor/widget'" in io.err
+    assert client.promoted == []
+    assert outputs(tmp_path)["pushed"] == "false"
+
+
+def test_dependabot_push_builds_only_and_says_why(harness, tmp_path):
+    code, runner, _, io = harness(
+        {"GITHUB_ACTOR": "dependabot[bot]",
+         "GITHUB_REF": "refs/heads/dependabot/npm_and_yarn/lodash-4.17.21",
+         "INPUT_PUSH-BRANCHES": "*"})
+    assert code == 0, io.err
+    assert "push decision: no push — run triggered by dependabot[bot]: its token is read-only" \
+        in io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--push" not in build
+    assert "ghcr.io/acme-org/widget:dependabot-npm_and_yarn-lodash-4.17.21" in build
+    assert runner.argvs("docker", "login") == []
+
+
+def test_two_images_from_config_get_two_gha_scopes(harness, ws, tmp_path):
+    for name in ("api", "web"):
+        (ws / name).mkdir()
+        (ws / name / "Dockerfile").write_text("FROM scratch\n")
+    (ws / ".github").mkdir()
+    (ws / ".github" / "ghbuild.yml").write_text(
+        "defaults:\n  cache: gha\n  tags: type=ref,event=branch\nimages:\n"
+        "  - name: ghcr.io/acme/widget-api\n    context: api\n"
+        "  - name: ghcr.io/acme/widget-web\n    context: web\n")
+    code, runner, _, io = harness(
+        {"GITHUB_WORKFLOW": "Build and Push Images", "ACTIONS_CACHE_URL": "http://127.0.0.1:9/",
+         "ACTIONS_RUNTIME_TOKEN": "a.b.c"})
+    assert code == 0, io.err
+    builds = runner.argvs("docker", "buildx", "build")
+    assert len(builds) == 2
+    scopes = []
+    for argv in builds:
+        src = argv[argv.index("--cache-from") + 1]
+        dst = argv[argv.index("--cache-to") + 1]
+        scope = src.split("scope=")[1]
+        assert dst == f"type=gha,scope={scope},mode=max,ignore-error=true"
+        assert " " not in scope and "," not in scope
+        scopes.append(scope)
+    assert scopes == ["ghcr.io-acme-widget-api", "ghcr.io-acme-widget-web"]
+    assert len(json.loads(outputs(tmp_path)["metadata"])["images"]) == 2
+
+
+def test_registry_cache_ref_equal_to_a_tag_is_refused_before_building(harness):
+    code, runner, client, io = harness(
+        {"INPUT_CACHE": "registry", "INPUT_CACHE-REF": "ghcr.io/acme-org/widget:main"})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert "input 'cache-ref' 'ghcr.io/acme-org/widget:main' is also one of the image's tags" \
+        in line
+    assert runner.calls == [] and client.checked == []
+
+
+def test_credential_build_arg_warns_and_value_stays_out(harness):
+    code, runner, _, io = harness({"INPUT_BUILD-ARGS": "NPM_TOKEN=npm_abcdef123456\nMODE=prod"})
+    assert code == 0, io.err
+    assert "::warning::build arg NPM_TOKEN looks like a credential" in io.err
+    assert "'secrets' input" in io.err
+    argv, env, _ = runner.calls[-1]
+    assert "NPM_TOKEN" in argv and "MODE=prod" in argv
+    assert not any("npm_abcdef123456" in a for a in argv)
+    assert env["NPM_TOKEN"] == "npm_abcdef123456"
+    logged = [line for line in io.err.splitlines() if not line.startswith("::add-mask::")]
+    assert not any("npm_abcdef123456" in line for line in logged)
+
+
+# -- bad input: one line naming the input, exit 2, nothing started -----------------------
+@pytest.mark.parametrize(("env", "message"), [
+    ({"INPUT_FILE": "app/Missing.Dockerfile"},
+     "input 'file': Dockerfile 'app/Missing.Dockerfile' not found"),
+    ({"INPUT_CONTEXT": "../outside"}, "input 'context' '../outside' resolves to"),
+    ({"INPUT_TAGS": "type=semver,pattern={{version}}"},
+     "input 'tags': no tag for event 'push' on refs/heads/main; rules that would give one:"),
+    ({"INPUT_TAGS": "type=bogus,value=x"}, "input 'tags'"),
+    ({"INPUT_IMAGES": "ghcr.io/acme/Bad Name"}, "input 'images'"),
+    ({"INPUT_PUSH": "maybe"}, "input 'push' must be 'auto', 'true' or 'false'"),
+    ({"INPUT_BUILD-KEY": "commit"}, "input 'build-key' must be 'revision' or 'content'"),
+])
+def test_bad_input(harness, env, message):
+    code, runner, client, io = harness(env)
+    assert code == 2, io.err
+    lines = error_lines(io.err)
+    assert len(lines) == 1 and message in lines[0], io.err
+    assert runner.calls == [] and client.checked == [] and client.promoted == []
+
+
+def test_fork_pull_request_target_is_refused(harness):
+    payload = {"repository": REPO, "pull_request": {"number": 3, "head": {"repo": {
+        "full_name": "evil/widget"}}}}
+    code, runner, _, io = harness({"GITHUB_EVENT_NAME": "pull_request_target"},
+                                  payload=payload)
+    assert code == 3
+    assert "allow-fork-pr-target" in error_lines(io.err)[0]
+    assert runner.calls == []
+
+
+# -- build once ------------------------------------------------------------------------------
+def test_present_key_promotes_tags_without_build(harness, tmp_path):
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.2.3",
+                                        "INPUT_PASSWORD": "pw-5678", "INPUT_REGISTRY": "ghcr.io"},
+                                       client=FakeClient(present))
+    assert code == 0, io.err
+    assert runner.argvs("docker", "buildx", "build") == []
+    source, targets = client.promoted[0]
+    assert source == f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}@{OTHER}"
+    assert targets == ["ghcr.io/acme-org/widget:1.2.3", "ghcr.io/acme-org/widget:latest"]
+    out = outputs(tmp_path)
+    assert (out["digest"], out["action"], out["skipped"]) == (OTHER, "retag", "true")
+    assert out["image"] == f"ghcr.io/acme-org/widget@{OTHER}"
+    # Login went to a private config with the password on stdin only.
+    ((argv, env, stdin),) = [c for c in runner.calls if c[0][:2] == ["docker", "login"]]
+    assert argv == ["docker", "login", "--username", "octocat", "--password-stdin", "ghcr.io"]
+    assert stdin == "pw-5678" and str(tmp_path / "rt") in env["DOCKER_CONFIG"]
+    assert not (tmp_path / "rt").exists() or list((tmp_path / "rt").iterdir()) == []
+
+
+def test_present_on_a_run_that_does_not_push_skips(harness, tmp_path):
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    code, runner, client, io = harness({"INPUT_PUSH": "false"}, client=FakeClient(present))
+    assert code == 0, io.err
+    assert runner.calls == [] and client.promoted == []
+    assert outputs(tmp_path)["action"] == "skip"
+
+
+def test_unknown_answer_builds_with_a_warning(harness, tmp_path):
+    unknown = Presence.unknown("k", "access: registry ghcr.io refused pull (HTTP 403)", "access")
+    code, runner, client, io = harness({}, client=FakeClient(unknown))
+    assert code == 0, io.err
+    assert "::warning::registry answer for" in io.err and "building rather than skipping" \
+        in io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--push" in build
+    assert f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}" in build
+    assert f"index:io.ghbuild.build-key=rev-{SHA}" in build
+    assert client.promoted == []
+    out = outputs(tmp_path)
+    assert (out["digest"], out["pushed"], out["action"]) == (DIGEST, "true", "build")
+
+
+def test_tag_resolving_elsewhere_after_push_fails(harness):
+    code, _, _, io = harness({}, client=FakeClient(resolved=OTHER))
+    assert code == 1
+    assert f"resolves to {OTHER}, not to the pushed digest {DIGEST}" in error_lines(io.err)[0]
+
+
+def test_failed_build_annotates_dockerfile_line(harness, tmp_path):
+    lines = ("Dockerfile:1", "--------------------", ">>> FROM scratch", "-----------------",
+             "ERROR: failed to solve: boom")
+    code, _, _, io = harness({}, runner=FakeRunner(build_code=1, lines=lines))
+    assert code == 1
+    (line,) = error_lines(io.err)
+    assert line.startswith("::error file=app/Dockerfile,line=1::")
+    assert outputs(tmp_path) == {}
+
+
+def test_outputs_and_summary(harness, tmp_path):
+    code, _, _, io = harness({"INPUT_TAGS": "type=ref,event=branch\ntype=sha"})
+    assert code == 0, io.err
+    out = outputs(tmp_path)
+    assert out["tags"].splitlines() == ["ghcr.io/acme-org/widget:main",
+                                        f"ghcr.io/acme-org/widget:sha-{SHA[:7]}"]
+    assert out["version"] == "main"
+    assert "org.opencontainers.image.revision=" + SHA in out["labels"].splitlines()
+    meta = json.loads(out["metadata"])
+    assert meta["digest"] == DIGEST and meta["push-reason"].startswith("push: branch 'main'")
+    assert json.loads(io.out) == meta
+    summary = (tmp_path / "summary").read_text()
+    for text in ("### ghbuild: ghcr.io/acme-org/widget", f"`{DIGEST}`", "| Build | **build**",
+                 "| Push | **yes**: push: branch 'main' is the default branch", "| Cache | none",
+                 "| Platforms | engine default"):
+        assert text in summary
+
+
+def test_flags_override_inputs(harness, ws):
+    shutil.copytree(ws / "app", ws / "other")
+    code, runner, _, io = harness({"INPUT_CONTEXT": "app"}, argv=("--context", "other",
+                                                                  "--push", "false"))
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert build[-1] == "other" and "--push" not in build
