@@ -12,9 +12,11 @@ import argparse
 import json
 import sys
 
+from ..buildkey import key_tag_name
 from ..errors import InputError
 from ..gha import Actions
 from ..registry import Credentials, CredentialStore, ImageRef, Presence, RegistryClient
+from ..registry.checks import normalise_platform
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,11 +51,14 @@ def _credentials(args: argparse.Namespace, ref: ImageRef, actions: Actions) -> C
 def run(args: argparse.Namespace) -> int:
     actions = Actions()
     ref = ImageRef.parse(args.ref, input_name="REF")
+    platforms = [normalise_platform(p, input_name="--platform") for p in args.platform]
+    if args.key is not None:
+        key_tag_name(args.key)  # the same validation the key tag gets
     if args.timeout <= 0 or args.retries < 0:
         raise InputError("--timeout must be positive and --retries at least 0")
     client = RegistryClient(_credentials(args, ref, actions), timeout=args.timeout,
                             retries=args.retries, secret_sink=actions.add_secret)
-    presence: Presence = client.check(ref, platforms=args.platform, key=args.key, describe=True)
+    presence: Presence = client.check(ref, platforms=platforms, key=args.key, describe=True)
     if presence.state.value == "unknown":
         actions.warning(f"{ref}: unknown: {presence.reason}")
     print(actions.redact(json.dumps(presence.to_json(), indent=2)))

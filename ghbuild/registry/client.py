@@ -398,10 +398,12 @@ class RegistryClient:
         ``key`` is given, records that build key (by annotation or by its key tag)."""
         from . import checks
 
+        # Bad input is refused before any request is made.
+        wanted = [checks.normalise_platform(p) for p in platforms]
         got = self.fetch(ref, push_scope=push_scope)
         if isinstance(got, Presence):
             return got
-        return checks.judge(self, ref, got, platforms, key, describe)
+        return checks.judge(self, ref, got, wanted, key, describe)
 
     def resolve(self, ref: ImageRef) -> Presence:
         """The digest a tag resolves to now (after a push), with no platform lookup."""

@@ -388,3 +388,10 @@ def test_retry_is_bounded():
     assert retry.get_backoff_time() <= 4
     with pytest.raises(MaxRetryError):
         retry.increment("GET", "/", response=_Resp(None))
+
+
+def test_bad_platform_is_refused_before_any_request():
+    fake = FakeRegistry()
+    with pytest.raises(InputError, match="input 'platforms': 'amd64'"):
+        client_for(fake).check(ref("reg.test/acme/app:v1"), platforms=["amd64"])
+    assert fake.log == []
