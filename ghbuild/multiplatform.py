@@ -436,9 +436,26 @@ def parse_shared_meta(text: str, source: str) -> SharedMeta:
     created = doc.get("created")
     if created is not None and (not isinstance(created, int) or isinstance(created, bool)):
         raise InputError(f"{source}: 'created' must be whole epoch seconds, got {created!r}")
-    return SharedMeta(tuple(tags), {str(k): str(v) for k, v in labels.items()},
+    labels = {str(k): str(v) for k, v in labels.items()}
+    if created is None and labels.get(CREATED_LABEL):
+        created = _epoch(labels[CREATED_LABEL], source)
+    return SharedMeta(tuple(tags), labels,
                       tuple(_str_list(doc.get("annotations", []), source, "annotations")),
                       str(doc.get("version", "")), created)
+
+
+CREATED_LABEL = "org.opencontainers.image.created"
+
+
+def _epoch(stamp: str, source: str) -> int:
+    """The created label (ISO 8601, as metadata-action writes it) as whole seconds."""
+    import arrow
+
+    try:
+        return int(arrow.get(stamp).timestamp())
+    except (arrow.parser.ParserError, ValueError, TypeError):
+        raise InputError(f"{source}: label {CREATED_LABEL} {stamp!r} is not an ISO 8601 "
+                         "time") from None
 
 
 def _str_list(value: Any, source: str, key: str) -> list[str]:

@@ -310,3 +310,17 @@ def test_shared_meta_accepts_metadata_action_json_and_picks_index_annotations():
 def test_shared_meta_errors(doc, message):
     with pytest.raises(InputError, match=message):
         parse_shared_meta(json.dumps(doc), "meta.json")
+
+
+def test_shared_meta_takes_the_pinned_clock_from_the_created_label():
+    meta = parse_shared_meta(json.dumps({
+        "tags": ["a/b:1"], "labels": {"org.opencontainers.image.created":
+                                      "2023-11-14T22:13:20.999Z"}}), "m.json")
+    assert meta.created == 1700000000
+    explicit = parse_shared_meta(json.dumps({
+        "tags": ["a/b:1"], "created": 5, "labels": {"org.opencontainers.image.created":
+                                                   "2023-11-14T22:13:20Z"}}), "m.json")
+    assert explicit.created == 5
+    with pytest.raises(InputError, match="is not an ISO 8601 time"):
+        parse_shared_meta(json.dumps({"tags": ["a/b:1"], "labels": {
+            "org.opencontainers.image.created": "yesterday"}}), "m.json")
