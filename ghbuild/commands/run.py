@@ -64,6 +64,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build-key", choices=["revision", "content"], help="input 'build-key'")
     parser.add_argument("--image", help="build only this image of .github/ghbuild.yml")
     parser.add_argument("--network", help="RUN network mode (input 'network')")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what would be tagged, built and pushed (as ghbuild plan, "
+                             "with this run's context); change nothing")
+    parser.add_argument("--format", choices=["text", "json"], default="text",
+                        help="output of --dry-run")
+    parser.add_argument("--offline", action="store_true",
+                        help="with --dry-run: do not ask the registry")
 
 
 # -- parsed inputs -------------------------------------------------------------------------
@@ -170,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
     register_secrets(env, actions)
     ctx = context.from_env(env)
     workspace = ctx.workspace or os.getcwd()
+    if getattr(args, "dry_run", False):
+        from .plan import dry_run
+
+        return dry_run(env, ctx, workspace, fmt=args.format, offline=args.offline)
     outcomes = [run_image(image_env, ctx, actions) for image_env in image_envs(env, workspace)]
     write_outputs(outcomes, actions)
     return 0
@@ -452,21 +463,29 @@ def _is_index(build: BuildInputs, env: Mapping[str, str]) -> bool:
     return len(build.platforms) > 1 or sbom or not attest_off
 
 
-def _build(build: BuildInputs, meta: Meta, refs: list[ImageRef], key: str,
-           cache: CacheArgs, decision: Decision, outcome: Outcome, env: dict[str, str],
-           cwd: str, actions: Actions, why: str) -> None:
-    outcome.action = "build"
-    outcome.action_reason = f"no image for this build key yet ({why})"
-    actions.info(f"build decision: build — {outcome.action_reason}")
+def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], key: str,
+                    cache: CacheArgs, decision: Decision, env: Mapping[str, str],
+                    metadata_file: str = "") -> BuildPlan:
+    """The plan buildx gets: when pushing, the key tag and the build-key annotation are
+    added, so the next run's check finds this image (also used by ``ghbuild plan``)."""
     tags = list(meta.tags)
     annotations = list(meta.annotations)
     if decision.push:
         tags += sorted({str(_key_ref(ref.repo_only(), key)) for ref in refs})
         level = "index" if _is_index(build, env) else "manifest"
         annotations.append(f"{level}:{buildkey.BUILD_KEY_ANNOTATION}={key}")
-    plan = BuildPlan(inputs=build, tags=tuple(tags), labels=tuple(meta.labels),
+    return BuildPlan(inputs=build, tags=tuple(tags), labels=tuple(meta.labels),
                      annotations=tuple(annotations), cache_from=cache.cache_from,
-                     cache_to=cache.cache_to, push=decision.push)
+                     cache_to=cache.cache_to, push=decision.push, metadata_file=metadata_file)
+
+
+def _build(build: BuildInputs, meta: Meta, refs: list[ImageRef], key: str,
+           cache: CacheArgs, decision: Decision, outcome: Outcome, env: dict[str, str],
+           cwd: str, actions: Actions, why: str) -> None:
+    outcome.action = "build"
+    outcome.action_reason = f"no image for this build key yet ({why})"
+    actions.info(f"build decision: build — {outcome.action_reason}")
+    plan = make_build_plan(build, meta, refs, key, cache, decision, env)
     result = run_build(plan, actions, env=env, cwd=cwd,
                        dockerfile=os.path.relpath(dockerfile_path(build, cwd), cwd))
     outcome.digest = result.digest

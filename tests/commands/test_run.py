@@ -333,3 +333,15 @@ def test_flags_override_inputs(harness, ws):
     assert code == 0, io.err
     (build,) = runner.argvs("docker", "buildx", "build")
     assert build[-1] == "other" and "--push" not in build
+
+
+def test_dry_run_prints_the_plan_and_starts_nothing(harness):
+    code, runner, client, io = harness({"INPUT_PASSWORD": "pw-dry-run-9"},
+                                       argv=("--dry-run", "--offline", "--format", "json"))
+    assert code == 0, io.err
+    assert runner.calls == [] and client.checked == []
+    (image,) = json.loads(io.out)["images"]
+    assert image["buildx"][:3] == ["docker", "buildx", "build"]
+    assert "--push" in image["buildx"] and "ghcr.io/acme-org/widget:main" in image["buildx"]
+    logged = [line for line in io.err.splitlines() if not line.startswith("::add-mask::")]
+    assert "pw-dry-run-9" not in io.out + "\n".join(logged)
