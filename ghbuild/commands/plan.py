@@ -46,7 +46,7 @@ _REPO_ONLY_LABELS = {"org.opencontainers.image.description": "description",
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    run_cmd.configure(parser)
+    _add_input_flags(parser)
     parser.add_argument("--dir", default=".", metavar="PATH",
                         help="the git checkout (default: .); paths are relative to it")
     parser.add_argument("--event", choices=EVENTS, default="push",
@@ -61,6 +61,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--offline", action="store_true",
                         help="do not ask the registry (the check shows 'not checked')")
+
+
+def _add_input_flags(parser: argparse.ArgumentParser) -> None:
+    """``run``'s input flags (those it maps to inputs), the same names and help."""
+    scratch = argparse.ArgumentParser(add_help=False)
+    run_cmd.configure(scratch)
+    for action in scratch._actions:
+        if action.dest in run_cmd.FLAG_INPUTS:
+            parser.add_argument(*action.option_strings, dest=action.dest, help=action.help,
+                                choices=action.choices, metavar=action.metavar)
 
 
 # -- what one image would do ---------------------------------------------------------------
