@@ -35,7 +35,7 @@ from ..gitcontext import EVENTS, from_git
 from ..inputs import env_input
 from ..meta import RepoMeta
 from ..policy import Decision, decide
-from ..registry import CredentialStore, ImageRef, Presence, RegistryClient
+from ..registry import CredentialStore, ImageRef, Presence, RegistryClient, State
 from . import run as run_cmd
 
 # buildx_argv needs a path here; run_build makes a fresh temporary directory per build.
@@ -251,12 +251,23 @@ def _check(client: RegistryClient | None, enabled: bool, ref: ImageRef, key: str
     except (GhbuildError, requests.RequestException, OSError) as exc:
         return RegistryView(checked=False, ref=target, reason=f"registry not reachable: "
                                                                f"{_first_line(exc)}"), None
-    if got.state.value == "unknown" and got.cause in ("fault", "timeout"):
+    if _unreachable(got):
         return RegistryView(checked=False, ref=target,
                             reason=f"registry not reachable: {got.reason}"), None
     view = RegistryView(checked=True, ref=target, state=got.state.value,
                         digest=got.digest or "", reason=got.reason)
     return view, got
+
+
+def _unreachable(got: Presence) -> bool:
+    """No answer at all (a refused connection, a timeout), as opposed to an answer we
+    could not use (HTTP 5xx, 401): the latter is shown as the registry's "unknown"."""
+    if got.state is not State.UNKNOWN:
+        return False
+    # the client gives connection errors and HTTP faults the same cause; its reason
+    # text is the only difference (ghbuild/registry/client.py, fetch)
+    return got.cause == "timeout" or (got.cause == "fault"
+                                      and got.reason.startswith("cannot reach registry"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -401,23 +401,31 @@ def test_absent_means_build(runner: GitOnlyRunner, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("answer", [
     requests.ConnectionError("connection refused"),
-    Presence.unknown("r", "connection refused after 2 tries", "fault"),
-], ids=["raises", "unknown-fault"])
+    Presence.unknown("r", "cannot reach registry ghcr.io: connection refused", "fault"),
+    Presence.unknown("r", "registry ghcr.io did not answer within 5s: read timeout",
+                     "timeout"),
+], ids=["raises", "unknown-connection", "unknown-timeout"])
 def test_unreachable_registry_is_not_checked_never_an_error(runner: GitOnlyRunner,
                                                             tmp_path: Path,
                                                             answer: Any) -> None:
     repo = make_repo(tmp_path)
     got = _report(repo, FakeClient(answer))
     assert got.registry.checked is False
-    assert got.registry.reason.startswith("registry not reachable: connection refused")
+    assert got.registry.reason.startswith("registry not reachable: ")
+    assert "connection refused" in got.registry.reason or "timeout" in got.registry.reason
     assert got.action == "build"
 
 
-def test_access_denied_is_reported_as_unknown_and_builds(runner: GitOnlyRunner,
-                                                         tmp_path: Path) -> None:
+@pytest.mark.parametrize(("reason", "cause"), [
+    ("access: registry ghcr.io refused pull of acme/widget (HTTP 401)", "access"),
+    ("registry ghcr.io answered HTTP 503", "fault"),
+], ids=["access", "http-503"])
+def test_an_answer_we_cannot_use_is_unknown_and_builds(runner: GitOnlyRunner, tmp_path: Path,
+                                                       reason: str, cause: str) -> None:
     repo = make_repo(tmp_path)
-    got = _report(repo, FakeClient(Presence.unknown("r", "401 from ghcr.io", "access")))
+    got = _report(repo, FakeClient(Presence.unknown("r", reason, cause)))
     assert (got.registry.checked, got.registry.state, got.action) == (True, "unknown", "build")
+    assert got.action_reason == f"no image for this build key yet ({reason})"
 
 
 def _values(argv: Sequence[str], flag: str) -> list[str]:
