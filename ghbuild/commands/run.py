@@ -11,6 +11,7 @@ composite action passes them); the flags below override them. docs/run.md lists 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -27,6 +28,7 @@ from ..build import (
     credential_build_args,
     dockerfile_path,
     inputs_from_env,
+    is_credential_name,
     safe_provenance,
     split_lines,
 )
@@ -161,12 +163,13 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
         value = env_input(name, env, trim=False)
         if value:
             actions.add_secret(value.strip())
+    # The cache service token the action hands over; buildx could echo it in an error.
+    if env.get("ACTIONS_RUNTIME_TOKEN"):
+        actions.add_secret(env["ACTIONS_RUNTIME_TOKEN"])
     for _, line in split_lines(env_input("secrets", env, trim=False)):
         actions.add_secret(line.partition("=")[2])
     for _, line in split_lines(env_input("build-args", env, trim=False)):
         name, _, value = line.partition("=")
-        from ..build import is_credential_name
-
         if is_credential_name(name.strip()):
             actions.add_secret(value)
 
@@ -379,24 +382,16 @@ def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClien
     return RegistryClient(store, secret_sink=actions.add_secret)
 
 
-class _NoLogin:
-    def __enter__(self) -> dict[str, str]:
-        return {}
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def _maybe_login(decision: Decision, inputs: RunInputs, ref: ImageRef, ctx: context.Context,
                  env: Mapping[str, str], actions: Actions) -> Any:
     if not decision.login:
         actions.info("login: none (this run does not push)")
-        return _NoLogin()
+        return contextlib.nullcontext({})
     creds = _login_credentials(inputs, ref, ctx)
     if creds is None:
         actions.notice(f"login: no password for {inputs.registry or ref.registry}; using the "
                        "engine's existing credentials")
-        return _NoLogin()
+        return contextlib.nullcontext({})
     return private_docker_config([creds], actions, environ=env)
 
 

@@ -345,3 +345,28 @@ def test_dry_run_prints_the_plan_and_starts_nothing(harness):
     assert "--push" in image["buildx"] and "ghcr.io/acme-org/widget:main" in image["buildx"]
     logged = [line for line in io.err.splitlines() if not line.startswith("::add-mask::")]
     assert "pw-dry-run-9" not in io.out + "\n".join(logged)
+
+
+def test_content_build_key_names_the_key_tag(harness, ws):
+    code, runner, client, io = harness({"INPUT_BUILD-KEY": "content"})
+    assert code == 0, io.err
+    assert client.checked[0].startswith("ghcr.io/acme-org/widget:ghbuild-key-ctx-")
+    (build,) = runner.argvs("docker", "buildx", "build")
+    key_tag = client.checked[0]
+    assert key_tag in build
+    # Same inputs, same key; a changed Dockerfile, another key.
+    _, _, again, _ = harness({"INPUT_BUILD-KEY": "content"})
+    assert again.checked == [key_tag]
+    (ws / "app" / "Dockerfile").write_text("FROM scratch\nLABEL x=y\n")
+    _, _, changed, _ = harness({"INPUT_BUILD-KEY": "content"})
+    assert changed.checked != [key_tag]
+
+
+def test_runtime_token_is_redacted(harness):
+    token = "eyJhbGciOiJIUzI1NiJ9.runtime-token-value"
+    code, runner, _, io = harness({"ACTIONS_RUNTIME_TOKEN": token, "INPUT_CACHE": "gha",
+                                   "ACTIONS_CACHE_URL": "http://127.0.0.1:9/"},
+                                  runner=FakeRunner(lines=(f"error using {token}",)))
+    assert code == 0, io.err
+    assert f"::add-mask::{token}" in io.err
+    assert "error using ***" in io.err
