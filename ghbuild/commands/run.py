@@ -32,9 +32,9 @@ from ..build import (
     safe_provenance,
     split_lines,
 )
-from ..buildx import run_build
+from ..buildx import detect_driver, run_build
 from ..cache import CacheArgs, CacheSettings, cache_args, parse_mode
-from ..errors import InputError, PolicyError, RegistryError
+from ..errors import BuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
 from ..inputs import env_input, parse_bool
 from ..login import Credentials, private_docker_config
@@ -458,6 +458,18 @@ def _is_index(build: BuildInputs, env: Mapping[str, str]) -> bool:
     return len(build.platforms) > 1 or sbom or not attest_off
 
 
+def _say_driver(build: BuildInputs, env: Mapping[str, str], actions: Actions) -> None:
+    """Name the builder's driver: what a build may do depends on it (the docker driver
+    exports cache only with the containerd image store, and cannot push by digest)."""
+    try:
+        driver = detect_driver(env, build.builder)
+    except BuildError as exc:
+        # buildx itself will fail with its own message if the builder is really unusable.
+        actions.warning(f"could not read the builder's driver: {exc}")
+        return
+    actions.info(f"builder: {build.builder or 'current'} ({driver} driver)")
+
+
 def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], key: str,
                     cache: CacheArgs, decision: Decision, env: Mapping[str, str],
                     metadata_file: str = "") -> BuildPlan:
@@ -480,6 +492,7 @@ def _build(build: BuildInputs, meta: Meta, refs: list[ImageRef], key: str,
     outcome.action = "build"
     outcome.action_reason = f"no image for this build key yet ({why})"
     actions.info(f"build decision: build — {outcome.action_reason}")
+    _say_driver(build, env, actions)
     plan = make_build_plan(build, meta, refs, key, cache, decision, env)
     result = run_build(plan, actions, env=env, cwd=cwd,
                        dockerfile=os.path.relpath(dockerfile_path(build, cwd), cwd))

@@ -33,6 +33,8 @@ class FakeRunner(proc.Runner):
 
     def run(self, argv, *, env=None, stdin=None, cwd=None, check=False):
         self.calls.append((list(argv), dict(env or {}), stdin))
+        if list(argv[:3]) == ["docker", "buildx", "inspect"]:
+            return proc.Completed(tuple(argv), 0, "Name: default\nDriver: docker\n", "")
         return proc.Completed(tuple(argv), 0, "Login Succeeded", "")
 
     def stream(self, argv, *, env=None, cwd=None, on_line=None):
@@ -370,3 +372,9 @@ def test_runtime_token_is_redacted(harness):
     assert code == 0, io.err
     assert f"::add-mask::{token}" in io.err
     assert "error using ***" in io.err
+
+
+def test_builder_driver_is_named(harness):
+    code, _, _, io = harness({})
+    assert code == 0, io.err
+    assert "builder: current (docker driver)" in io.err

@@ -85,6 +85,7 @@ def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env
     build_env = push.calls.envs[[c.argv[:3] for c in push.calls.calls].index(
         ["docker", "buildx", "build"])]
     assert str(push.runner_temp) in build_env["DOCKER_CONFIG"]
+    assert "builder: current (docker driver)" in push.stderr  # read from buildx inspect
     assert "Push | **yes**: push: branch 'main' is the default branch" in push.summary
     assert f"`{registry_digest}`" in push.summary
 
