@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 
 from ..errors import InputError
 
@@ -77,6 +78,12 @@ def _context(kind: str, args: argparse.Namespace, env: os._Environ[str]):  # typ
                         event_path=env.get("GITHUB_EVENT_PATH") or None, environ=env)
     if args.event:
         raise InputError("--event only applies with --context git")
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if path and not os.path.exists(path):
+        # the Actions toolkit (and so metadata-action) reads a missing payload file as {}
+        _warn((f"GITHUB_EVENT_PATH {path} does not exist; using an empty event payload",))
+        thin = {k: v for k, v in env.items() if k != "GITHUB_EVENT_PATH"}
+        return replace(context.from_env(thin), event_path=path)
     return context.from_env(env)
 
 

@@ -43,11 +43,11 @@ def _parse_one(item: ListItem, name: str) -> Image:
     image_name, enable = "", True
     for field in split_fields(item, name):
         kv = split_key_value(field)
-        if kv is None:
-            image_name = field.strip()
-            continue
-        key, value = kv
+        key, value = kv if kv is not None else ("name", field.strip())
         if key == "name":
+            if image_name:
+                raise InputError(f"input '{name}' line {item.line}: the image name is given "
+                                 f"twice ('{image_name}', '{value}') in \"{item.text}\"")
             image_name = value
         elif key == "enable":
             if value not in ("true", "false"):

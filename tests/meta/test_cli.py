@@ -95,8 +95,7 @@ def test_sep_tags_with_underscore_and_output_file(monkeypatch, capsys, tmp_path)
     ({"INPUT_TAGS": "type=semvr,pattern={{version}}"},
      "ghbuild: error: input 'tags' line 1: unknown tag type 'semvr'"),
     ({"INPUT_FLAVOR": "latest=yes"}, "ghbuild: error: input 'flavor' line 1: latest must be"),
-    ({"GITHUB_EVENT_PATH": "/nonexistent/event.json"},
-     "ghbuild: error: GITHUB_EVENT_PATH /nonexistent/event.json: no such file"),
+    ({"GITHUB_EVENT_PATH": __file__}, f"ghbuild: error: GITHUB_EVENT_PATH {__file__}:1:"),
 ])
 def test_bad_input_one_line_on_stderr_nothing_on_stdout(monkeypatch, capsys, env, message) -> None:
     code, out, err = run_cli(monkeypatch, capsys, env)
@@ -121,3 +120,11 @@ def test_warnings_go_to_stderr(monkeypatch, capsys) -> None:
     code, out, err = run_cli(monkeypatch, capsys, env)
     assert code == 0 and json.loads(out)["tags"] == []
     assert "not-a-version is not a valid semver" in err
+
+
+def test_missing_payload_file_is_an_empty_payload(monkeypatch, capsys) -> None:
+    env = {"GITHUB_EVENT_PATH": "/nonexistent/event.json", "GITHUB_EVENT_NAME": "push",
+           "GITHUB_REF": "refs/tags/v2.0.0", "INPUT_TAGS": "type=semver,pattern={{major}}"}
+    code, out, err = run_cli(monkeypatch, capsys, env)
+    assert code == 0 and json.loads(out)["tags"] == ["2", "latest"]
+    assert "GITHUB_EVENT_PATH /nonexistent/event.json does not exist" in err

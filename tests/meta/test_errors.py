@@ -112,6 +112,9 @@ OTHER_CASES = [
     ("image-with-tag", {"images": lines("org/app", "User/App:1.0")},
      "input 'images' line 2: 'User/App:1.0' is not an image name (without a tag or digest) in "
      "\"User/App:1.0\""),
+    ("image-name-twice", {"images": "name/foo,name=name/bar,enable=true"},
+     "input 'images' line 1: the image name is given twice ('name/foo', 'name/bar') in "
+     "\"name/foo,name=name/bar,enable=true\""),
     ("image-empty-name", {"images": lines("org/app", "enable=false")},
      "input 'images' line 2: no image name in \"enable=false\""),
     ("label-zone", {"labels": lines("a=b", "c={{date 'YYYY' tz='Nowhere'}}")},
