@@ -7,12 +7,16 @@ as on GitHub: the venv bootstrap under RUNNER_TEMP, the inputs through ``env:``,
 test then reads the step outputs (a later step writes them to a file through ``env:``),
 the job summary (act echoes it in its log) and the registry itself.
 
-What act cannot exercise here: the ``actions/github-script`` step that hands the runtime
-token over on GitHub. act insists on fetching every remote action a composite names,
-even a skipped one, and nothing can be fetched on these machines; so these runs set
-``github-runtime: false`` and point act at a local folder for that action reference
-(``--local-repository``) whose entry point fails loudly if it is ever started. The
-handover script itself (action/gha-runtime.cjs) is run with the real node below.
+What act cannot exercise here: the real ``actions/github-script``, which hands the
+runtime token over on GitHub. act insists on fetching every remote action a composite
+names, even a skipped one, and nothing can be fetched on these machines, so act is
+pointed at a local folder for that reference (``--local-repository``). The first test
+sets ``github-runtime: false`` and that folder fails loudly if it is ever started; the
+template test gives it a stand-in that evaluates the ``script`` input as github-script
+does (an async function body with ``require``), so our handover script, the step
+outputs and the ``env:`` mapping run for real, with an unsigned JWT as the token (act's
+cache server does not verify it, BuildKit only reads its ``exp``). The handover script is
+also run directly with node below.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -342,3 +347,110 @@ def test_runtime_script_refuses_to_run_outside_a_step(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode != 0 and "GITHUB_OUTPUT is not set" in done.stderr
     assert "x" * 20 not in done.stdout + done.stderr
+
+
+# -- the publish template, as `ghbuild init` writes it, through act -------------------------
+REPOSITORY = {"name": "Widget", "full_name": "Acme/Widget", "default_branch": "main",
+              "html_url": "https://github.com/Acme/Widget",
+              "owner": {"login": "Acme", "name": "Acme"}}
+
+
+def payload_file(path: Path, data: dict) -> Path:
+    path.write_text(json.dumps({"repository": REPOSITORY, "sender": {"login": "tester"},
+                                **data}), encoding="utf-8")
+    return path
+
+
+def ran_job(log: str, job: str) -> bool:
+    """Whether act logged a step of ``job`` (act pads job names to one width)."""
+    return re.search(rf"^\[Publish image/{re.escape(job)}\s*\] .*Success - Set up job", log,
+                     re.MULTILINE) is not None
+
+
+def template_repo(tmp_path: Path, image: str) -> Path:
+    """A user's repository: a Dockerfile at the top, ghbuild's copy under .ghbuild/, and
+    .github/workflows/publish.yml written by the real ``ghbuild init``."""
+    repo = tmp_path / "user"
+    repo.mkdir()
+    copy_project(repo / ".ghbuild")
+    # No RUN step: the template passes no `network: host`, which RUN needs on this machine.
+    (repo / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\n")
+    (repo / "hello.txt").write_text("hello\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    subprocess.run([sys.executable, "-m", "ghbuild", "init", "publish", "--dir", str(repo),
+                    "--image", image], check=True, capture_output=True, cwd=REPO_ROOT)
+    workflow = repo / ".github" / "workflows" / "publish.yml"
+    text = workflow.read_text(encoding="utf-8")
+    assert text.count("uses: org/ghbuild@v1") == 2
+    # The one edit made here: the placeholder for the published action becomes the local
+    # copy, because act can fetch no remote action.
+    workflow.write_text(text.replace("uses: org/ghbuild@v1", "uses: ./.ghbuild"))
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-m", "widget")
+    return repo
+
+
+def test_publish_template_through_act(act_bin, engine_env, registry, unique_repo, tmp_path):
+    repo_path = f"{unique_repo}/widget"
+    image = f"{registry}/{repo_path}"
+    repo = template_repo(tmp_path, image)
+    sha = git(repo, "rev-parse", "HEAD")
+    stand_in = github_script_stand_in(tmp_path, runs_script=True)
+    token = unsigned_jwt()
+
+    def act(event: str, data: dict) -> str:
+        done = run_act(act_bin, repo, event=event,
+                       payload=payload_file(tmp_path / f"{event}.json", data),
+                       workflow=".github/workflows/publish.yml", engine_env=engine_env,
+                       stand_in=stand_in, tmp_path=tmp_path,
+                       extra=("--env", f"ACTIONS_RUNTIME_TOKEN={token}"))
+        log = done.stdout + done.stderr
+        assert done.returncode == 0, f"act {event} failed:\n{log[-6000:]}"
+        assert token not in log, "the runtime token reached the log unmasked"
+        return log
+
+    # 1. A push to the default branch: built and pushed with branch and sha tags, the
+    #    runtime handed over by the github-script step, the gha cache written.
+    log = act("push", {"ref": "refs/heads/main", "after": sha})
+    assert ran_job(log, "Build and push") and not ran_job(log, "Build (pull request)")
+    assert "| Build | **build**" in summaries(log)
+    assert "runtime variables handed over: ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_URL" in log
+    assert "exporting to GitHub Actions Cache" in log or "exporting cache to GitHub" in log, \
+        log[-4000:]
+    tags = registry_tags(registry, repo_path)
+    assert {"main", f"sha-{sha[:7]}"} <= set(tags), tags
+    first = registry_digest(registry, repo_path, "main")
+    assert registry_digest(registry, repo_path, f"sha-{sha[:7]}") == first
+
+    # 2. The same commit tagged v1.2.3: no build, the semver tags and latest point at the
+    #    digest of the first run.
+    git(repo, "tag", "v1.2.3")
+    log = act("push", {"ref": "refs/tags/v1.2.3", "after": sha, "base_ref": None})
+    assert "exporting to GitHub Actions Cache" not in log
+    assert "| Build | **retag**" in summaries(log), summaries(log)
+    for tag in ("1.2.3", "1.2", "1", "latest"):
+        assert registry_digest(registry, repo_path, tag) == first, tag
+
+    # 3. A pull request with a new commit: built in the read-only job, reading the gha
+    #    cache the first run wrote; nothing pushed, no cache written.
+    before = registry_tags(registry, repo_path)
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "hello.txt").write_text("hello from a pull request\n")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-am", "change")
+    head = git(repo, "rev-parse", "HEAD")
+    pr = {"number": 7, "head": {"ref": "feature", "sha": head, "repo": REPOSITORY},
+          "base": {"ref": "main", "sha": sha, "repo": REPOSITORY}}
+    log = act("pull_request", {"action": "opened", "number": 7, "pull_request": pr})
+    assert ran_job(log, "Build (pull request)")
+    assert not ran_job(log, "Build and push"), "the publishing job ran on a pull request"
+    assert "importing cache manifest from gha" in log, log[-4000:]
+    assert "exporting to GitHub Actions Cache" not in log
+    assert registry_tags(registry, repo_path) == before
+
+    # 4. A manual dispatch with version 2.0.0 on main: that version is tagged too.
+    git(repo, "checkout", "-q", "main")
+    act("workflow_dispatch", {"ref": "refs/heads/main", "inputs": {"version": "2.0.0"}})
+    assert registry_digest(registry, repo_path, "2.0.0") == first
