@@ -13,7 +13,6 @@ of other characters with one ``-``; ghbuild does that and then also:
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 MAX_TAG = 128
@@ -26,6 +25,8 @@ def sanitize_tag(value: str) -> tuple[str, str | None]:
     tag = _BAD_RUN.sub("-", value).lstrip(".-")
     if len(tag) <= MAX_TAG:
         return tag, None
+    import hashlib  # only for the rare long tag: keeps the command's start-up short
+
     digest = hashlib.sha256(tag.encode("utf-8")).hexdigest()[:8]
     short = f"{tag[:MAX_TAG - 9]}-{digest}"
     return short, (f"tag '{tag[:40]}...' is {len(tag)} characters; Docker allows "

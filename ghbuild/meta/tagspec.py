@@ -8,7 +8,6 @@ are sorted by priority, highest first, keeping input order among equals.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,6 +88,8 @@ def _err(name: str, item: ListItem, message: str, hint: str = "") -> InputError:
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
