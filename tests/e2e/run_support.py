@@ -185,3 +185,13 @@ def attestation_blobs(registry: str, repo: str, ref: str) -> list[str]:
             _, att = manifest(registry, repo, entry["digest"])
             texts += [blob(registry, repo, layer["digest"]).decode() for layer in att["layers"]]
     return texts
+
+
+def forget_local_images(image: str, engine_env: dict[str, str]) -> None:
+    """Remove a test's images from the engine's store (pushing keeps a local copy)."""
+    listed = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", image],
+                            env=engine_env, capture_output=True, text=True)
+    refs = listed.stdout.split()
+    if refs:
+        subprocess.run(["docker", "image", "rm", "-f", *refs], env=engine_env,
+                       capture_output=True)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.run_support import new_sha, prepare_examples, run_ghbuild, tags_of, write_payload
+from tests.e2e.run_support import (
+    forget_local_images,
+    new_sha,
+    prepare_examples,
+    run_ghbuild,
+    tags_of,
+    write_payload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +34,12 @@ RUN ["/bin/busybox", "false"]
 @pytest.fixture(scope="module")
 def examples_ready() -> None:
     prepare_examples()
+
+
+@pytest.fixture(autouse=True)
+def _forget_images(engine_env, registry, unique_repo):
+    yield
+    forget_local_images(f"{registry}/{unique_repo}", engine_env)
 
 
 def _ws(tmp_path: Path) -> Path:

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.run_support import (
+    forget_local_images,
     image_config,
+    image_manifests,
     manifest,
     new_sha,
     prepare_examples,
@@ -33,6 +35,12 @@ REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
 @pytest.fixture(scope="module")
 def examples_ready() -> None:
     prepare_examples()
+
+
+@pytest.fixture(autouse=True)
+def _forget_images(engine_env, registry, unique_repo):
+    yield
+    forget_local_images(f"{registry}/{unique_repo}", engine_env)
 
 
 def _env(tmp_path: Path, image: str, sha: str, event: str, ref: str, payload: dict,
@@ -66,7 +74,11 @@ def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env
     assert push.code == 0, push.stderr
     assert tags_of(registry, unique_repo) == sorted(
         ["main", f"sha-{sha[:7]}", key_tag, "buildcache"])
-    registry_digest, _ = manifest(registry, unique_repo, "main")
+    registry_digest, top = manifest(registry, unique_repo, "main")
+    # The build key is recorded on the pushed index, the OCI annotations on the image.
+    assert top["annotations"]["io.ghbuild.build-key"] == f"rev-{sha}"
+    (platform_manifest,) = image_manifests(registry, unique_repo, "main")
+    assert platform_manifest["annotations"]["org.opencontainers.image.revision"] == sha
     assert push.outputs["digest"] == registry_digest
     assert push.outputs["image"] == f"{image}@{registry_digest}"
     assert push.outputs["pushed"] == "true" and push.outputs["action"] == "build"

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.run_support import (
     attestation_blobs,
+    forget_local_images,
     image_config,
     new_sha,
     prepare_examples,
@@ -37,6 +38,12 @@ RUN --mount=type=secret,id=npm ["/bin/busybox", "sh", "-c", \
 @pytest.fixture(scope="module")
 def examples_ready() -> None:
     prepare_examples()
+
+
+@pytest.fixture(autouse=True)
+def _forget_images(engine_env, registry, unique_repo):
+    yield
+    forget_local_images(f"{registry}/{unique_repo}", engine_env)
 
 
 def test_secret_and_credential_arg_stay_out(monkeypatch, capsys, tmp_path, engine_env,
