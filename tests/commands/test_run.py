@@ -378,3 +378,52 @@ def test_builder_driver_is_named(harness):
     code, _, _, io = harness({})
     assert code == 0, io.err
     assert "builder: current (docker driver)" in io.err
+
+
+def _two_image_config(ws: Path, name: str = ".github/ghbuild.yml") -> None:
+    for sub in ("api", "web"):
+        (ws / sub).mkdir(exist_ok=True)
+        (ws / sub / "Dockerfile").write_text("FROM scratch\n")
+    path = ws / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("defaults:\n  tags: type=ref,event=branch\nimages:\n"
+                    "  - name: ghcr.io/acme/widget-api\n    context: api\n"
+                    "  - name: ghcr.io/acme/widget-web\n    context: web\n")
+
+
+def test_image_input_selects_one_configured_image(harness, ws):
+    _two_image_config(ws)
+    code, runner, _, io = harness({"INPUT_IMAGE": "widget-web"})
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert build[-1] == "web" and "ghcr.io/acme/widget-web:main" in build
+
+
+def test_config_input_names_another_file(harness, ws):
+    _two_image_config(ws, "ci/images.yml")
+    code, runner, _, io = harness({"INPUT_CONFIG": "ci/images.yml"})
+    assert code == 0, io.err
+    assert len(runner.argvs("docker", "buildx", "build")) == 2
+    code, _, _, io = harness({"INPUT_CONFIG": "ci/nope.yml"})
+    assert code == 2 and "input 'config': 'ci/nope.yml' not found" in error_lines(io.err)[0]
+
+
+def test_password_for_another_registry_needs_a_username(harness):
+    code, runner, _, io = harness({"INPUT_IMAGES": "registry.example.test/acme/widget",
+                                   "INPUT_PASSWORD": "pw-other-1"})
+    assert code == 2
+    assert "input 'username' is required to log in to registry.example.test" in \
+        error_lines(io.err)[0]
+    assert runner.argvs("docker", "buildx", "build") == []
+
+
+def test_login_true_logs_in_on_a_same_repo_pull_request(harness):
+    payload = {"repository": REPO, "pull_request": {"number": 5, "head": {"repo": {
+        "full_name": "Acme-Org/Widget"}}}}
+    code, runner, _, io = harness({"GITHUB_EVENT_NAME": "pull_request",
+                                   "GITHUB_REF": "refs/pull/5/merge", "INPUT_LOGIN": "true",
+                                   "INPUT_PASSWORD": "pw-login-2"}, payload=payload)
+    assert code == 0, io.err
+    assert len(runner.argvs("docker", "login")) == 1
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--push" not in build
