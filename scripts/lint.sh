@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff check ghbuild tests bench
+# The action's own bootstrap (plain Python, run before the package exists).
+ruff check action
 
 # Every workflow we ship or run: the templates users copy (workflows/, also reached
 # through `ghbuild init`) and our own CI. nullglob: a folder may be empty early on.
