@@ -61,6 +61,7 @@ class ImageConfig:
     context: str | None = _input("context")
     file: str | None = _input("file")
     target: str | None = _input("target")
+    network: str | None = _input("network")
     platforms: tuple[str, ...] | None = _input("platforms")
     # metadata-action syntax, kept as the text of the input (one entry per line)
     tags: str | None = _input("tags")
@@ -81,6 +82,7 @@ class ImageConfig:
     login: PushMode | None = _input("login")
     provenance: str | None = _input("provenance")
     sbom: str | None = _input("sbom")
+    build_key: str | None = _input("build-key")
     paths: tuple[str, ...] = ()
 
     def as_inputs(self) -> dict[str, str]:
@@ -400,6 +402,7 @@ def _image(index: int, item: Any, defaults: Mapping[str, Any]) -> ImageConfig:
         context=_opt(merged, "context"),
         file=_opt(merged, "file"),
         target=_opt(merged, "target"),
+        network=_opt(merged, "network"),
         platforms=_opt_tuple(merged, "platforms"),
         tags=_lines(merged.get("tags")),
         flavor=_pairs(merged.get("flavor")),
@@ -419,6 +422,7 @@ def _image(index: int, item: Any, defaults: Mapping[str, Any]) -> ImageConfig:
         login=PushMode(_scalar(merged["login"])) if "login" in merged else None,
         provenance=_toggle(merged.get("provenance")),
         sbom=_toggle(merged.get("sbom")),
+        build_key=_opt(merged, "build-key"),
         paths=tuple(str(p) for p in merged.get("paths") or ()),
     )
 

@@ -12,7 +12,7 @@ ruff check action
 shopt -s nullglob
 workflows=(workflows/*.yml .github/workflows/*.yml)
 actions=(action.yml)
-dockerfiles=(examples/*/Dockerfile)
+dockerfiles=(examples/*/Dockerfile examples/*/*/Dockerfile)
 shopt -u nullglob
 [ -f action.yml ] || actions=()
 

@@ -9,6 +9,7 @@ import pytest
 
 from ghbuild import build, policy
 from ghbuild.cache import CacheMode
+from ghbuild.commands import run
 from ghbuild.config import Secret, find_config, load_config
 from ghbuild.errors import ConfigError, InputError
 from ghbuild.policy import PushMode
@@ -39,6 +40,8 @@ images:
     secrets: {npmrc: NPMRC_TEXT}
     push: false
     provenance: mode=min
+    build-key: content
+    network: host
 """
 
 
@@ -106,6 +109,8 @@ def test_as_inputs_gives_the_text_of_each_input(repo: Path) -> None:
         "push": "false",
         "push-branches": "main\nrelease/*",
         "provenance": "mode=min",
+        "build-key": "content",
+        "network": "host",
     }
 
 
@@ -123,6 +128,8 @@ def test_as_inputs_parse_with_the_real_input_readers(repo: Path) -> None:
     web_env = {f"INPUT_{k.upper()}": v for k, v in web.as_inputs().items()}
     assert policy.policy_from_inputs(web_env).mode is PushMode.FALSE
     assert build.inputs_from_env(web_env).file == "web/Containerfile"
+    assert build.inputs_from_env(web_env).network == "host"
+    assert run.read_inputs(web_env).build_key == "content"
 
 
 def test_block_text_and_yaml_1_2_scalars(repo: Path) -> None:
