@@ -1,0 +1,75 @@
+"""`python -m ghbuild meta` as a real process: the contract's interface, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
+HEAVY = ("requests", "urllib3", "yaml", "ruamel", "jsonschema", "arrow")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "INPUT_", "DOCKER_METADATA_", "RUNNER_"))}
+    env.update(extra)
+    return env
+
+
+def _meta(env: dict[str, str], *args: str, cwd: Path | None = None,
+          flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *flags, "-m", "ghbuild", "meta", *args], env=env,
+                          cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_runner_environment_gives_one_json_object():
+    env = _env(GITHUB_EVENT_NAME="release", GITHUB_REF="refs/tags/v1.1.1",
+               GITHUB_SHA="860c1904a1ce19322e91ac35af1ab07466440c37",
+               GITHUB_EVENT_PATH=str(FIXTURES / "release.json"), SOURCE_DATE_EPOCH="1578616200",
+               INPUT_IMAGES="ghcr.io/Acme/Widget",
+               INPUT_TAGS="type=semver,pattern={{version}}\ntype=semver,pattern={{major}}")
+    env["INPUT_SEP-TAGS"] = ","
+    done = _meta(env, "--format", "json", "--repo-metadata", str(FIXTURES / "repo.json"),
+                 flags=("-X", "importtime"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["tags"] == ["ghcr.io/acme/widget:1.1.1", "ghcr.io/acme/widget:1",
+                           "ghcr.io/acme/widget:latest"]
+    assert doc["labels"]["org.opencontainers.image.created"] == "2020-01-10T00:30:00.000Z"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert not [m for m in imported if m.split(".")[0] in HEAVY]
+
+
+def test_bad_input_exit_code_and_streams():
+    done = _meta(_env(INPUT_TAGS="type=ref,event=branch\ntype=match,pattern=(x"))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("ghbuild: error: input 'tags' line 2: pattern: bad regular "
+                                  "expression '(x'")
+
+
+def test_git_context_from_a_real_checkout(tmp_path):
+    git_env = _env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
+                   GIT_CONFIG_GLOBAL="/dev/null", GIT_COMMITTER_DATE="2024-03-31T23:30:00Z",
+                   GIT_AUTHOR_DATE="2024-03-31T23:30:00Z")
+    for argv in (["init", "-q", "-b", "release/2.x"], ["commit", "-q", "--allow-empty", "-m", "x"],
+                 ["remote", "add", "origin", "https://github.com/Acme/Widget.git"]):
+        subprocess.run(["git", "-C", str(tmp_path), *argv], env=git_env, check=True)
+    env = _env(SOURCE_DATE_EPOCH="1578616200", INPUT_CONTEXT="git",
+               INPUT_TAGS="type=ref,event=branch\n"
+                          "type=raw,value=cd-{{commit_date 'YYYYMMDD' tz='Asia/Tokyo'}}")
+    done = _meta(env, "--images", "ghcr.io/acme/widget", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["tags"] == ["ghcr.io/acme/widget:release-2.x", "ghcr.io/acme/widget:cd-20240401"]
+    assert doc["labels"]["org.opencontainers.image.source"] == "https://github.com/Acme/Widget"
