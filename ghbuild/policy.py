@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from .context import Context
@@ -150,6 +150,14 @@ def _untrusted_head(ctx: Context) -> str | None:
 
 def decide(ctx: Context, policy: PushPolicy) -> Decision:
     """The push / login / cache-write decision for this event, with its reason."""
+    got = _decide(ctx, policy)
+    if got.login and policy.login is PushMode.FALSE:
+        # login: false means the engine is already logged in (an earlier step did it).
+        return replace(got, login=False)
+    return got
+
+
+def _decide(ctx: Context, policy: PushPolicy) -> Decision:
     event = ctx.event_name or "(none)"
     fork = _untrusted_head(ctx) if event in PR_EVENTS else None
     if event == "pull_request_target" and fork and not policy.allow_fork_pr_target:

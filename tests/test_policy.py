@@ -77,6 +77,8 @@ ROWS = [
      PushPolicy(mode=PushMode.TRUE), True, True, True, False, "push is true"),
     ("login-true-build-only", ctx("push", "refs/heads/feature/x"),
      PushPolicy(login=PushMode.TRUE), False, True, False, False, "not the default branch"),
+    ("login-false-still-pushes", ctx("push"), PushPolicy(login=PushMode.FALSE), True, False,
+     True, False, "default branch"),
     ("event-not-listed", ctx("schedule"), PushPolicy(events=("push",)), False, False, False,
      False, "not in push-events (push)"),
     ("no-event", ctx(""), PushPolicy(), False, False, False, False, "'(none)'"),

@@ -38,7 +38,7 @@ from ..errors import BuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
 from ..inputs import env_input, parse_bool
 from ..login import Credentials, private_docker_config
-from ..policy import Decision, PushPolicy, decide, policy_from_inputs
+from ..policy import Decision, PushMode, PushPolicy, decide, policy_from_inputs
 from ..registry import Credentials as RegistryCredentials
 from ..registry import CredentialStore, ImageRef, Presence, RegistryClient
 
@@ -385,7 +385,9 @@ def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClien
 def _maybe_login(decision: Decision, inputs: RunInputs, ref: ImageRef, ctx: context.Context,
                  env: Mapping[str, str], actions: Actions) -> Any:
     if not decision.login:
-        actions.info("login: none (this run does not push)")
+        why = "input login is false" if inputs.policy.login is PushMode.FALSE and \
+            decision.push else "this run does not push"
+        actions.info(f"login: none ({why})")
         return contextlib.nullcontext({})
     creds = _login_credentials(inputs, ref, ctx)
     if creds is None:
