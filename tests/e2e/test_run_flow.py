@@ -133,3 +133,19 @@ def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env
     meta = json.loads(release.outputs["metadata"])
     assert meta["action"] == "retag" and meta["digest"] == registry_digest
     assert "retag" in release.summary
+
+
+def test_push_without_attestations_records_the_key_on_the_manifest(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, examples_ready):
+    # No provenance and one platform: buildx pushes a plain manifest, which refuses
+    # index-level annotations; the key must go on the manifest instead.
+    image = f"{registry}/{unique_repo}"
+    sha = new_sha()
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, workspace(tmp_path), engine_env, _env(
+        tmp_path, image, sha, "push", "refs/heads/main", {"repository": REPO_PAYLOAD},
+        tags="type=ref,event=branch", provenance="false", cache="none"))
+    assert got.code == 0, got.stderr
+    digest, top = manifest(registry, unique_repo, "main")
+    assert "manifests" not in top
+    assert top["annotations"]["io.ghbuild.build-key"] == f"rev-{sha}"
+    assert got.outputs["digest"] == digest
