@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     register_secrets(env, actions)
     ctx = context.from_env(env)
     workspace = ctx.workspace or os.getcwd()
+    _say_context(ctx, env, actions)
     if getattr(args, "dry_run", False):
         from .plan import dry_run
 
@@ -187,6 +188,22 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [run_image(image_env, ctx, actions) for image_env in image_envs(env, workspace)]
     write_outputs(outcomes, actions)
     return 0
+
+
+def _say_context(ctx: context.Context, env: Mapping[str, str], actions: Actions) -> None:
+    """One collapsible group with what this run reads; secret values are already
+    registered, so they print as ***."""
+    with actions.group("ghbuild run: context and inputs"):
+        for name, value in (("event", ctx.event_name), ("ref", ctx.ref), ("sha", ctx.sha),
+                            ("repository", ctx.repository),
+                            ("head repository", ctx.head_repository),
+                            ("default branch", ctx.default_branch or "(not in the payload)"),
+                            ("actor", ctx.actor), ("workspace", ctx.workspace)):
+            actions.info(f"{name}: {value or '(none)'}")
+        for key in sorted(k for k in env if k.startswith("INPUT_") and env[k].strip()):
+            name = key[len("INPUT_"):].lower().replace("_", "-")
+            shown = "***" if name in SECRET_INPUTS else env[key].strip().replace("\n", " | ")
+            actions.info(f"input {name}: {shown}")
 
 
 def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
@@ -419,6 +436,7 @@ def _reuse(client: RegistryClient, presence: Presence, refs: list[ImageRef], key
            decision: Decision, inputs: RunInputs, outcome: Outcome, actions: Actions) -> None:
     assert presence.digest
     outcome.digest = presence.digest
+    outcome.platforms = outcome.platforms or list(presence.platforms)
     if not decision.push:
         outcome.action = "skip"
         outcome.action_reason = (f"{presence.ref} already built as {presence.digest}; this "

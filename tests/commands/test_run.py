@@ -427,3 +427,15 @@ def test_login_true_logs_in_on_a_same_repo_pull_request(harness):
     assert len(runner.argvs("docker", "login")) == 1
     (build,) = runner.argvs("docker", "buildx", "build")
     assert "--push" not in build
+
+
+def test_context_group_lists_inputs_with_secrets_hidden(harness):
+    code, _, _, io = harness({"INPUT_PASSWORD": "pw-in-group-7", "INPUT_USERNAME": "bot"})
+    assert code == 0, io.err
+    lines = io.err.splitlines()
+    start = lines.index("::group::ghbuild run: context and inputs")
+    group = lines[start:lines.index("::endgroup::", start)]
+    assert "event: push" in group and "ref: refs/heads/main" in group
+    assert "head repository: Acme-Org/Widget" in group
+    assert "input password: ***" in group and "input username: bot" in group
+    assert not any("pw-in-group-7" in line for line in lines[1:])
