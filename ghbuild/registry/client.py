@@ -131,6 +131,8 @@ class RegistryClient:
         self._tokens = auth.TokenCache()
         self._fetch_locks: dict[tuple[str, str], threading.Lock] = {}
         self._challenges: dict[str, auth.Challenge] = {}
+        self._first_contact: dict[str, threading.Lock] = {}
+        self._contacted: set[str] = set()
         self._state_lock = threading.Lock()
         self.session = session or self._new_session(retries, backoff, max_backoff,
                                                     max_retry_after)
@@ -178,6 +180,28 @@ class RegistryClient:
     # -- auth --------------------------------------------------------------------------
     def _send(self, method: str, ref: ImageRef, path: str, scopes: Sequence[str],
               **kw: Any) -> requests.Response:
+        host = ref.api_host
+        with self._state_lock:
+            first = self._first_contact.setdefault(host, threading.Lock())
+            known = host in self._contacted
+        if known:
+            return self._send_once(method, ref, path, scopes, **kw)
+        # The first request to a host goes alone: once it has learnt how the host wants
+        # to be authenticated, concurrent checks fetch their tokens up front instead of
+        # each paying for a 401 first.
+        with first:
+            with self._state_lock:
+                known = host in self._contacted
+            if not known:
+                try:
+                    return self._send_once(method, ref, path, scopes, **kw)
+                finally:
+                    with self._state_lock:
+                        self._contacted.add(host)
+        return self._send_once(method, ref, path, scopes, **kw)
+
+    def _send_once(self, method: str, ref: ImageRef, path: str, scopes: Sequence[str],
+                   **kw: Any) -> requests.Response:
         host = ref.api_host
         scope = auth.merge_scopes(scopes)
         headers = dict(kw.pop("headers", {}) or {})

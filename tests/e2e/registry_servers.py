@@ -70,6 +70,13 @@ def bcrypt_hash(password: str) -> str:
     return lib.crypt(password.encode(), salt).decode()
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # The default backlog of 5 drops SYNs when 16+ clients connect at once, and each
+    # dropped SYN costs a 1 s retransmit: a test-server artefact we do not want to measure.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def _wait_http(url: str, *, seconds: float = 15.0, ok: tuple[int, ...] = (200, 401)) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -184,7 +191,7 @@ class TokenServer:
     issued: list[dict] = field(default_factory=list)
     expired_next: int = 0          # hand out this many already-expired tokens
     port: int = 0
-    _server: http.server.ThreadingHTTPServer | None = None
+    _server: _Server | None = None
 
     @property
     def realm(self) -> str:
@@ -202,6 +209,8 @@ class TokenServer:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -215,8 +224,7 @@ class TokenServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -259,11 +267,11 @@ class TokenServer:
 # -- the fault proxy ------------------------------------------------------------------------
 @dataclass
 class Fault:
-    kind: str                 # "500", "503", "429", "reset", "stall", "html"
+    kind: str                 # "500", "503", "429", "reset", "stall", "html", "delay"
     times: int | None = None  # None: every matching request
     path: str = "/manifests/"
     retry_after: str = "1"
-    stall: float = 5.0
+    stall: float = 5.0        # seconds a "stall" waits before closing, a "delay" before passing on
     method: str = ""
 
 
@@ -277,9 +285,10 @@ class FaultProxy:
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.faults: list[Fault] = []
+        self._local = threading.local()
         self.seen: list[tuple[str, str, str]] = []   # (method, path, what happened)
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     def fail(self, kind: str, **kw: object) -> Fault:
         fault = Fault(kind, **kw)  # type: ignore[arg-type]
@@ -308,6 +317,8 @@ class FaultProxy:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; with Nagle on, the delayed ACK adds 40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -318,6 +329,9 @@ class FaultProxy:
                 fault = owner._pick(self.command, self.path)
                 with owner._lock:
                     owner.seen.append((self.command, self.path, fault.kind if fault else "pass"))
+                if fault is not None and fault.kind == "delay":
+                    time.sleep(fault.stall)
+                    fault = None
                 if fault is None:
                     owner._forward(self, body)
                 else:
@@ -325,8 +339,7 @@ class FaultProxy:
 
             do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle  # noqa: N815
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -337,10 +350,19 @@ class FaultProxy:
         release_port(self.port)
 
     def _forward(self, handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
-        conn = http.client.HTTPConnection(self.upstream, timeout=30)
-        headers = {k: v for k, v in handler.headers.items()
-                   if k.lower() not in ("connection", "keep-alive", "transfer-encoding")}
-        conn.request(handler.command, handler.path, body=body or None, headers=headers)
+        # One upstream connection per client connection (thread), kept alive between requests.
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = http.client.HTTPConnection(self.upstream, timeout=30)
+        # Header by header: a client may send several Accept lines, and all must pass.
+        conn.putrequest(handler.command, handler.path, skip_host=True,
+                        skip_accept_encoding=True)
+        for key, value in handler.headers.items():
+            if key.lower() not in ("connection", "keep-alive", "transfer-encoding",
+                                   "content-length"):
+                conn.putheader(key, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
         resp = conn.getresponse()
         data = resp.read()
         handler.send_response(resp.status)
@@ -352,7 +374,9 @@ class FaultProxy:
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(data)
-        conn.close()
+        if resp.will_close:
+            conn.close()
+            self._local.conn = None
 
     def _inject(self, handler: http.server.BaseHTTPRequestHandler, fault: Fault) -> None:
         if fault.kind == "reset":

@@ -395,3 +395,20 @@ def test_bad_platform_is_refused_before_any_request():
     with pytest.raises(InputError, match="input 'platforms': 'amd64'"):
         client_for(fake).check(ref("reg.test/acme/app:v1"), platforms=["amd64"])
     assert fake.log == []
+
+
+def test_concurrent_cold_checks_pay_one_401_in_total():
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = FakeRegistry(auth="bearer")
+    refs = []
+    for i in range(20):
+        fake.add_image(f"acme/app{i}", "v1")
+        refs.append(ref(f"reg.test/acme/app{i}:v1"))
+    client = client_for(fake)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(client.check, refs))
+    assert all(a.state is State.PRESENT for a in answers)
+    assert sum(1 for _, url, _ in fake.log if "auth.test" not in url) == 21  # one 401 + 20 GETs
+    assert len(fake.requests_to("GET", "auth.test")) == 20
+    assert client.requests_made == 41
