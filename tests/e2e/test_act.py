@@ -237,7 +237,26 @@ jobs:
           cache: none
           github-runtime: "false"
           github-token: ""
-{RECORD_OUTPUTS}"""
+{RECORD_OUTPUTS}      # The same commit again in the same job: the venv is reused, the build skipped.
+      - name: Build and push again
+        id: again
+        uses: ./
+        with:
+          context: examples/hello
+          images: {image}
+          network: host
+          cache: none
+          github-runtime: "false"
+          github-token: ""
+      - name: Record the second outputs
+        env:
+          AGAIN_DIGEST: ${{{{ steps.again.outputs.digest }}}}
+          AGAIN_SKIPPED: ${{{{ steps.again.outputs.skipped }}}}
+          AGAIN_ACTION: ${{{{ steps.again.outputs.action }}}}
+        run: >-
+          printf '%s %s %s' "$AGAIN_DIGEST" "$AGAIN_SKIPPED" "$AGAIN_ACTION"
+          > "$GHBUILD_E2E_OUT/again.txt"
+"""
 
 
 @pytest.fixture()
@@ -294,8 +313,12 @@ def test_push_to_main_through_act(act_setup):
     assert digest in summary and f"{image}:main" in summary, summary[:3000]
     assert "branch 'main' is the default branch" in summary, summary[:3000]
 
-    # The venv was built under act's RUNNER_TEMP, not in the workspace.
-    assert "installing into" in log and not (repo / "build").exists()
+    # The venv was built under act's RUNNER_TEMP, not in the workspace, and the second
+    # ghbuild step of the job reused it; that step found the revision and built nothing.
+    assert log.count("installing into") == 1 and "reusing" in log
+    assert not (repo / "build").exists()
+    again_digest, again_skipped, again_action = (s["out"] / "again.txt").read_text().split()
+    assert again_digest == digest and again_skipped == "true", (again_action, log[-3000:])
     assert not list(repo.glob("*.egg-info"))
 
 
