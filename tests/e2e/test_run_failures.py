@@ -86,6 +86,8 @@ def test_failing_dockerfile(monkeypatch, capsys, tmp_path, engine_env, registry,
     ({"INPUT_TAGS": "type=semver,pattern={{version}}"},
      "input 'tags': no tag for event 'push'"),
     ({"INPUT_IMAGES": "127.0.0.1:5000/Bad Name"}, "input 'images'"),
+    ({"INPUT_TAGS": "type=ref,event=branch\ntype=bogus,value=x"},
+     "input 'tags' line 2: unknown tag type 'bogus'"),
 ])
 def test_bad_input_exits_2_before_any_build(monkeypatch, capsys, tmp_path, engine_env,
                                             registry, unique_repo, inputs, message):
