@@ -64,8 +64,9 @@ def tags_at_head(path: str) -> list[str]:
 def from_git(path: str, event: str = "push", event_path: str | None = None,
              environ: Mapping[str, str] | None = None, *, ref: str | None = None,
              pr_number: int | None = None) -> Context:
-    if event not in EVENTS:
-        raise InputError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+    if not event or not event.replace("_", "").isalnum():
+        raise InputError(f"event must be an event name such as {', '.join(EVENTS)}; got "
+                         f"{event!r}")
     env = os.environ if environ is None else environ
     if _git(path, "rev-parse", "--is-inside-work-tree", check=False) != "true":
         raise InputError(f"{path} is not a git checkout")

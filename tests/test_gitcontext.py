@@ -113,6 +113,12 @@ def test_schedule_on_detached_head_uses_default_branch(repo: Path) -> None:
     assert ctx.ref == "refs/heads/main"
 
 
+def test_other_events_use_the_branch(repo: Path) -> None:
+    assert from_git(str(repo), event="create", environ=ENV).ref == "refs/heads/trunk"
+    with pytest.raises(InputError, match="event must be an event name"):
+        from_git(str(repo), event="push; rm", environ=ENV)
+
+
 def test_not_a_checkout(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is not a git checkout"):
         from_git(str(tmp_path), environ=ENV)

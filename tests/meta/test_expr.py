@@ -33,6 +33,7 @@ SCOPE = {
     ("a  {{~branch~}}  b", "afeat/xb"),
     ("{{echo 'x' \"y\" 2 true key='v'}}", "x|y|2|true;key&#x3D;v"),
     ("{{echo unknown.path}}", ";"),
+    ("{{echo 'x' k = 'v'}}", "x;k&#x3D;v"),
     ("}} stray", "}} stray"),
 ])
 def test_render(template: str, out: str) -> None:
