@@ -29,6 +29,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .cache import CacheMode
 from .errors import ConfigError, InputError
@@ -113,9 +114,9 @@ class Config:
         """The image called ``name``: its full name, or its last path part when unique."""
         want = name.strip().lower()
         for img in self.images:
-            if img.name.lower() == want:
+            if img.name == want:
                 return img
-        short = [img for img in self.images if img.name.lower().rsplit("/", 1)[-1] == want]
+        short = [img for img in self.images if img.name.rsplit("/", 1)[-1] == want]
         if len(short) == 1:
             return short[0]
         names = [img.name for img in self.images]
@@ -156,6 +157,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
                           file=shown)
     _check_schema(data, shown)
     _check_images(data, shown)
+    _check_tag_rules(data, text.splitlines(), shown)
     defaults = data.get("defaults") or {}
     images = tuple(_image(i, item, defaults) for i, item in enumerate(data["images"]))
     return Config(path=shown, images=images)
@@ -358,7 +360,8 @@ def _describe(value: object, *, secret: bool = False) -> str:
 def _check_images(data: Any, shown: str) -> None:
     first: dict[str, int] = {}
     for i, item in enumerate(data["images"]):
-        name = str(item["name"]).lower()
+        _check_name(data, i, str(item["name"]), shown)
+        name = str(item["name"])
         if name in first:
             line, col = _locate(data, ["images", i, "name"])
             raise ConfigError(
@@ -373,15 +376,75 @@ def _check_images(data: Any, shown: str) -> None:
                               hint="paths are relative to the repository root")
 
 
-def _repo_paths(data: Any) -> Iterator[tuple[list[PathPart], str]]:
+def _sections(data: Any) -> list[tuple[list[PathPart], Any]]:
+    """``defaults`` and each image, with their paths, as written (before merging)."""
     sections: list[tuple[list[PathPart], Any]] = [(["defaults"], data.get("defaults") or {})]
-    sections += [(["images", i], item) for i, item in enumerate(data["images"])]
-    for base, section in sections:
+    return sections + [(["images", i], item) for i, item in enumerate(data["images"])]
+
+
+def _check_name(data: Any, index: int, name: str, shown: str) -> None:
+    from .registry.reference import ImageRef
+
+    path: list[PathPart] = ["images", index, "name"]
+    try:
+        ref = ImageRef.parse(name, input_name=_dotted(path))
+        problem = "carries a tag or digest; tags come from 'tags'" \
+            if ref.tag or ref.digest else ""
+    except InputError as exc:
+        problem = "is not a valid image name: " + str(exc).split(" image reference: ", 1)[-1]
+    if problem:
+        line, col = _locate(data, path)
+        raise ConfigError(f"{_dotted(path)}: {name!r} {problem}", file=shown, line=line,
+                          col=col)
+
+
+def _repo_paths(data: Any) -> Iterator[tuple[list[PathPart], str]]:
+    for base, section in _sections(data):
         for key in ("context", "file"):
             if key in section:
                 yield [*base, key], section[key]
         for i, value in enumerate(section.get("paths") or []):
             yield [*base, "paths", i], value
+
+
+_INPUT_LINE = re.compile(r"^input 'tags' line \d+: ")
+
+
+def _check_tag_rules(data: Any, lines: Sequence[str], shown: str) -> None:
+    """Parse each ``tags`` rule with the meta engine's own parser, so a bad rule is
+    reported at its line of the config file rather than of the joined input."""
+    from .meta.csvlist import parse_list
+    from .meta.tagspec import parse_rule
+
+    for base, section in _sections(data):
+        value = section.get("tags")
+        if value is None:
+            continue
+        entries = [([*base, "tags", i], v) for i, v in enumerate(value)] \
+            if isinstance(value, list) else [([*base, "tags"], value)]
+        for path, text in entries:
+            try:
+                for item in parse_list(str(text), "tags"):
+                    try:
+                        parse_rule(item)
+                    except InputError as exc:
+                        raise _rule_error(data, path, text, item.line, lines, shown, exc)
+            except ConfigError:
+                raise
+            except InputError as exc:
+                raise _rule_error(data, path, text, 1, lines, shown, exc)
+
+
+def _rule_error(data: Any, path: list[PathPart], text: object, item_line: int,
+                lines: Sequence[str], shown: str, exc: InputError) -> ConfigError:
+    line, col = _locate(data, path)
+    if isinstance(text, LiteralScalarString):
+        # a "|" block: its text starts on the line after the indicator
+        line += item_line
+        source = lines[line - 1] if line - 1 < len(lines) else ""
+        col = len(source) - len(source.lstrip()) + 1
+    message = _INPUT_LINE.sub("", str(exc))
+    return ConfigError(f"{_dotted(path)}: {message}", file=shown, line=line, col=col)
 
 
 def _inside_repo(value: str) -> bool:

@@ -331,9 +331,9 @@ ERRORS = [
         images:
           - name: ghcr.io/acme/widget
             context: a
-          - name: ghcr.io/Acme/Widget
+          - name: ghcr.io/acme/widget
             context: b
-        """, ".github/ghbuild.yml:4:11: images[1].name: 'ghcr.io/Acme/Widget' is already "
+        """, ".github/ghbuild.yml:4:11: images[1].name: 'ghcr.io/acme/widget' is already "
              "used by images[0]", id="same-image-twice"),
     pytest.param("""\
         images:
@@ -387,6 +387,37 @@ ERRORS = [
             <<: *common
         """, ".github/ghbuild.yml:5:5: images[0].platfrm: unknown key "
              "(did you mean 'platforms'?)", id="error-in-merged-mapping"),
+    pytest.param("""\
+        defaults:
+          tags: |
+            # branches and versions
+            type=ref,event=branch
+
+            type=semvr,pattern={{version}}
+        images:
+          - name: ghcr.io/acme/a
+        """, ".github/ghbuild.yml:6:5: defaults.tags: unknown tag type 'semvr' in "
+             "\"type=semvr,pattern={{version}}\" (expected one of: schedule, semver, pep440, "
+             "match, edge, ref, raw, sha; did you mean 'semver'?)", id="tag-rule-in-block"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            tags: [type=sha, "type=ref,event=brunch"]
+        """, ".github/ghbuild.yml:3:22: images[0].tags[1]: unknown ref event 'brunch' in "
+             "\"type=ref,event=brunch\" (expected one of: branch, tag, pr; did you mean "
+             "'branch'?)", id="tag-rule-in-list"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/Acme/Widget
+        """, ".github/ghbuild.yml:2:11: images[0].name: 'ghcr.io/Acme/Widget' is not a valid "
+             "image name: path component 'Acme' should be lower-case letters and digits "
+             "separated by '.', '_', '__' or '-' (repository names must be lower case)",
+        id="image-name-upper-case"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/widget:1.0
+        """, ".github/ghbuild.yml:2:11: images[0].name: 'ghcr.io/acme/widget:1.0' carries a "
+             "tag or digest; tags come from 'tags'", id="image-name-with-tag"),
     pytest.param("", ".github/ghbuild.yml: the file is empty; expected a mapping with an "
                  "'images' list", id="empty-file"),
 ]
