@@ -140,10 +140,27 @@ def _ref_decision(ctx: Context, policy: PushPolicy) -> tuple[bool, str]:
     return False, f"ref {ref!r} is neither a branch nor a tag"
 
 
+def _full_name(obj: object) -> str:
+    return str(obj.get("full_name") or "") if isinstance(obj, Mapping) else ""
+
+
 def _untrusted_head(ctx: Context) -> str | None:
-    """The fork a pull request comes from, or None when it comes from this repository."""
-    head = ctx.head_repository
-    if head and ctx.repository and head.lower() != ctx.repository.lower():
+    """The fork a pull request comes from, or None when it comes from this repository.
+
+    Both names come from the payload (``pull_request.head.repo`` against
+    ``pull_request.base.repo`` or ``repository``). A head repository the payload does
+    not name (a deleted fork has ``head.repo: null``) counts as a fork.
+    """
+    pr = ctx.payload.get("pull_request")
+    pr = pr if isinstance(pr, Mapping) else {}
+    head_obj = pr.get("head")
+    head = _full_name(head_obj.get("repo")) if isinstance(head_obj, Mapping) else ""
+    base_obj = pr.get("base")
+    base = (_full_name(base_obj.get("repo")) if isinstance(base_obj, Mapping) else "") or \
+        _full_name(ctx.payload.get("repository")) or ctx.repository
+    if not head:
+        return "(unknown: the payload names no head repository)"
+    if head.lower() != base.lower():
         return head
     return None
 

@@ -94,6 +94,24 @@ def test_decide(row_id, context, policy, push, login, cache, refused, reason):
     assert reason in got.reason
 
 
+def test_deleted_fork_or_missing_payload_counts_as_fork():
+    deleted = {**REPO, "pull_request": {"number": 7, "head": {"repo": None}}}
+    got = decide(ctx("pull_request_target", payload=deleted), PushPolicy())
+    assert got.refused and "unknown" in got.reason
+    got = decide(ctx("pull_request", payload={}), PushPolicy(mode=PushMode.TRUE))
+    assert not got.push and not got.login and "unknown" in got.reason
+
+
+def test_base_repository_comes_from_the_payload():
+    # GITHUB_REPOSITORY says the fork's name here; the payload's base decides.
+    payload = {"repository": {"full_name": "acme/widget"}, "pull_request": {
+        "head": {"repo": {"full_name": "contributor/widget"}},
+        "base": {"repo": {"full_name": "acme/widget"}}}}
+    got = decide(ctx("pull_request_target", payload=payload,
+                     repository="contributor/widget"), PushPolicy())
+    assert got.refused
+
+
 def test_gating_uses_head_repository_not_github_repository():
     # GITHUB_REPOSITORY says acme/widget on a fork's pull request too: the head decides.
     fork = ctx("pull_request_target", payload=pr_payload("contributor/widget"))
