@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ghbuild.buildkey import key_tag_name, revision_key
+from ghbuild.buildkey import BUILD_KEY_ANNOTATION, key_tag_name, revision_key
 from ghbuild.errors import PolicyError
 from ghbuild.registry import ACCEPT, OCI_INDEX, Action, ImageRef, RegistryClient, State
 from tests.e2e.registry_servers import engine_run
@@ -36,6 +36,7 @@ def multiarch(engine_env, registry, tmp_path_factory):
     ctx = _context(tmp_path_factory.mktemp("multiarch"), f"hello {uuid.uuid4()}\n")
     engine_run(["docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64",
                 "--provenance=true", "--push", "-t", f"{repo}:main",
+                "--annotation", f"index:{BUILD_KEY_ANNOTATION}={KEY}",
                 "-t", f"{repo}:{key_tag_name(KEY)}", str(ctx)], engine_env)
     raw = _raw_manifest(f"{repo}:main")
     return ImageRef.parse(repo), raw
@@ -72,9 +73,11 @@ def test_key_tag_is_one_request(multiarch):
     assert client.requests_made == 1
     other = revision_key("f" * 40)
     assert client.check(repo.with_tag(key_tag_name(other)), key=other).state is State.ABSENT
-    # The main tag records no key annotation (the docker driver cannot annotate an index):
-    # only the key tag proves the key, so a check by the main tag says build.
-    assert client.check(repo.with_tag("main"), key=KEY).state is State.ABSENT
+    # By another tag, the index annotation is what records the key.
+    by_main = client.check(repo.with_tag("main"), key=KEY)
+    assert by_main.state is State.PRESENT and by_main.annotations[BUILD_KEY_ANNOTATION] == KEY
+    stale = client.check(repo.with_tag("main"), key=other)
+    assert stale.state is State.ABSENT and f"records build key {KEY}, not {other}" in stale.reason
 
 
 def test_promotion_keeps_the_index_digest_and_its_attestations(multiarch):
