@@ -174,9 +174,22 @@ def decide(ctx: Context, policy: PushPolicy) -> Decision:
     return got
 
 
+def _workflow_run_fork(ctx: Context) -> str | None:
+    """A workflow_run started by a fork's pull request runs with this repository's token
+    but the fork's code: treated like that pull request."""
+    run = ctx.payload.get("workflow_run")
+    head = _full_name(run.get("head_repository")) if isinstance(run, Mapping) else ""
+    base = _full_name(ctx.payload.get("repository")) or ctx.repository
+    if not head:
+        return "(unknown: the payload names no workflow_run.head_repository)"
+    return head if head.lower() != base.lower() else None
+
+
 def _decide(ctx: Context, policy: PushPolicy) -> Decision:
     event = ctx.event_name or "(none)"
     fork = _untrusted_head(ctx) if event in PR_EVENTS else None
+    if event == "workflow_run":
+        fork = _workflow_run_fork(ctx)
     if event == "pull_request_target" and fork and not policy.allow_fork_pr_target:
         return Decision(push=False, login=False, cache_write=False, refused=True,
                         reason=f"pull_request_target from fork {fork!r} would build untrusted "

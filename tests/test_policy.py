@@ -102,6 +102,16 @@ def test_deleted_fork_or_missing_payload_counts_as_fork():
     assert not got.push and not got.login and "unknown" in got.reason
 
 
+def test_workflow_run_from_a_fork_builds_only():
+    fork = {**REPO, "workflow_run": {"head_repository": {"full_name": "evil/widget"}}}
+    same = {**REPO, "workflow_run": {"head_repository": {"full_name": "acme/widget"}}}
+    policy = PushPolicy(events=("workflow_run",))
+    got = decide(ctx("workflow_run", payload=fork), policy)
+    assert (got.push, got.login, got.cache_write) == (False, False, False)
+    assert "from fork 'evil/widget'" in got.reason
+    assert decide(ctx("workflow_run", payload=same), policy).push
+
+
 def test_base_repository_comes_from_the_payload():
     # GITHUB_REPOSITORY says the fork's name here; the payload's base decides.
     payload = {"repository": {"full_name": "acme/widget"}, "pull_request": {
