@@ -90,8 +90,12 @@ def check_cache_ref(ref: str, image_tags: Sequence[str]) -> None:
 
 def _gha(settings: CacheSettings, image: str, platform: str | None,
          environ: Mapping[str, str]) -> tuple[list[str], list[str], str, list[str]]:
-    scope = _SCOPE_UNSAFE.sub("-", settings.scope).strip("-") if settings.scope \
-        else gha_scope(image, platform)
+    if settings.scope:
+        # A given scope still gets the platform: split jobs must not overwrite each other.
+        given = settings.scope + (f"-{platform}" if platform else "")
+        scope = _SCOPE_UNSAFE.sub("-", given).strip("-")
+    else:
+        scope = gha_scope(image, platform)
     missing = [name for name in GHA_ENV if not environ.get(name)]
     if missing:
         warn = (f"cache 'gha' needs {' and '.join(missing)} in the environment (the action "

@@ -69,6 +69,12 @@ def test_gha_fixed_scope_is_sanitised():
     assert got.cache_from == ("type=gha,scope=my-scope-1",)
 
 
+def test_gha_fixed_scope_keeps_the_platform_apart():
+    got = cache_args(CacheSettings(scope="web"), image=IMG, tags=[], write=True,
+                     platform="linux/arm64", environ=GHA_ENV)
+    assert got.cache_from == ("type=gha,scope=web-linux-arm64",)
+
+
 def test_registry_default_ref_and_write():
     got = cache_args(CacheSettings(mode=CacheMode.REGISTRY), image=IMG,
                      tags=[f"{IMG}:main"], write=True)
