@@ -30,7 +30,10 @@ _REMOTE_RES = (
 
 
 def _git(path: str, *args: str, check: bool = True) -> str:
-    done = proc.get_runner().run(["git", "-C", path, *args])
+    try:
+        done = proc.get_runner().run(["git", "-C", path, *args])
+    except FileNotFoundError:
+        raise InputError("git is not installed (needed for the git context)")
     if done.returncode != 0:
         if check:
             message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
