@@ -106,40 +106,46 @@ def _flush(nodes: list[Node], text: list[str], rstrip: bool) -> None:
         nodes.append(chunk)
 
 
+_TRIPLE_CLOSE = re.compile(r"(~?)\}(~?)\}\}")
+_LONG_COMMENT_CLOSE = re.compile(r"--(~?)\}\}")
+
+
 def _read_mustache(template: str, start: int) -> tuple[Mustache | None, int, bool, bool]:
-    if template.startswith("{{!--", start) or template.startswith("{{~!--", start):
-        end = template.find("--}}", start)
-        if end < 0:
-            end2 = template.find("--~}}", start)
-            if end2 < 0:
-                raise ExprError(f"unclosed comment {template[start:start + 20]!r}")
-            return None, end2 + 5, template[start + 2] == "~", True
-        return None, end + 4, template[start + 2] == "~", False
-    triple = template.startswith("{{{", start) or template.startswith("{{~{", start)
-    close = "}}}" if triple else "}}"
-    end = template.find(close, start + 2)
+    """One ``{{...}}`` from ``start``: (node or None for a comment, end position, strip the
+    whitespace before, strip the whitespace after)."""
+    body = start + 2
+    strip_before = template.startswith("~", body)
+    body += strip_before
+    if template.startswith("!--", body):
+        m = _LONG_COMMENT_CLOSE.search(template, body + 3)
+        if not m:
+            raise ExprError(f"unclosed comment at column {start + 1}")
+        return None, m.end(), strip_before, bool(m.group(1))
+    triple = template.startswith("{", body)
+    if triple:
+        m = _TRIPLE_CLOSE.search(template, body + 1)
+        end, after, strip_after = (m.start(), m.end(), bool(m.group(2))) if m else (-1, 0, False)
+        inner = template[body + 1:end]
+    else:
+        end = template.find("}}", body)
+        after = end + 2
+        inner = template[body:end]
+        strip_after = inner.endswith("~")
+        inner = inner[:-1] if strip_after else inner
     if end < 0:
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is never "
-                        f"closed with '{close}'")
-    inner = template[start + (3 if triple else 2):end]
-    source = template[start:end + len(close)]
-    strip_before = inner.startswith("~")
-    if triple and template.startswith("{{~{", start):
-        strip_before, inner = True, template[start + 4:end]
-    inner = inner[1:] if inner.startswith("~") and not triple else inner
-    strip_after = inner.endswith("~")
-    if strip_after:
-        inner = inner[:-1]
-    escape = not triple
+                        f"closed with '{'}}}' if triple else '}}'}'")
+    source = template[start:after]
     if inner.startswith("!"):
-        return None, end + len(close), strip_before, strip_after
+        return None, after, strip_before, strip_after
+    escape = not triple
     if inner.startswith("&"):
         escape, inner = False, inner[1:]
     if inner[:1] in ("#", "/", "^", ">", "*") or inner.strip().startswith("else"):
         raise ExprError(f"block, partial and else expressions are not supported: {source}")
     if "{{" in inner:
         raise ExprError(f"unbalanced expression: {source}")
-    return _parse_inner(inner, source, escape), end + len(close), strip_before, strip_after
+    return _parse_inner(inner, source, escape), after, strip_before, strip_after
 
 
 def _parse_inner(inner: str, source: str, escape: bool) -> Mustache:
