@@ -152,7 +152,11 @@ def resolve_fill(root: Path, args: argparse.Namespace, actions: Actions) -> Fill
 
 
 def _git(root: Path, *argv: str) -> str | None:
-    done = get_runner().run(["git", "-C", str(root), *argv])
+    try:
+        done = get_runner().run(["git", "-C", str(root), *argv])
+    except FileNotFoundError:
+        raise InputError("git is not installed, so the image name and default branch cannot "
+                         "be read from the checkout", hint="pass --image and --branch")
     return done.stdout.strip() if done.returncode == 0 else None
 
 

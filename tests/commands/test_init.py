@@ -213,3 +213,22 @@ def test_quoted_placeholder_is_replaced_inside_its_quotes():
         "on:\n  push:\n    branches: ['trunk', \"other\"]\njobs:\n  a:\n    steps:\n"
         "      - uses: x/ghbuild@v2 # pinned later\n        with:\n"
         "          images: \"ghcr.io/a/b\" # the image\n")
+
+
+def test_description_falls_back_to_the_workflow_name():
+    assert init.describe("name: 'Nightly build'\non: push\n") == "Nightly build"
+    assert init.describe('# ghbuild template "x": does a thing\n# and more.\n#\n# rest\n'
+                         "name: X\n") == "does a thing and more."
+
+
+def test_without_git_the_flags_are_asked_for(tmp_path, capsys):
+    class NoGit(proc.Runner):
+        def run(self, argv, **kwargs):  # type: ignore[override]
+            raise FileNotFoundError(argv[0])
+
+    proc.set_runner(NoGit())
+    assert main(["init", "--dir", str(tmp_path)]) == 2
+    assert "git is not installed" in capsys.readouterr().err
+    assert main(["init", "--dir", str(tmp_path), "--image", "ghcr.io/a/b",
+                 "--branch", "main"]) == 0
+    assert images_in(workflow(tmp_path).read_text()) == ["ghcr.io/a/b", "ghcr.io/a/b"]
