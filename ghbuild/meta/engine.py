@@ -315,8 +315,8 @@ def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
     raw = raw.replace("/", "-")
     parsed = semver.parse(raw)
     if parsed is None:
-        version.warnings.append(f"{raw} is not a valid semver (https://semver.org/); "
-                                f"no tag from \"{rule.text}\" ({rule.where})")
+        version.warnings.append(f"input 'tags' {rule.where}: {raw} is not a valid semver "
+                                f"(https://semver.org/); no tag from \"{rule.text}\"")
         return _skip(f"{raw!r} is not a semantic version")
     pattern = rule.get("pattern")
     scope = parsed.scope()
@@ -341,8 +341,8 @@ def _proc_pep440(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
     raw = raw.replace("/", "-")
     parsed = pep440.parse(raw)
     if parsed is None:
-        version.warnings.append(f"{raw} does not conform to PEP 440; no tag from "
-                                f"\"{rule.text}\" ({rule.where})")
+        version.warnings.append(f"input 'tags' {rule.where}: {raw} does not conform to PEP 440;"
+                                f" no tag from \"{rule.text}\"")
         return _skip(f"{raw!r} is not a PEP 440 version")
     pattern = rule.get("pattern")
     if not parsed.is_release:
@@ -366,14 +366,15 @@ def _proc_match(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
         raise InputError(f"input 'tags' {rule.where}: {exc} in \"{rule.text}\"")
     found = regex.match(raw)
     if not found:
-        version.warnings.append(f"{rule.get('pattern')} does not match {raw}.")
+        version.warnings.append(f"input 'tags' {rule.where}: pattern {rule.get('pattern')!r} "
+                                f"does not match {raw!r}")
         return _skip(f"pattern does not match {raw!r}")
     group = rule.get("group").strip()
     index = int(group) if group.isdigit() and (group == "0" or not group.startswith("0")) \
         else -1
     if index < 0 or index >= len(found) or found[index] is None:
-        version.warnings.append(f"Group {group} does not exist for {rule.get('pattern')} "
-                                "pattern.")
+        version.warnings.append(f"input 'tags' {rule.where}: group {group} does not exist in "
+                                f"the match of {rule.get('pattern')!r} on {raw!r}")
         return _skip(f"group {group} is not set in the match of {raw!r}")
     return _Outcome(_with_affixes(env, rule, found[index] or ""), True)
 

@@ -31,6 +31,8 @@ SCOPE = {
     ("\\{{branch}}", "{{branch}}"),
     ("a{{! a comment }}b{{!-- {{x}} --}}c", "abc"),
     ("a  {{~branch~}}  b", "afeat/xb"),
+    ("a {{~{amp}~}} b", "aa&b<c>\"d'e`f=gb"),
+    ("a {{~!-- x --~}} b", "ab"),
     ("{{echo 'x' \"y\" 2 true key='v'}}", "x|y|2|true;key&#x3D;v"),
     ("{{echo unknown.path}}", ";"),
     ("{{echo 'x' k = 'v'}}", "x;k&#x3D;v"),

@@ -151,3 +151,20 @@ def test_unknown_attribute_is_a_warning() -> None:
     assert result.tags == ("dev",)
     assert result.warnings == ("input 'tags' line 1: attribute(s) sufix are not used by "
                                "type=ref in \"type=ref,event=branch,sufix=-x\"",)
+
+
+def test_rules_that_cannot_read_the_tag_warn() -> None:
+    result = run_meta("push_tag", {"tags": lines(
+        "type=semver,pattern={{version}}", "type=pep440,pattern={{version}}",
+        "type=match,pattern=^x(\\d)", "type=match,pattern=(z)?sometag,group=1")},
+        env={"GITHUB_REF": "refs/tags/sometag"})
+    assert result.tags == ()
+    assert result.warnings == (
+        "input 'tags' line 1: sometag is not a valid semver (https://semver.org/); no tag "
+        "from \"type=semver,pattern={{version}}\"",
+        "input 'tags' line 2: sometag does not conform to PEP 440; no tag from "
+        "\"type=pep440,pattern={{version}}\"",
+        "input 'tags' line 3: pattern '^x(\\\\d)' does not match 'sometag'",
+        "input 'tags' line 4: group 1 does not exist in the match of '(z)?sometag' on "
+        "'sometag'",
+    )
