@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -454,17 +455,22 @@ class RegistryClient:
         _expect(resp, (200,), f"HEAD blob {digest} in {repo_ref.name}")
         return True
 
-    def get_blob(self, repo_ref: ImageRef, digest: str, *, limit: int = 64 << 20) -> bytes:
+    def get_blob(self, repo_ref: ImageRef, digest: str, *, limit: int = 512 << 20) -> bytes:
+        """The blob's bytes, checked against its digest; refused above ``limit`` bytes
+        (it is held in memory: promotion's copy fallback and config reads use this)."""
         check_digest(digest)
         path = f"/v2/{repo_ref.repository}/blobs/{digest}"
         try:
-            resp = self._send("GET", repo_ref, path, [auth.repository_scope(repo_ref.repository)])
+            resp = self._send("GET", repo_ref, path, [auth.repository_scope(repo_ref.repository)],
+                              stream=True)
+            _expect(resp, (200,), f"GET blob {digest} in {repo_ref.name}")
+            data = _read_limited(resp, limit)
         except requests.RequestException as exc:
             raise RegistryError(f"GET blob {digest} on {repo_ref.registry}: {_short(exc)}") \
                 from None
-        _expect(resp, (200,), f"GET blob {digest} in {repo_ref.name}")
-        data = resp.content
-        if len(data) > limit or sha256_digest(data) != digest:
+        if data is None:
+            raise RegistryError(f"blob {digest} in {repo_ref.name} is larger than {limit} bytes")
+        if sha256_digest(data) != digest:
             raise RegistryError(f"blob {digest} from {repo_ref.name} does not match its digest")
         return data
 
@@ -491,9 +497,13 @@ class RegistryClient:
         return False
 
     def upload_blob(self, repo_ref: ImageRef, data: bytes | os.PathLike[str] | str) -> str:
-        """Monolithic upload (POST then PUT); returns the digest. Skips a blob already there."""
-        body = Path(data).read_bytes() if isinstance(data, (str, os.PathLike)) else data
-        digest = sha256_digest(body)
+        """Monolithic upload (POST, then PUT with the digest); returns the digest.
+
+        A path is hashed and sent streaming, never read whole into memory. A blob the
+        repository already has is not sent again.
+        """
+        path = Path(data) if isinstance(data, (str, os.PathLike)) else None
+        digest = _file_digest(path) if path else sha256_digest(data)  # type: ignore[arg-type]
         if self.blob_exists(repo_ref, digest):
             return digest
         start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
@@ -503,12 +513,30 @@ class RegistryClient:
         if not location:
             raise RegistryError(f"registry {repo_ref.registry} opened an upload without a "
                                 "Location header")
-        path = _location_path(location)
-        sep = "&" if "?" in path else "?"
-        done = self._write("PUT", repo_ref, f"{path}{sep}digest={digest}", data=body,
-                           headers={"Content-Type": "application/octet-stream"})
+        headers = {"Content-Type": "application/octet-stream"}
+        if path is None:
+            done = self._put_upload(repo_ref, location, digest, data, headers)
+        else:
+            headers["Content-Length"] = str(path.stat().st_size)
+            with open(path, "rb") as body:
+                done = self._put_upload(repo_ref, location, digest, body, headers)
         _expect(done, (201,), f"upload {digest} to {repo_ref.name}")
         return digest
+
+    def _put_upload(self, ref: ImageRef, location: str, digest: str, body: Any,
+                    headers: dict[str, str]) -> requests.Response:
+        parts = urlsplit(location)
+        query = f"{parts.query}&digest={digest}" if parts.query else f"digest={digest}"
+        if parts.netloc and parts.netloc != ref.api_host:
+            # An upload URL on another host (object storage) is pre-authorised: our
+            # registry token must not travel there.
+            url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+            try:
+                return self._http("PUT", url, data=body, headers=headers)
+            except requests.RequestException as exc:
+                raise RegistryError(f"upload to {parts.netloc} for {ref.registry} failed: "
+                                    f"{_short(exc)}") from None
+        return self._write("PUT", ref, f"{parts.path}?{query}", data=body, headers=headers)
 
     # -- promotion -------------------------------------------------------------------------
     def promote(self, source: ImageRef, targets: Sequence[ImageRef], *, allow_move: bool = False,
@@ -598,6 +626,25 @@ def _expect(resp: requests.Response, ok: Sequence[int], what: str) -> None:
     if resp.status_code == 404:
         raise ManifestUnknown(text)
     raise RegistryError(text)
+
+
+def _read_limited(resp: requests.Response, limit: int) -> bytes | None:
+    chunks, size = [], 0
+    for chunk in resp.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
 
 
 def _location_path(location: str) -> str:

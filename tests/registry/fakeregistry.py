@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class FakeRegistry(BaseAdapter):
         self.allow_mount = True
         self.send_digest_header = True
         self.lie_on_put: str | None = None
+        self.streamed_uploads = 0
 
     # -- seeding ------------------------------------------------------------------------
     def add_blob(self, repo: str, data: bytes) -> str:
@@ -143,7 +145,8 @@ class FakeRegistry(BaseAdapter):
         resp = requests.Response()
         resp.status_code = status
         resp.headers = CaseInsensitiveDict(headers or {})
-        resp._content = b"" if request.method == "HEAD" else body
+        # A raw stream, as a real transport gives: .content and iter_content both work.
+        resp.raw = io.BytesIO(b"" if request.method == "HEAD" else body)
         resp.url = request.url
         resp.request = request
         return resp
@@ -280,6 +283,9 @@ class FakeRegistry(BaseAdapter):
                                   {"Location": f"/v2/{repo}/blobs/uploads/u1?state=x"})
         if request.method == "PUT":
             data = request.body or b""
+            if hasattr(data, "read"):
+                self.streamed_uploads += 1
+                data = data.read()
             digest = query["digest"][0]
             if digest_of(data) != digest:
                 return self._error(request, 400, "DIGEST_INVALID")

@@ -328,6 +328,37 @@ def test_upload_from_a_path(tmp_path):
     (tmp_path / "blob").write_bytes(b"layer bytes")
     digest = client_for(fake).upload_blob(ref("reg.test/a/b"), tmp_path / "blob")
     assert fake.blobs["a/b"][digest] == b"layer bytes"
+    assert fake.streamed_uploads == 1  # sent from the open file, not read into memory
+
+
+def test_upload_location_on_another_host_gets_no_registry_token():
+    fake = FakeRegistry(auth="bearer", users={"u": "p"})
+    storage = []
+    original = fake.send
+
+    def send(request, **kw):
+        if request.url.startswith("https://storage.test/"):
+            storage.append((request.method, request.url, dict(request.headers)))
+            return fake._response(request, 201)
+        resp = original(request, **kw)
+        if request.method == "POST" and resp.status_code == 202:
+            resp.headers["Location"] = "https://storage.test/up/1?sig=abc"
+        return resp
+
+    fake.send = send  # type: ignore[method-assign]
+    client = client_for(fake, {"reg.test": Credentials("u", "p")})
+    client.upload_blob(ref("reg.test/a/b"), b"payload")
+    method, url, headers = storage[0]
+    assert method == "PUT" and url.startswith("https://storage.test/up/1?sig=abc&digest=sha256")
+    assert "Authorization" not in headers
+
+
+def test_blob_over_the_limit_is_refused():
+    fake = FakeRegistry()
+    digest = fake.add_blob("a/b", b"x" * 1000)
+    with pytest.raises(RegistryError, match="larger than 100 bytes"):
+        client_for(fake).get_blob(ref("reg.test/a/b"), digest, limit=100)
+    assert client_for(fake).get_blob(ref("reg.test/a/b"), digest) == b"x" * 1000
 
 
 def test_delete_manifest_needs_a_digest():
