@@ -57,7 +57,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "tag), so later runs find it; with --promote-only, the new commit")
     parser.add_argument("--promote-only", metavar="JSON",
                         help="instead of merging: the 'promote-only' output of ghbuild matrix; "
-                             "each image's build for its base commit gets --revision's key tag")
+                             "each image's base build gets this run's tags, no rebuild")
+    parser.add_argument("--config", metavar="FILE",
+                        help="with --promote-only: the config file (default: "
+                             ".github/ghbuild.yml in the workspace)")
     parser.add_argument("--allow-move", action="store_true",
                         help="allow moving a release tag (x.y.z) that names another digest")
     parser.add_argument("--username", help="registry user (password from --password-stdin)")
@@ -214,33 +217,64 @@ def _report(actions: Actions, image: str, merged: Merged, tags: list[str]) -> No
 
 
 def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
-    """Carry each unchanged image's base build forward to the new commit's key tag.
+    """Give each unchanged image's build for its base commit this run's tags.
 
-    ``ghbuild run`` for the new commit then finds its key tag present and only adds
-    the new tags (its build-once path): the image is promoted, never rebuilt. A base
-    build that is not in the registry is an error here, never a silent skip.
+    The tags are computed exactly as ``ghbuild run`` computes them for that image of the
+    config file (same meta engine, same event); the digest is read from the registry
+    under the base commit's key tag and copied, never rebuilt. The new commit's key tag
+    is added too, so the next ``ghbuild matrix`` finds a build for this commit. A base
+    build that is not in the registry is an error, never a silent skip.
     """
+    import os
+
+    from .. import context
+    from ..config import find_config, load_config
     from ..matrix import parse_promote_only
-    from ..registry import ImageRef
+    from ..policy import decide, policy_from_inputs
+    from . import run as runcmd
 
     if not args.revision:
         raise InputError("--promote-only needs --revision SHA (the commit being built)")
-    head = buildkey.key_tag_name(buildkey.revision_key(args.revision))
     entries = parse_promote_only(args.promote_only, "--promote-only")
+    env = dict(os.environ)
+    ctx = context.from_env(env)
+    path = Path(args.config) if args.config else find_config(ctx.workspace or os.getcwd())
+    if path is None:
+        raise InputError("--promote-only needs the config file (.github/ghbuild.yml or "
+                         "--config) to compute each image's tags")
+    config = load_config(path)
     done = []
     for entry in entries:
-        base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"]))
-        source = ImageRef.parse(entry["image"], input_name="--promote-only").with_tag(base_tag)
-        client = _client(args, entry["image"], actions)
-        got = client.resolve(source)
-        if not got.present:
-            raise RegistryError(f"{source}: {got.state.value} ({got.reason}); the image did "
-                                "not change but has no build for its base commit: build it")
-        target = source.with_tag(head)
-        for result in client.promote(source.repo_only().with_digest(got.digest), [target],
-                                     allow_move=args.allow_move):
-            actions.info(result.describe())
-        done.append({"image": entry["image"], "digest": got.digest, "tag": str(target)})
+        overlay = dict(env)
+        for name, value in config.image(entry["image"]).as_inputs().items():
+            runcmd.set_input(overlay, name, value)
+        decision = decide(ctx, policy_from_inputs(overlay))
+        if not decision.push:
+            actions.info(f"{entry['image']}: not promoted — {decision.reason}")
+            continue
+        meta = runcmd.compute_meta(ctx, overlay, actions)
+        done.append(_carry(args, entry, list(meta.tags), actions))
     print(json.dumps(done, indent=2))
     actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
     return 0
+
+
+def _carry(args: argparse.Namespace, entry: dict[str, str], tags: list[str],
+           actions: Actions) -> dict[str, Any]:
+    from ..registry import ImageRef
+
+    base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"]))
+    head_tag = buildkey.key_tag_name(buildkey.revision_key(args.revision))
+    source = ImageRef.parse(entry["image"], input_name="--promote-only").with_tag(base_tag)
+    client = _client(args, entry["image"], actions)
+    got = client.resolve(source)
+    if not got.present or not got.digest:
+        raise RegistryError(f"{source}: {got.state.value} ({got.reason}); the image did not "
+                            "change but has no build for its base commit: build it")
+    targets = [ImageRef.parse(t, input_name="tags") for t in tags] + [source.with_tag(head_tag)]
+    with actions.group(f"Promote {entry['image']} (unchanged since {entry['base'][:12]})"):
+        for result in client.promote(source.repo_only().with_digest(got.digest), targets,
+                                     allow_move=args.allow_move):
+            actions.info(result.describe())
+    return {"image": entry["image"], "digest": got.digest,
+            "tags": [str(t) for t in targets]}

@@ -139,9 +139,25 @@ def test_matrix_then_promote_only_carries_an_unchanged_image(job_env, registry, 
     promote = json.dumps([{"image": image, "base": base}], separators=(",", ":"))
     assert promote in out_file.read_text()
 
+    monkeypatch.chdir(repo)
     assert main(["merge", "--promote-only", promote, "--revision", head]) == 0
     done = json.loads(capsys.readouterr().out)
+    # The tags ghbuild run would give this image on a push to main, and the new key tag.
     assert done == [{"image": image, "digest": digest,
-                     "tag": f"{image}:ghbuild-key-rev-{head}"}]
-    resp = _get(registry, unique_repo, f"ghbuild-key-rev-{head}")
-    assert resp.headers["Docker-Content-Digest"] == digest
+                     "tags": [f"{image}:main", f"{image}:ghbuild-key-rev-{head}"]}]
+    for tag in ("main", f"ghbuild-key-rev-{head}"):
+        resp = _get(registry, unique_repo, tag)
+        assert resp.headers["Docker-Content-Digest"] == digest
+
+
+def test_promote_only_without_a_base_build_fails_loudly(job_env, registry, unique_repo,
+                                                        capsys, monkeypatch):
+    image = f"{registry}/{unique_repo}"
+    config = job_env / "ghbuild.yml"
+    config.write_text(f"images:\n  - name: {image}\n")
+    promote = json.dumps([{"image": image, "base": "b" * 40}])
+    code = main(["merge", "--promote-only", promote, "--revision", SHA,
+                 "--config", str(config)])
+    assert code == 1
+    assert "has no build for its base commit: build it" in capsys.readouterr().err
+    assert _get(registry, unique_repo, "main").status_code == 404
