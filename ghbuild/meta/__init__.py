@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -167,8 +167,8 @@ class MetaResult:
     unmatched: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     latest: bool = False
-    label_lines: tuple[str, ...] = field(default=())       # sorted key=value
-    annotation_lines: tuple[str, ...] = field(default=())  # sorted key=value, no level
+    label_lines: tuple[str, ...] = ()       # sorted key=value
+    annotation_lines: tuple[str, ...] = ()  # sorted key=value, no level
     levels: tuple[str, ...] = ("manifest",)
 
     def to_json(self) -> dict[str, Any]:

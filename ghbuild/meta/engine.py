@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from . import MetaInputs, MetaResult, RepoMeta
-from .csvlist import ListItem, parse_list
+from .csvlist import parse_list
 from .expr import ExprError, Helper, is_single_path, js_string, render, unknown_zone_message
 from .flavor import Flavor, parse_flavor
 from .images import parse_images
@@ -466,5 +466,3 @@ def _entries(env: _Env, version: str | None, text: str, name: str) -> list[str]:
              for item in parse_list(text, name)]
     return merge_entries(defaults, extra)
 
-
-__all__ = ["run", "commit_date_ms", "global_scope", "short_sha", "ListItem"]
