@@ -10,16 +10,19 @@ caller had (``DOCKER_CONFIG`` or ``~/.docker``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import proc
 from .errors import RegistryError
 from .gha import Actions
+from .registry.credentials import normalise_host
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +46,34 @@ def _link_plugins(base: Path, target: Path) -> None:
     except OSError:
         # A file system without symlinks: a copy works as well, it is only a few binaries.
         shutil.copytree(plugins, target / "cli-plugins")
+
+
+def _inherited_config(base: Path, logins: list[Credentials]) -> dict[str, Any]:
+    """What the private config keeps from the caller's: logins to other registries
+    (``auths``, ``credHelpers``, e.g. a Docker Hub login from an earlier step) and
+    ``proxies``. ``credsStore`` is left out, or ``docker login`` would write this run's
+    password into that store, where it would outlive the run.
+
+    Known limit: credentials the caller keeps only in a ``credsStore`` are therefore
+    not seen by buildx during the run.
+    """
+    try:
+        data = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    ours = {normalise_host(c.registry) for c in logins}
+    out: dict[str, Any] = {}
+    for key in ("auths", "credHelpers"):
+        entries = data.get(key)
+        if isinstance(entries, dict):
+            kept = {k: v for k, v in entries.items() if normalise_host(k) not in ours}
+            if kept:
+                out[key] = kept
+    if isinstance(data.get("proxies"), dict):
+        out["proxies"] = data["proxies"]
+    return out
 
 
 def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None:
@@ -70,8 +101,12 @@ def private_docker_config(logins: list[Credentials], actions: Actions, *,
     path = Path(tempfile.mkdtemp(prefix="ghbuild-docker-", dir=parent))
     try:
         os.chmod(path, 0o700)
-        (path / "config.json").write_text("{}\n", encoding="utf-8")
-        _link_plugins(base_config_dir(env), path)
+        base = base_config_dir(env)
+        config = path / "config.json"
+        config.write_text(json.dumps(_inherited_config(base, logins), indent=1) + "\n",
+                          encoding="utf-8")
+        os.chmod(config, 0o600)
+        _link_plugins(base, path)
         extra = {"DOCKER_CONFIG": str(path)}
         for creds in logins:
             actions.add_secret(creds.password)

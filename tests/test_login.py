@@ -6,6 +6,7 @@ The real ``docker login`` against the registry runs in tests/e2e/test_run_push.p
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -82,3 +83,28 @@ def test_body_failure_removes_dir(tmp_path, runner):
         seen = Path(e["DOCKER_CONFIG"])
         raise RuntimeError("build failed")
     assert not seen.exists()
+
+
+def test_other_registry_logins_are_kept_but_not_the_store(tmp_path, runner):
+    runner()
+    env = setup_base(tmp_path)
+    base = Path(env["DOCKER_CONFIG"])
+    (base / "config.json").write_text(json.dumps({
+        "auths": {"https://index.docker.io/v1/": {"auth": "aHViOnB3"},
+                  "ghcr.io": {"auth": "b2xkOm9sZA=="}},
+        "credHelpers": {"123.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"},
+        "credsStore": "desktop", "proxies": {"default": {"httpProxy": "http://127.0.0.1:3"}}}))
+    creds = Credentials(registry="ghcr.io", username="bot", password="pw-very-secret")
+    with private_docker_config([creds], Actions({}), environ=env) as extra:
+        got = json.loads((Path(extra["DOCKER_CONFIG"]) / "config.json").read_text())
+    assert got == {"auths": {"https://index.docker.io/v1/": {"auth": "aHViOnB3"}},
+                   "credHelpers": {"123.dkr.ecr.us-east-1.amazonaws.com": "ecr-login"},
+                   "proxies": {"default": {"httpProxy": "http://127.0.0.1:3"}}}
+
+
+def test_unreadable_base_config_gives_an_empty_one(tmp_path, runner):
+    runner()
+    env = setup_base(tmp_path)
+    (Path(env["DOCKER_CONFIG"]) / "config.json").write_text("not json")
+    with private_docker_config([], Actions({}), environ=env) as extra:
+        assert json.loads((Path(extra["DOCKER_CONFIG"]) / "config.json").read_text()) == {}
