@@ -78,3 +78,35 @@ def test_with_tag_and_digest_validate():
 def test_parse_round_trips_through_str():
     for text in ("ghcr.io/acme/widget:v1", f"127.0.0.1:5000/x/y@{D}", "docker.io/library/a:b"):
         assert str(ImageRef.parse(str(ImageRef.parse(text)))) == text
+
+
+# -- properties ---------------------------------------------------------------------------------
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_alnum = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
+_component = st.builds(lambda a, sep, b: a + sep + b if sep is not None else a, _alnum,
+                       st.one_of(st.none(), st.sampled_from([".", "_", "__", "-", "--"])),
+                       _alnum)
+_path = st.lists(_component, min_size=2, max_size=4).map("/".join)
+_host = st.sampled_from(["ghcr.io", "127.0.0.1:5000", "localhost:5000", "reg.example.com:443",
+                         "[::1]:5000", "quay.io"])
+_tag = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
+_digest = st.text("0123456789abcdef", min_size=64, max_size=64).map(lambda h: f"sha256:{h}")
+
+
+@given(_host, _path, st.one_of(st.none(), _tag), st.one_of(st.none(), _digest))
+def test_valid_references_round_trip(host, path, tag, digest):
+    text = f"{host}/{path}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    ref = ImageRef.parse(text)
+    assert (ref.registry, ref.repository, ref.tag, ref.digest) == (host, path, tag, digest)
+    assert str(ref) == text
+    assert ImageRef.parse(str(ref)) == ref
+
+
+@given(_path, st.sampled_from("ABCXYZ !$%&*+,;=?"))
+def test_a_bad_character_in_the_path_is_refused(path, bad):
+    text = f"ghcr.io/{path[:1]}{bad}{path[1:]}"
+    with pytest.raises(InputError) as err:
+        ImageRef.parse(text)
+    assert repr(text) in str(err.value)
