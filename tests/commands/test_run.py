@@ -438,4 +438,29 @@ def test_context_group_lists_inputs_with_secrets_hidden(harness):
     assert "event: push" in group and "ref: refs/heads/main" in group
     assert "head repository: Acme-Org/Widget" in group
     assert "input password: ***" in group and "input username: bot" in group
-    assert not any("pw-in-group-7" in line for line in lines[1:])
+    assert not any("pw-in-group-7" in line for line in lines
+                   if not line.startswith("::add-mask::"))
+
+
+def test_the_actions_environment_every_input_set_empty_or_default(harness, tmp_path):
+    # The composite action passes every input, unset ones as "" (or their default).
+    from ruamel.yaml import YAML
+
+    action = YAML(typ="safe").load((Path(cli.__file__).parents[1] / "action.yml").read_text())
+    env = {}
+    for name, spec in action["inputs"].items():
+        value = str(spec.get("default") or "")
+        env[f"INPUT_{name.upper().replace('-', '_')}"] = value.replace(
+            "${{ github.token }}", "ghs_job_token_value")
+    env.update({"INPUT_CONTEXT": "app", "INPUT_CACHE": "none", "INPUT_TAGS": ""})
+    code, runner, _, io = harness(env)
+    assert code == 0, io.err
+    (login,) = [c for c in runner.calls if c[0][:2] == ["docker", "login"]]
+    assert login[0] == ["docker", "login", "--username", "octocat", "--password-stdin",
+                        "ghcr.io"]
+    assert login[2] == "ghs_job_token_value"
+    (build,) = runner.argvs("docker", "buildx", "build")
+    # metadata-action's default tag rules give the branch tag on a push to main.
+    assert "ghcr.io/acme-org/widget:main" in build and "--push" in build
+    assert not any("ghs_job_token_value" in line for line in io.err.splitlines()
+                   if not line.startswith("::add-mask::"))
