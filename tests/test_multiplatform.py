@@ -324,3 +324,95 @@ def test_shared_meta_takes_the_pinned_clock_from_the_created_label():
     with pytest.raises(InputError, match="is not an ISO 8601 time"):
         parse_shared_meta(json.dumps({"tags": ["a/b:1"], "labels": {
             "org.opencontainers.image.created": "yesterday"}}), "m.json")
+
+
+# -- the platform command (one matrix job) --------------------------------------------------
+
+class BuildRunner(proc.Runner):
+    """Records the buildx call and writes the metadata file buildx would write."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], dict]] = []
+
+    def stream(self, argv, *, env=None, cwd=None, on_line=None):  # type: ignore[override]
+        args = list(argv)
+        self.calls.append((args, dict(env or {})))
+        Path(args[args.index("--metadata-file") + 1]).write_text("{}")
+        return proc.Completed(tuple(args), 0, "", "")
+
+
+def _meta_file(tmp_path) -> Path:
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps({
+        "tags": ["ghcr.io/acme/app:1.0.0"],
+        "labels": {"org.opencontainers.image.created": "2023-11-14T22:13:20Z"},
+        "annotations": ["manifest:org.opencontainers.image.version=1.0.0",
+                        "index:org.opencontainers.image.version=1.0.0"]}))
+    return path
+
+
+def test_platform_job_on_a_pull_request_builds_without_push_or_tags(tmp_path, monkeypatch,
+                                                                     capsys):
+    from ghbuild.cli import main
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    monkeypatch.setenv("GITHUB_REF", "refs/pull/7/merge")
+    monkeypatch.setenv("INPUT_CONTEXT", str(tmp_path))
+    monkeypatch.setenv("INPUT_CACHE", "none")
+    runner = BuildRunner()
+    proc.set_runner(runner)
+    code = main(["platform", "--platform", "linux/arm64", "--meta", str(_meta_file(tmp_path)),
+                 "--handover", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    (argv, env), = runner.calls
+    assert argv[:3] == ["docker", "buildx", "build"]
+    assert argv[argv.index("--platform") + 1] == "linux/arm64"
+    assert argv[argv.index("--output") + 1] == "type=cacheonly"
+    assert "--tag" not in argv and "--push" not in argv
+    # Manifest annotations go on the platform image; index ones wait for the merge.
+    assert argv[argv.index("--annotation") + 1] == \
+        "manifest:org.opencontainers.image.version=1.0.0"
+    assert argv.count("--annotation") == 1
+    assert env["SOURCE_DATE_EPOCH"] == "1700000000"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--platform", "arm64"], "is not a platform"),
+    (["--platform", "linux/arm64", "--meta", "/nonexistent.json"], "cannot read"),
+    (["--platform", "linux/arm64", "--password-stdin"], "--password-stdin needs --username"),
+])
+def test_platform_job_bad_input_exits_2(argv, message, tmp_path, capsys):
+    from ghbuild.cli import main
+
+    full = ["platform", "--meta", str(_meta_file(tmp_path)), "--handover", str(tmp_path),
+            *argv]
+    assert main(full) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_existing_platform_reuses_only_a_matching_platform_and_builds_on_doubt(tmp_path):
+    made = make_layout(tmp_path, "arm64")
+    reg = FakeRegistry()
+    push_layout(reg, "r/app", read_layout(tmp_path))
+    reg.put_manifest("r/app", "ghbuild-key-rev-x", OCI_INDEX,
+                     reg.manifests[("r/app", made["top"])][1])
+    from ghbuild.multiplatform import existing_platform
+
+    warnings: list[str] = []
+    arm = existing_platform(reg, "r/app", "ghbuild-key-rev-x", Platform.parse("linux/arm64"),
+                            warnings.append)
+    assert arm == PlatformResult("r/app", Platform.parse("linux/arm64"), made["top"])
+    assert existing_platform(reg, "r/app", "ghbuild-key-rev-x", Platform.parse("linux/amd64"),
+                             warnings.append) is None
+    assert existing_platform(reg, "r/app", "ghbuild-key-rev-y", Platform.parse("linux/arm64"),
+                             warnings.append) is None
+
+    class Broken(FakeRegistry):
+        def get_manifest(self, image, reference):
+            raise RegistryError("HTTP 503")
+
+    assert existing_platform(Broken(), "r/app", "t", Platform.parse("linux/arm64"),
+                             warnings.append) is None
+    assert warnings == ["cannot tell whether r/app:t has linux/arm64 (HTTP 503); building it"]
