@@ -180,6 +180,10 @@ def check_paths(inputs: BuildInputs, *, cwd: str, workspace: str) -> None:
     if not context.is_dir():
         raise InputError(f"input 'context' {inputs.context!r}: no such directory ({context})")
     dockerfile = dockerfile_path(inputs, cwd)
+    resolved = dockerfile.resolve()
+    if inputs.file and root not in resolved.parents:
+        raise InputError(f"input 'file' {inputs.file!r} resolves to {resolved}, outside the "
+                         f"workspace {root}")
     if not dockerfile.is_file():
         name = "file" if inputs.file else "context"
         shown = inputs.file or os.path.join(inputs.context, "Dockerfile")

@@ -158,5 +158,10 @@ def test_check_paths(tmp_path):
                     workspace=str(ws))
     with pytest.raises(InputError, match="input 'context': Dockerfile '.*Dockerfile' not found"):
         check_paths(BuildInputs(context="."), cwd=str(ws), workspace=str(ws))
+    with pytest.raises(InputError, match=r"input 'file' '\.\./Dockerfile' resolves to .* "
+                                         r"outside the workspace"):
+        (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+        check_paths(BuildInputs(context="app", file="../Dockerfile"), cwd=str(ws),
+                    workspace=str(ws))
     with pytest.raises(InputError, match="input 'context' 'missing': no such directory"):
         check_paths(BuildInputs(context="missing"), cwd=str(ws), workspace=str(ws))
