@@ -565,6 +565,11 @@ def _manifest_from(ref: ImageRef, resp: requests.Response) -> Manifest:
     if media_type not in MANIFEST_TYPES:
         raise RegistryError(f"{where} answered media type {media_type!r} for {ref}, not one "
                             "of the manifest types asked for")
+    problem = _shape_problem(data, media_type)
+    if problem:
+        # JSON that is not a manifest (an error object, a proxy's answer) is no evidence.
+        raise RegistryError(f"{where} answered HTTP {resp.status_code} for {ref} with JSON "
+                            f"that is not a manifest: {problem}")
     digest = sha256_digest(body)
     header = resp.headers.get("Docker-Content-Digest", "")
     if header.startswith("sha256:") and header != digest:
@@ -572,6 +577,22 @@ def _manifest_from(ref: ImageRef, resp: requests.Response) -> Manifest:
     if ref.digest and ref.digest.startswith("sha256:") and ref.digest != digest:
         raise RegistryError(f"{where} answered a body for {ref} that hashes to {digest}")
     return Manifest(body=body, media_type=media_type, digest=header or digest)
+
+
+def _shape_problem(data: Mapping[str, Any], media_type: str) -> str:
+    if data.get("schemaVersion") != 2:
+        return f"schemaVersion is {data.get('schemaVersion')!r}, not 2"
+    if media_type in INDEX_TYPES:
+        entries = data.get("manifests")
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("digest"), str) for e in entries):
+            return "an index without a list of manifests with digests"
+        return ""
+    config = data.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("digest"), str) or \
+            not isinstance(data.get("layers"), list):
+        return "a manifest without config and layers"
+    return ""
 
 
 def _media_type(resp: requests.Response, data: Mapping[str, Any]) -> str:

@@ -115,6 +115,12 @@ def test_absent_tag_and_absent_repository():
      "access: registry reg.test refused pull of acme/app (HTTP 403: DENIED: no)"),
     (200, b'{"mediaType":"text/plain"}', {}, "body", "media type 'text/plain'"),
     (200, b"[1]", {}, "body", "not a JSON object"),
+    (200, b'{"error":"login required"}', {"Content-Type": "application/json"}, "body",
+     "JSON that is not a manifest: schemaVersion is None"),
+    (200, b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json"}', {},
+     "body", "an index without a list of manifests"),
+    (200, b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}', {},
+     "body", "a manifest without config and layers"),
 ])
 def test_doubtful_answers_are_unknown(status, body, headers, cause, words):
     fake = FakeRegistry()

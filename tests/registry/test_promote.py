@@ -104,8 +104,10 @@ def test_cross_repository_with_bearer_auth_asks_for_both_scopes():
 
 def test_read_back_mismatch_fails():
     fake, client, source, digest = setup()
-    fake.lie_on_put = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
-    with pytest.raises(RegistryError, match="reading it back gives"):
+    fake.lie_on_put = ('{"schemaVersion":2,"mediaType":'
+                       '"application/vnd.oci.image.manifest.v1+json",'
+                       '"config":{"digest":"sha256:' + "0" * 64 + '","size":1},"layers":[]}')
+    with pytest.raises(RegistryError, match="reading it back gives sha256:"):
         client.promote(source, refs("reg.test/acme/app:v2.0.0"))
 
 
