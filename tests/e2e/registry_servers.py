@@ -437,8 +437,19 @@ import pytest  # noqa: E402  (kept next to the fixtures it serves)
 USERS = {"alice": "alice-s3cret-pw", "ci-bot": "ghs_jobtoken_0123456789"}
 
 
+def _need_registry_binary() -> None:
+    import shutil
+
+    from tests.e2e.conftest import _missing
+
+    if not shutil.which("docker-registry"):
+        _missing("docker-registry (Debian package docker-registry) is not installed; "
+                 "scripts/provision-engine.sh installs it")
+
+
 @pytest.fixture()
 def htpasswd_registry(tmp_path, engine_env):
+    _need_registry_binary()
     reg = LocalRegistry(tmp_path / "htpasswd-reg", htpasswd_auth(tmp_path / "auth", USERS),
                         env={**os.environ, **engine_env}).start()
     yield reg
@@ -447,6 +458,7 @@ def htpasswd_registry(tmp_path, engine_env):
 
 @pytest.fixture()
 def token_registry(tmp_path, engine_env):
+    _need_registry_binary()
     tokens = TokenServer(dict(USERS)).start()
     reg = LocalRegistry(tmp_path / "token-reg", tokens.auth_config(tmp_path / "auth"),
                         env={**os.environ, **engine_env}).start()
