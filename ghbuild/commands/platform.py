@@ -16,6 +16,7 @@ password on stdin (``--password-stdin``), else the docker config.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from ..gha import Actions
 from ..inputs import env_input
 from ..multiplatform import (
     ClientRegistry,
+    Driver,
     Platform,
     SharedMeta,
     build_source_env,
@@ -172,11 +174,15 @@ def _push(args: argparse.Namespace, env: dict[str, str], ctx: context.Context, p
     registry = ClientRegistry(RegistryClient(store, secret_sink=actions.add_secret))
     driver = detect_driver(plan.inputs.builder, env=env)
     key_tag = _key_tag(args.revision or ctx.sha)
-    # BuildKit itself needs the login only when it pushes by digest (not the docker driver).
-    with private_docker_config(logins if driver.pushes_by_digest else [], actions,
-                               environ=env) as login_env, \
+    # BuildKit needs a docker login only when it pushes by digest itself; the docker
+    # driver's layout is pushed by our registry client, which holds the credentials.
+    login: contextlib.AbstractContextManager[dict[str, str]] = contextlib.nullcontext({})
+    if logins and driver.pushes_by_digest:
+        login = private_docker_config(logins, actions, environ=env)
+    with login as login_env, \
             tempfile.TemporaryDirectory(prefix="ghbuild-oci-", dir=ctx.runner_temp or None) \
             as work:
+        driver = _same_driver(driver, plan.inputs.builder, {**env, **login_env}, actions)
         result, built = platform_job(plan, platform, image, driver, registry, actions, work,
                                      handover_dir=args.handover, key_tag=key_tag,
                                      env={**env, **login_env, **build_source_env(meta)})
@@ -186,6 +192,21 @@ def _push(args: argparse.Namespace, env: dict[str, str], ctx: context.Context, p
     # built=false: the key tag already had this platform (a re-run) and it was reused.
     actions.set_output("built", "true" if built else "false")
     return 0
+
+
+def _same_driver(driver: Driver, builder: str, env: Mapping[str, str],
+                 actions: Actions) -> Driver:
+    """The driver buildx sees with the login's ``DOCKER_CONFIG``.
+
+    Builder instances live under ``$DOCKER_CONFIG/buildx``; a private config may not
+    show the one ``docker/setup-buildx-action`` made. Then buildx falls back to the
+    default builder, and the output must be the one that builder accepts.
+    """
+    seen = detect_driver(builder, env=env)
+    if seen is not driver:
+        actions.warning(f"with the login's docker config buildx uses the {seen.value} driver, "
+                        f"not {driver.value}; pushing the way the {seen.value} driver can")
+    return seen
 
 
 def _key_tag(revision: str) -> str:

@@ -104,7 +104,9 @@ def test_matrix_then_promote_only_carries_an_unchanged_image(job_env, registry, 
     (repo / ".github").mkdir()
     (repo / ".github" / "ghbuild.yml").write_text(
         f"images:\n  - name: {image}\n    context: svc\n    platforms: [linux/amd64]\n")
-    (repo / "svc" / "Dockerfile").write_text("FROM scratch\n")
+    # One layer at least: buildx writes "layers": null for an image with none, which the
+    # registry client refuses to read as a manifest.
+    (repo / "svc" / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /\n")
     (repo / "README.md").write_text("1\n")
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q"], check=True)
