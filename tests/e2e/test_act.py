@@ -272,7 +272,44 @@ jobs:
         run: >-
           printf '%s %s %s' "$AGAIN_DIGEST" "$AGAIN_SKIPPED" "$AGAIN_ACTION"
           > "$GHBUILD_E2E_OUT/again.txt"
+      # The default image name from GITHUB_REPOSITORY=Acme/Widget, built only: no push,
+      # no registry check, so nothing leaves this machine.
+      - name: Default image name
+        id: default
+        uses: ./
+        with:
+          context: examples/hello
+          network: host
+          push: "false"
+          check: "false"
+          cache: none
+          github-runtime: "false"
+          github-token: ""
+      - name: Record the default tags
+        env:
+          DEFAULT_TAGS: ${{{{ steps.default.outputs.tags }}}}
+        run: printf '%s' "$DEFAULT_TAGS" > "$GHBUILD_E2E_OUT/default-tags.txt"
 """
+
+
+def remove_local_images(engine_env: dict[str, str], prefixes: tuple[str, ...]) -> None:
+    """Builds that do not push load their image into the engine; drop the ones we made."""
+    listed = subprocess.run(["docker", "image", "ls", "--format",
+                             "{{.Repository}}:{{.Tag}}"], env=engine_env, capture_output=True,
+                            text=True)
+    names = [n for n in listed.stdout.split() if n.startswith(prefixes)]
+    if names:
+        subprocess.run(["docker", "image", "rm", "--force", *names], env=engine_env,
+                       capture_output=True)
+
+
+@pytest.fixture(autouse=True)
+def _cleanup_images(request, unique_repo):
+    yield
+    if "engine_env" in request.fixturenames:
+        env = request.getfixturevalue("engine_env")
+        registry = request.getfixturevalue("registry")
+        remove_local_images(env, (f"{registry}/{unique_repo}/", "ghcr.io/acme/widget:"))
 
 
 @pytest.fixture()
@@ -334,6 +371,11 @@ def test_push_to_main_through_act(act_setup):
     assert not (repo / "build").exists()
     again_digest, again_skipped, again_action = (s["out"] / "again.txt").read_text().split()
     assert again_digest == digest and again_skipped == "true", (again_action, log[-3000:])
+
+    # Without `images`, the name is ghcr.io/<owner>/<repo> of the origin remote, lowercased.
+    assert (s["out"] / "default-tags.txt").read_text().splitlines() == [
+        "ghcr.io/acme/widget:main"]
+    assert "Acme/Widget" in log and "lowercased" in log
     assert not list(repo.glob("*.egg-info"))
 
 
