@@ -160,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
                    ref=args.ref, pr_number=args.pr)
     notes: list[str] = []
     ctx = with_repo_metadata(ctx, args.repo_metadata, notes)
-    report = make_report(env, ctx, root, offline=args.offline, notes=notes)
+    report = make_report(env, ctx, root, offline=args.offline, notes=notes,
+                         flags=_given_flags(args))
     sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
     return 3 if any(p.decision.refused for p in report.images) else 0
 
@@ -179,8 +180,25 @@ def with_repo_metadata(ctx: Context, path: str | None, notes: list[str]) -> Cont
     return replace(ctx, payload={**ctx.payload, "repository": merged})
 
 
+def _given_flags(args: argparse.Namespace) -> dict[str, str]:
+    return {name: getattr(args, attr) for attr, name in run_cmd.FLAG_INPUTS.items()
+            if getattr(args, attr, None) is not None}
+
+
+def _note_overridden(flags: Mapping[str, str], env: Mapping[str, str], image: str,
+                     notes: list[str]) -> None:
+    """run writes the config's values over every input, flags included: say so rather
+    than let a flag look as if it had counted."""
+    for name, value in flags.items():
+        used = env_input(name, env)
+        if used is not None and used != value.strip():
+            notes.append(f"flag --{name} is not used for {image}: .github/ghbuild.yml sets "
+                         f"'{name}' for it, and run gives the config precedence")
+
+
 def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
-                notes: list[str], client: RegistryClient | None = None) -> Report:
+                notes: list[str], client: RegistryClient | None = None,
+                flags: Mapping[str, str] | None = None) -> Report:
     """The plan for every image ``run`` would build here (also ``run --dry-run``)."""
     actions = QuietActions(env, notes)
     run_cmd.register_secrets(env, actions)
@@ -190,6 +208,7 @@ def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
                                 timeout=5.0, secret_sink=actions.add_secret)
     for image_env in run_cmd.image_envs(env, root):
         report.images.append(plan_image(image_env, ctx, root, actions, client))
+        _note_overridden(flags or {}, image_env, report.images[-1].image, notes)
     _note_left_out(report)
     return report
 

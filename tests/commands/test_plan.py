@@ -280,6 +280,22 @@ def test_monorepo_config_plans_every_image(runner: GitOnlyRunner, tmp_path: Path
     assert [i["image"] for i in one["images"]] == ["ghcr.io/example-org/monorepo-web"]
 
 
+def test_a_flag_the_config_overrides_is_named_in_the_notes(runner: GitOnlyRunner,
+                                                           tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    repo = make_repo(tmp_path, example="monorepo")
+    doc = plan_json(capsys, repo, "--image", "monorepo-api", "--context", "web",
+                    "--target", "final")
+    img = doc["images"][0]
+    assert img["buildx"][-1] == "api"                     # the config's context
+    assert _values(img["buildx"], "--target") == ["final"]  # not in the config: the flag
+    assert doc["notes"].count("flag --context is not used for "
+                              "ghcr.io/example-org/monorepo-api: .github/ghbuild.yml sets "
+                              "'context' for it, and run gives the config precedence") == 1
+    assert not any(n.startswith("flag --target") for n in doc["notes"])
+
+
 def test_config_error_stops_the_plan(runner: GitOnlyRunner, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
