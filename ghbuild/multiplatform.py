@@ -67,7 +67,7 @@ class Platform:
 
     @property
     def slug(self) -> str:
-        """A file- and artifact-name-safe spelling: ``linux-arm64-v8``."""
+        """A file- and artifact-name-safe spelling: ``linux-arm-v7``."""
         return str(self).replace("/", "-")
 
     @classmethod

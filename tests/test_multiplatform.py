@@ -416,3 +416,27 @@ def test_existing_platform_reuses_only_a_matching_platform_and_builds_on_doubt(t
     assert existing_platform(Broken(), "r/app", "t", Platform.parse("linux/arm64"),
                              warnings.append) is None
     assert warnings == ["cannot tell whether r/app:t has linux/arm64 (HTTP 503); building it"]
+
+
+def test_a_builder_hidden_by_the_login_config_falls_back_with_a_warning():
+    from ghbuild.commands.platform import _same_driver
+    from ghbuild.gha import Actions
+
+    class Seen(proc.Runner):
+        def run(self, argv, **kwargs):  # type: ignore[override]
+            return proc.Completed(tuple(argv), 0, "Driver: docker\n", "")
+
+    proc.set_runner(Seen())
+    lines: list[str] = []
+
+    class Sink:
+        def write(self, text):
+            lines.append(text)
+
+        def flush(self):
+            pass
+
+    actions = Actions(environ={}, stream=Sink())  # type: ignore[arg-type]
+    assert _same_driver(Driver.DOCKER_CONTAINER, "", {}, actions) is Driver.DOCKER
+    assert any("uses the docker driver, not docker-container" in line for line in lines)
+    assert _same_driver(Driver.DOCKER, "", {}, actions) is Driver.DOCKER
