@@ -140,3 +140,26 @@ def test_proxy_passes_through_when_healthy(fault_proxy, seeded):  # noqa: F811
     got = RegistryClient(timeout=5).check(via(fault_proxy, repo).with_tag("main"),
                                           platforms=["linux/amd64"])
     assert got.state is State.PRESENT and got.digest == digest
+
+
+@pytest.mark.parametrize(("kind", "options", "cause", "words"), SCENARIOS,
+                         ids=[s[0] for s in SCENARIOS])
+def test_inspect_through_faults_warns_and_exits_2(fault_proxy, seeded, engine_env, kind,  # noqa: F811
+                                                   options, cause, words):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo, _ = seeded
+    fault_proxy.fail(kind, **options)
+    env = {**os.environ, **engine_env}
+    env.pop("GITHUB_ACTIONS", None)
+    done = subprocess.run([sys.executable, "-m", "ghbuild", "inspect",
+                           f"{via(fault_proxy, repo)}:main", "--timeout", "0.5", "--retries",
+                           "1"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    doc = json.loads(done.stdout)
+    assert doc["state"] == "unknown" and words in doc["reason"]
+    assert f"warning: {via(fault_proxy, repo)}:main: unknown: " in done.stderr
+    assert words in done.stderr
