@@ -102,8 +102,8 @@ def _read_quoted(text: str, pos: int, name: str, line: int) -> tuple[str, int]:
             nxt = text[pos + 1] if pos + 1 < size else ""
             if nxt in ("", ",", "\n", "\r"):
                 return "".join(out), pos + 1
-            # relaxed: the quote did not close the field; keep it as text
-            return '"' + "".join(out), pos + 1
+            # relaxed: the quote did not close the field; both quotes stay as text
+            return '"' + "".join(out) + '"', pos + 1
         out.append(ch)
         pos += 1
     raise InputError(f"input '{name}' line {line}: unclosed quote in "

@@ -207,7 +207,7 @@ _TOKENS: dict[str, Callable[[Moment], str]] = {
     "YYYYY": lambda m: _pad(m.dt.year, 5),
     "YYYYYY": lambda m: _pad(m.dt.year, 6, force_sign=True),
     "y": lambda m: str(m.dt.year),
-    "yy": lambda m: _pad(m.dt.year % 100, 2),
+    "yy": lambda m: _pad(m.dt.year, 2),   # the era year, padded: not a two-digit year
     "yyy": lambda m: _pad(m.dt.year, 3),
     "yyyy": lambda m: _pad(m.dt.year, 4),
     "yo": lambda m: ordinal(m.dt.year),

@@ -69,10 +69,20 @@ def escape_html(text: str) -> str:
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
+class _Text:
+    """A text run: what the template says (``original``) and what renders (``value``)."""
+
+    def __init__(self, text: str) -> None:
+        self.original = self.value = text
+
+
+_COMMENT = object()
+
+
 @lru_cache(maxsize=512)
 def compile_template(template: str) -> tuple[Node, ...]:
     """Parse a template into text and mustache nodes (cached: rules repeat)."""
-    nodes: list[Node] = []
+    parts: list[object] = []
     pos, size = 0, len(template)
     text: list[str] = []
     while pos < size:
@@ -87,26 +97,61 @@ def compile_template(template: str) -> tuple[Node, ...]:
             continue
         text.append(template[pos:start])
         node, pos, strip_before, strip_after = _read_mustache(template, start)
-        _flush(nodes, text, strip_before)
-        if node is not None:
-            nodes.append(node)
+        _flush(parts, text, strip_before)
+        parts.append(_COMMENT if node is None else node)
         if strip_after:
             while pos < size and template[pos].isspace():
                 pos += 1
-    _flush(nodes, text, False)
-    return tuple(nodes)
+    _flush(parts, text, False)
+    _standalone_comments(parts)
+    return tuple(p.value if isinstance(p, _Text) else p  # type: ignore[misc]
+                 for p in parts if p is not _COMMENT and not (isinstance(p, _Text) and
+                                                              not p.value))
 
 
-def _flush(nodes: list[Node], text: list[str], rstrip: bool) -> None:
+def _flush(parts: list[object], text: list[str], rstrip: bool) -> None:
     chunk = "".join(text)
     text.clear()
-    if rstrip:
-        chunk = chunk.rstrip()
-    if chunk:
-        nodes.append(chunk)
+    if chunk or rstrip:
+        if rstrip and parts and isinstance(parts[-1], _Text):
+            parts[-1].value = parts[-1].value.rstrip()
+        item = _Text(chunk)
+        if rstrip:
+            item.value = chunk.rstrip()
+        parts.append(item)
 
 
-_TRIPLE_CLOSE = re.compile(r"(~?)\}(~?)\}\}")
+def _standalone_comments(parts: list[object]) -> None:
+    """Handlebars drops a comment that stands alone on its line together with that
+    line's indentation and line break (its "standalone" rule)."""
+    for i, part in enumerate(parts):
+        if part is not _COMMENT:
+            continue
+        prev = parts[i - 1] if i > 0 else None
+        nxt = parts[i + 1] if i + 1 < len(parts) else None
+        first, last = i - 1 <= 0, i + 1 >= len(parts) - 1
+        if prev is None:
+            prev_ok = True
+        elif isinstance(prev, _Text):
+            pattern = r"(^|\r?\n)\s*?$" if first else r"\r?\n\s*?$"
+            prev_ok = re.search(pattern, prev.original) is not None
+        else:
+            prev_ok = False
+        if nxt is None:
+            next_ok = True
+        elif isinstance(nxt, _Text):
+            pattern = r"^\s*?(\r?\n|$)" if last else r"^\s*?\r?\n"
+            next_ok = re.search(pattern, nxt.original) is not None
+        else:
+            next_ok = False
+        if prev_ok and next_ok:
+            if isinstance(prev, _Text):
+                prev.value = re.sub(r"[ \t]+$", "", prev.value)
+            if isinstance(nxt, _Text):
+                nxt.value = re.sub(r"^[ \t]*\r?\n?", "", nxt.value)
+
+
+_TRIPLE_CLOSE = re.compile(r"\}(~?)\}\}")
 _LONG_COMMENT_CLOSE = re.compile(r"--(~?)\}\}")
 
 
@@ -121,25 +166,33 @@ def _read_mustache(template: str, start: int) -> tuple[Mustache | None, int, boo
         if not m:
             raise ExprError(f"unclosed comment at column {start + 1}")
         return None, m.end(), strip_before, bool(m.group(1))
+    if template.startswith("!", body):
+        end = template.find("}}", body)
+        if end < 0:
+            raise ExprError(f"unclosed comment at column {start + 1}")
+        return None, end + 2, strip_before, template[end - 1] == "~"
     triple = template.startswith("{", body)
     if triple:
         m = _TRIPLE_CLOSE.search(template, body + 1)
-        end, after, strip_after = (m.start(), m.end(), bool(m.group(2))) if m else (-1, 0, False)
+        end, after, strip_after = (m.start(), m.end(), bool(m.group(1))) if m else (-1, 0, False)
         inner = template[body + 1:end]
+        four = m is not None and (template.startswith("}}}}", end) or inner.endswith("~"))
     else:
         end = template.find("}}", body)
         after = end + 2
         inner = template[body:end]
         strip_after = inner.endswith("~")
         inner = inner[:-1] if strip_after else inner
+        four = not strip_after and template.startswith("}}}", end)
     if end < 0:
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is never "
                         f"closed with '{'}}}' if triple else '}}'}'")
+    if end >= 0 and four:
+        raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is closed with "
+                        f"too many '}}'")
     source = template[start:after]
-    if inner.startswith("!"):
-        return None, after, strip_before, strip_after
     escape = not triple
-    if inner.startswith("&"):
+    if inner.startswith("&") and not triple:
         escape, inner = False, inner[1:]
     if inner[:1] in ("#", "/", "^", ">", "*") or inner.strip().startswith("else"):
         raise ExprError(f"block, partial and else expressions are not supported: {source}")
@@ -153,11 +206,11 @@ def _parse_inner(inner: str, source: str, escape: bool) -> Mustache:
     if not tokens:
         raise ExprError(f"empty expression {source}")
     kind, value = tokens[0]
-    if kind != "path":
-        # a literal as the head renders itself, as Handlebars does for {{"x"}} / {{1}}
-        if len(tokens) == 1:
-            return Mustache("", (value,), (), escape, source)
+    if kind == "key":
         raise ExprError(f"expected a name at the start of {source}")
+    if kind != "path":
+        # Handlebars reads a literal head ({{"x"}}, {{7}}) as the name of a property
+        value = js_string(value)
     params: list[object] = []
     hashes: list[tuple[str, object]] = []
     i = 1
@@ -242,8 +295,6 @@ def render(template: str, scope: Mapping[str, object]) -> str:
 
 
 def _evaluate(node: Mustache, scope: Mapping[str, object]) -> object:
-    if node.path == "":
-        return node.params[0]
     name = _strip_this(node.path)
     target = scope.get(name) if "." not in name and "/" not in name else None
     params = [_resolve(p, scope) for p in node.params]

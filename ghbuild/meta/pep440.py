@@ -24,10 +24,17 @@ class Pep440:
 def parse(text: str) -> Pep440 | None:
     from packaging.version import InvalidVersion, Version
 
+    if text != text.strip():
+        return None  # @renovate/pep440 refuses surrounding spaces, packaging strips them
     try:
         version = Version(text)
     except InvalidVersion:
         return None
     release = tuple(version.release) + (0, 0, 0)
     special = version.is_prerelease or version.is_postrelease or version.is_devrelease
-    return Pep440(text, str(version), release[0], release[1], release[2], not special)
+    clean = str(version)
+    if version.local is not None:
+        # @renovate/pep440 joins the local segments with commas ("1.0+local,7"); keep its
+        # output so tags match metadata-action's
+        clean = f"{clean.split('+', 1)[0]}+{version.local.replace('.', ',')}"
+    return Pep440(text, clean, release[0], release[1], release[2], not special)

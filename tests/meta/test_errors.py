@@ -55,9 +55,12 @@ TAGS_CASES = [
     ("unbalanced", "type=raw,value={{branch",
      "input 'tags' line 1: value: unbalanced expression: '{{' at column 1 is never closed "
      "with '}}' in \"type=raw,value={{branch\""),
-    ("unbalanced-later", "type=raw,value=a-{{branch}}}-{{tag",
-     "input 'tags' line 1: value: unbalanced expression: '{{' at column 15 is never closed "
-     "with '}}' in \"type=raw,value=a-{{branch}}}-{{tag\""),
+    ("unbalanced-later", "type=raw,value=a-{{branch}}-{{tag",
+     "input 'tags' line 1: value: unbalanced expression: '{{' at column 14 is never closed "
+     "with '}}' in \"type=raw,value=a-{{branch}}-{{tag\""),
+    ("too-many-braces", "type=raw,value=a-{{branch}}}",
+     "input 'tags' line 1: value: unbalanced expression: '{{' at column 3 is closed with too "
+     "many '}' in \"type=raw,value=a-{{branch}}}\""),
     ("block", "type=raw,value={{#if branch}}x{{/if}}",
      "input 'tags' line 1: value: block, partial and else expressions are not supported: "
      "{{#if branch}} in \"type=raw,value={{#if branch}}x{{/if}}\""),

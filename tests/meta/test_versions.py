@@ -47,7 +47,8 @@ def test_semver_scope_has_the_parsed_fields() -> None:
     ("1.2.3rc2", "1.2.3rc2", (1, 2, 3), False),
     ("1.2post1", "1.2.post1", (1, 2, 0), False),
     ("1!2.0", "1!2.0", (2, 0, 0), True),
-    ("1.0+local.7", "1.0+local.7", (1, 0, 0), True),
+    # @renovate/pep440 joins local segments with commas; kept for identical tags
+    ("1.0+local.7", "1.0+local,7", (1, 0, 0), True),
 ])
 def test_pep440(text: str, clean: str, parts: tuple[int, int, int], release: bool) -> None:
     parsed = pep440.parse(text)
@@ -56,6 +57,6 @@ def test_pep440(text: str, clean: str, parts: tuple[int, int, int], release: boo
         (clean, parts, release)
 
 
-@pytest.mark.parametrize("text", ["sometag", "release1", "1.2.3-beta.x", "p1/v1.0.0"])
+@pytest.mark.parametrize("text", ["sometag", "release1", "1.2.3-beta.x", "p1/v1.0.0", " 1.0 "])
 def test_pep440_invalid(text: str) -> None:
     assert pep440.parse(text) is None
