@@ -8,6 +8,7 @@ registry's HTTP API, not through our own client.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -155,3 +156,25 @@ def test_a_digest_the_registry_does_not_have_is_refused(registry, unique_repo, c
                  "--tag", f"{registry}/{unique_repo}:1.0.0"])
     assert code == 3
     assert "is not in the registry" in capsys.readouterr().err
+
+
+def test_dry_run_prints_the_index_and_writes_nothing(engine_env, registry, unique_repo,
+                                                     context, tmp_path, capsys):
+    results = _platform_jobs(engine_env, registry, unique_repo, context, tmp_path)
+    capsys.readouterr()
+    code = main(["merge", "--platforms", "linux/arm64,linux/amd64", "--dry-run",
+                 "--digests", str(tmp_path / "digests")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    index = json.loads(out.out)
+    # The expected order is the --platforms order, each image followed by its attestation.
+    arm = next(r for r in results if r.platform.architecture == "arm64")
+    assert index["manifests"][0]["platform"] == {"architecture": "arm64", "os": "linux"}
+    assert index["manifests"][1]["annotations"]["vnd.docker.reference.type"] == \
+        "attestation-manifest"
+    assert len(index["manifests"]) == 4
+    assert arm.digest not in [m["digest"] for m in index["manifests"]]  # the image, not its index
+    digest = "sha256:" + hashlib.sha256(out.out.strip().encode()).hexdigest()
+    assert _get(registry, unique_repo, digest).status_code == 404
+    assert requests.get(f"http://{registry}/v2/{unique_repo}/tags/list",
+                        timeout=10).json().get("tags") in (None, [])
