@@ -449,3 +449,24 @@ def test_concurrent_cold_checks_pay_one_401_in_total():
     assert sum(1 for _, url, _ in fake.log if "auth.test" not in url) == 21  # one 401 + 20 GETs
     assert len(fake.requests_to("GET", "auth.test")) == 20
     assert client.requests_made == 41
+
+
+def test_docker_hub_names_go_to_its_api_host_over_https():
+    fake = FakeRegistry(host="registry-1.docker.io")
+    fake.add_image("library/alpine", "3")
+    client = client_for(fake)
+    got = client.check(ref("alpine:3"))
+    assert got.state is State.PRESENT and got.ref == "docker.io/library/alpine:3"
+    assert fake.log[0][1] == "https://registry-1.docker.io/v2/library/alpine/manifests/3"
+
+
+def test_docker_hub_credentials_are_found_under_the_cli_key(tmp_path):
+    import base64
+
+    fake = FakeRegistry(host="registry-1.docker.io", auth="basic", users={"hub": "pw"})
+    fake.add_image("acme/app", "v1")
+    config = tmp_path / "config.json"
+    auth_value = base64.b64encode(b"hub:pw").decode()
+    config.write_text(json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": auth_value}}}))
+    client = RegistryClient(CredentialStore.from_docker_config(config), session=fake.session())
+    assert client.check(ref("acme/app:v1")).state is State.PRESENT
