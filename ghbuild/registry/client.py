@@ -297,7 +297,10 @@ class RegistryClient:
             self._note_secrets(creds)
             form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token,
                     "service": service, "scope": " ".join(scopes), "client_id": "ghbuild"}
-            return self._http("POST", realm, data=form)
+            resp = self._http("POST", realm, data=form)
+            # Not every token service speaks OAuth2; those answer the POST with 404/405.
+            if resp.status_code not in (404, 405) or not creds.password:
+                return resp
         params: list[tuple[str, str]] = [("service", service)] if service else []
         params += [("scope", s) for s in scopes]
         basic = None

@@ -470,3 +470,21 @@ def test_docker_hub_credentials_are_found_under_the_cli_key(tmp_path):
     config.write_text(json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": auth_value}}}))
     client = RegistryClient(CredentialStore.from_docker_config(config), session=fake.session())
     assert client.check(ref("acme/app:v1")).state is State.PRESENT
+
+
+def test_identity_token_falls_back_to_get_when_oauth2_is_not_served():
+    fake = FakeRegistry(auth="bearer", users={"u": "p"}, private=["acme/app"])
+    fake.add_image("acme/app", "v1")
+    original = fake._token_service
+
+    def token_service(request, parts):
+        if request.method == "POST":
+            return fake._response(request, 404, b"404 page not found")
+        return original(request, parts)
+
+    fake._token_service = token_service  # type: ignore[method-assign]
+    both = client_for(fake, {"reg.test": Credentials("u", "p", identity_token="rt")})
+    assert both.check(ref("reg.test/acme/app:v1")).state is State.PRESENT
+    only_token = client_for(fake, {"reg.test": Credentials(identity_token="rt")})
+    got = only_token.check(ref("reg.test/acme/app:v1"))
+    assert got.state is State.UNKNOWN and "answered HTTP 404" in got.reason
