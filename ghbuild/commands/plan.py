@@ -26,8 +26,8 @@ from typing import Any
 import requests
 
 from .. import buildkey
-from ..build import BuildPlan, buildx_argv, check_paths, child_env, shell_echo
-from ..cache import GHA_ENV
+from ..build import BuildInputs, BuildPlan, buildx_argv, check_paths, child_env, shell_echo
+from ..cache import GHA_ENV, CacheArgs
 from ..context import Context
 from ..errors import GhbuildError
 from ..gha import Actions
@@ -40,9 +40,10 @@ from . import run as run_cmd
 
 # buildx_argv needs a path here; run_build makes a fresh temporary directory per build.
 METADATA_PLACEHOLDER = "<temporary dir>/md.json"
-# Labels metadata-action fills from the repository object, which git cannot supply.
+# Labels metadata-action fills from the repository object (their field there), which
+# git cannot supply.
 _REPO_ONLY_LABELS = {"org.opencontainers.image.description": "description",
-                     "org.opencontainers.image.licenses": "license.spdx_id"}
+                     "org.opencontainers.image.licenses": "license"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +114,7 @@ class ImagePlan:
                          "state": self.registry.state, "digest": self.registry.digest,
                          "reason": self.registry.reason},
             "action": self.action, "reason": self.action_reason,
-            "buildx": list(self.argv), "command": shlex_line(self.argv),
+            "buildx": list(self.argv), "command": shell_echo(self.argv),
             "secret-env": list(self.secret_env),
         }
 
@@ -146,10 +147,6 @@ class QuietActions(Actions):
 
     def summary(self, markdown: str) -> None:
         return None
-
-
-def shlex_line(argv: Sequence[str]) -> str:
-    return shell_echo(argv)
 
 
 # -- entry ------------------------------------------------------------------------------------
@@ -308,8 +305,8 @@ def _action(presence: Presence | None, decision: Decision,
     return "build", f"no image for this build key yet ({view.reason})"
 
 
-def _build_plan(build: Any, meta: Any, refs: list[ImageRef], key: str, cache: Any,
-                decision: Decision, env: Mapping[str, str]) -> BuildPlan:
+def _build_plan(build: BuildInputs, meta: run_cmd.Meta, refs: list[ImageRef], key: str,
+                cache: CacheArgs, decision: Decision, env: Mapping[str, str]) -> BuildPlan:
     """The plan run's ``_build`` hands to buildx: when pushing, the key tag and the
     build-key annotation are added (kept in step with ghbuild/commands/run.py)."""
     tags = list(meta.tags)
@@ -325,13 +322,11 @@ def _build_plan(build: Any, meta: Any, refs: list[ImageRef], key: str, cache: An
 
 
 def _note_left_out(report: Report) -> None:
+    if report.ctx.source != "git":  # a runner's payload has the repository object
+        return
     repo = report.ctx.payload.get("repository")
     repo = repo if isinstance(repo, Mapping) else {}
-    missing = []
-    for label, source in _REPO_ONLY_LABELS.items():
-        top = source.split(".")[0]
-        if not repo.get(top):
-            missing.append(label)
+    missing = [label for label, key in _REPO_ONLY_LABELS.items() if not repo.get(key)]
     if missing:
         report.notes.append(
             "OCI labels: " + ", ".join(missing) + " left empty: git does not know them "
@@ -386,7 +381,7 @@ def _image_text(p: ImagePlan) -> list[str]:
     if d.refused:
         out.append("  run would stop here with exit code 3 (refused by policy)")
     out.append("  buildx:" if p.action == "build" else "  buildx (not run, see above):")
-    out.append(f"    {shlex_line(p.argv)}")
+    out.append(f"    {shell_echo(p.argv)}")
     if p.secret_env:
         out.append(f"  buildx environment (values not shown): {', '.join(p.secret_env)}")
     return out

@@ -175,6 +175,27 @@ def test_detached_head_dispatch_runs_on_the_default_branch(runner: GitOnlyRunner
     assert doc["images"][0]["push"]["reason"] == "event 'workflow_dispatch' is in push-events"
 
 
+def test_release_needs_a_tag_at_head(runner: GitOnlyRunner, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    code = main(["plan", "--dir", str(repo), "--offline", "--event", "release"])
+    assert code == 2
+    assert capsys.readouterr().err == ("ghbuild: error: event release needs a tag at HEAD "
+                                       "(git tag vX.Y.Z), or pass ref='refs/tags/...'\n")
+    git(repo, "tag", "v2.0.0")
+    doc = plan_json(capsys, repo, "--event", "release")
+    assert doc["context"]["ref"] == "refs/tags/v2.0.0"
+    assert doc["images"][0]["tags"] == ["ghcr.io/acme/widget:v2.0.0", "ghcr.io/acme/widget:latest"]
+    assert doc["images"][0]["push"]["reason"] == "event 'release' is in push-events"
+
+
+def test_not_a_git_checkout(runner: GitOnlyRunner, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["plan", "--dir", str(tmp_path), "--offline"])
+    assert (code, capsys.readouterr().err) == (
+        2, f"ghbuild: error: {tmp_path} is not a git checkout\n")
+
+
 def test_pull_request(runner: GitOnlyRunner, tmp_path: Path,
                       capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo(tmp_path)
