@@ -31,7 +31,7 @@ images:
     flavor: {latest: auto, prefix: api-}
     build-args: {PORT: 8080, DEBUG: false}
     secrets: [NPM_TOKEN]
-    paths: [libs/common/**]
+    paths: [libs/common]
   - name: ghcr.io/acme/widget-web
     context: web
     file: web/Containerfile
@@ -80,7 +80,7 @@ def test_defaults_apply_unless_the_image_sets_the_key(repo: Path) -> None:
     assert api.secrets == (Secret("NPM_TOKEN", "NPM_TOKEN"),)
     assert web.secrets == (Secret("npmrc", "NPMRC_TEXT"),)
     assert (api.push, web.push) == (None, PushMode.FALSE)
-    assert api.paths == ("libs/common/**",)
+    assert api.paths == ("libs/common",)
     assert web.paths == ()
 
 
@@ -418,6 +418,12 @@ ERRORS = [
           - name: ghcr.io/acme/widget:1.0
         """, ".github/ghbuild.yml:2:11: images[0].name: 'ghcr.io/acme/widget:1.0' carries a "
              "tag or digest; tags come from 'tags'", id="image-name-with-tag"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            paths: [libs/**]
+        """, ".github/ghbuild.yml:3:13: images[0].paths[0]: expected a file or directory path "
+             "(globs such as * are not supported), got 'libs/**'", id="paths-no-globs"),
     pytest.param("", ".github/ghbuild.yml: the file is empty; expected a mapping with an "
                  "'images' list", id="empty-file"),
 ]
