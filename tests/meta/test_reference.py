@@ -1,0 +1,74 @@
+"""ghbuild's moment, Handlebars, semver, PEP 440, list and collation code against answers
+recorded from the JavaScript libraries metadata-action runs (see reference/record.py).
+
+One list case differs on purpose: an indented ``# ...`` line is a comment for ghbuild (the
+issue's rule: the first non-blank character decides) and data for csv-parse; see
+docs/meta.md.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghbuild.meta import pep440, semver
+from ghbuild.meta.csvlist import parse_list
+from ghbuild.meta.dates import format_moment
+from ghbuild.meta.expr import ExprError, Helper, js_string, render
+from ghbuild.meta.labels import _collation_key
+
+CASES = json.loads((Path(__file__).parent / "reference" / "cases.json").read_text())
+
+
+def _echo(params: Any, hashes: Any) -> str:
+    return "|".join("undefined" if p is None else js_string(p) for p in params) + ";" + \
+        ",".join(f"{k}={js_string(v)}" for k, v in sorted(hashes.items()))
+
+
+def _ours(case: dict[str, Any]) -> Any:
+    kind = case["kind"]
+    if kind == "moment":
+        return format_moment(case["ms"], case["fmt"], case["tz"])
+    if kind == "hbs":
+        scope = {**case["scope"], "branch": Helper(lambda p, h: case["branch"]),
+                 "echo": Helper(_echo)}
+        return render(case["template"], scope)
+    if kind == "semver":
+        v = semver.parse(case["text"])
+        return None if v is None else [v.version, v.major, v.minor, v.patch,
+                                       [str(p) for p in v.prerelease], bool(v.prerelease)]
+    if kind == "pep440":
+        p = pep440.parse(case["text"])
+        return None if p is None else [p.clean, str(p.major), str(p.minor), str(p.patch),
+                                       p.is_release]
+    if kind == "list":
+        return [item.text for item in parse_list(case["text"], "tags")]
+    return sorted(case["keys"], key=_collation_key)
+
+
+DELIBERATE = {("list", "one\n  # indented comment\ntwo"): {"ok": ["one", "two"]}}
+
+
+def _expected(case: dict[str, Any]) -> dict[str, Any]:
+    key = (case["kind"], case.get("text"))
+    return DELIBERATE.get(key, case["expected"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["moment", "hbs", "semver", "pep440", "list", "cmp"])
+def test_matches_the_javascript_libraries(kind: str) -> None:
+    mismatches = []
+    for case in (c for c in CASES if c["kind"] == kind):
+        expected = _expected(case)
+        try:
+            got: dict[str, Any] = {"ok": _ours(case)}
+        except (ExprError, ValueError) as exc:
+            got = {"err": str(exc)}
+        if "err" in expected:
+            if "err" not in got:
+                mismatches.append((case, got))
+        elif got != expected:
+            mismatches.append((case, got))
+    assert mismatches == []
