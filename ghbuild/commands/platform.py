@@ -174,24 +174,40 @@ def _push(args: argparse.Namespace, env: dict[str, str], ctx: context.Context, p
     registry = ClientRegistry(RegistryClient(store, secret_sink=actions.add_secret))
     driver = detect_driver(plan.inputs.builder, env=env)
     key_tag = _key_tag(args.revision or ctx.sha)
-    # BuildKit needs a docker login only when it pushes by digest itself; the docker
-    # driver's layout is pushed by our registry client, which holds the credentials.
+    # BuildKit itself needs the login to push by digest and to read and write a registry
+    # cache; the docker driver's image layout is pushed by our registry client.
     login: contextlib.AbstractContextManager[dict[str, str]] = contextlib.nullcontext({})
-    if logins and driver.pushes_by_digest:
+    if logins:
         login = private_docker_config(logins, actions, environ=env)
     with login as login_env, \
             tempfile.TemporaryDirectory(prefix="ghbuild-oci-", dir=ctx.runner_temp or None) \
             as work:
-        driver = _same_driver(driver, plan.inputs.builder, {**env, **login_env}, actions)
+        build_env = _login_env(env, login_env)
+        driver = _same_driver(driver, plan.inputs.builder, build_env, actions)
         result, built = platform_job(plan, platform, image, driver, registry, actions, work,
                                      handover_dir=args.handover, key_tag=key_tag,
-                                     env={**env, **login_env, **build_source_env(meta)})
+                                     env={**build_env, **build_source_env(meta)})
     print(result.to_json(), end="")
     actions.set_output("digest", result.digest)
     actions.set_output("platform", str(platform))
     # built=false: the key tag already had this platform (a re-run) and it was reused.
     actions.set_output("built", "true" if built else "false")
     return 0
+
+
+def _login_env(env: Mapping[str, str], login_env: Mapping[str, str]) -> dict[str, str]:
+    """The build's environment under the login's private ``DOCKER_CONFIG``.
+
+    buildx keeps its builder instances in ``$BUILDX_CONFIG``, else
+    ``$DOCKER_CONFIG/buildx``; pointing ``BUILDX_CONFIG`` at the caller's keeps the
+    builder ``docker/setup-buildx-action`` created in view.
+    """
+    from ..login import base_config_dir
+
+    out = {**env, **login_env}
+    if login_env.get("DOCKER_CONFIG") and not env.get("BUILDX_CONFIG"):
+        out["BUILDX_CONFIG"] = str(base_config_dir(env) / "buildx")
+    return out
 
 
 def _same_driver(driver: Driver, builder: str, env: Mapping[str, str],

@@ -163,3 +163,23 @@ def test_promote_only_without_a_base_build_fails_loudly(job_env, registry, uniqu
     assert code == 1
     assert "has no build for its base commit: build it" in capsys.readouterr().err
     assert _get(registry, unique_repo, "main").status_code == 404
+
+
+def test_a_platform_job_with_a_login_keeps_the_builder_and_the_secret(job_env, registry,
+                                                                      unique_repo, capsys,
+                                                                      monkeypatch):
+    import io
+
+    secret = "s3cret-token-value-42"
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    meta = _meta(job_env / "meta.json", registry, unique_repo)
+    code = main(["platform", "--platform", "linux/arm64", "--meta", str(meta),
+                 "--handover", str(job_env / "d"), "--username", "ci", "--password-stdin"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert secret not in out.out + out.err
+    assert "logging in to" in out.err
+    # The private docker config kept buildx's builder in view: no fallback warning.
+    assert "driver, not" not in out.err
+    digest = json.loads(out.out)["digest"]
+    assert _get(registry, unique_repo, digest).status_code == 200
