@@ -10,6 +10,7 @@ from .client import (
     AccessDenied,
     Manifest,
     ManifestUnknown,
+    Ping,
     RegistryClient,
     is_loopback,
     sha256_digest,
@@ -22,6 +23,6 @@ from .reference import ImageRef
 __all__ = [
     "ACCEPT", "DOCKER_LIST", "DOCKER_V2", "MANIFEST_TYPES", "OCI_INDEX", "OCI_MANIFEST",
     "AccessDenied", "Action", "CredentialStore", "Credentials", "ImageRef", "Manifest",
-    "ManifestUnknown", "Presence", "PromoteResult", "RegistryClient", "State", "is_loopback",
-    "semver_like", "sha256_digest",
+    "ManifestUnknown", "Ping", "Presence", "PromoteResult", "RegistryClient", "State",
+    "is_loopback", "semver_like", "sha256_digest",
 ]

@@ -46,6 +46,13 @@ _ABSENT_CODES = {"MANIFEST_UNKNOWN", "NAME_UNKNOWN", "TAG_UNKNOWN", "BLOB_UNKNOW
 _RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
+@dataclass(frozen=True)
+class Ping:
+    ok: bool
+    auth: str      # "bearer", "basic", or "" when the registry asked for none
+    reason: str
+
+
 class ManifestUnknown(RegistryError):
     """The registry says the manifest (or the repository) does not exist."""
 
@@ -313,6 +320,27 @@ class RegistryClient:
         if self._secret_sink:
             for secret in creds.secrets:
                 self._secret_sink(secret)
+
+    # -- ping ----------------------------------------------------------------------------
+    def ping(self, registry: str) -> Ping:
+        """``GET /v2/``: is this a registry, which auth does it want, do our credentials pass?"""
+        ref = ImageRef(registry=registry, repository="ping")
+        try:
+            resp = self._send("GET", ref, "/v2/", [])
+        except RegistryError as exc:
+            return Ping(False, "", str(exc))
+        except requests.RequestException as exc:
+            return Ping(False, "", f"cannot reach registry {registry}: {_short(exc)}")
+        with self._state_lock:
+            challenge = self._challenges.get(ref.api_host)
+        scheme = challenge.scheme if challenge else ""
+        if resp.status_code == 200:
+            return Ping(True, scheme, f"registry {registry} answers the v2 API")
+        if resp.status_code == 401:
+            return Ping(False, scheme or _scheme_of(resp), f"registry {registry} wants "
+                        f"credentials (HTTP 401{_error_text(resp)})")
+        return Ping(False, scheme, f"registry {registry} answered HTTP {resp.status_code} to "
+                    f"/v2/{_error_text(resp)}")
 
     # -- manifests -----------------------------------------------------------------------
     def _manifest_request(self, method: str, ref: ImageRef, *, push: bool = False,
@@ -607,6 +635,11 @@ def _media_type(resp: requests.Response, data: Mapping[str, Any]) -> str:
         return header
     # An OCI manifest may omit mediaType; tell index from manifest by its fields.
     return OCI_INDEX if "manifests" in data else OCI_MANIFEST
+
+
+def _scheme_of(resp: requests.Response) -> str:
+    found = auth.parse_challenges(resp.headers.get("WWW-Authenticate", ""))
+    return found[0].scheme if found else ""
 
 
 def _json_or_error(resp: requests.Response, who: str) -> Any:

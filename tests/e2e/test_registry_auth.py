@@ -197,3 +197,18 @@ def test_cross_repository_promotion_with_token_auth(token_registry):  # noqa: F8
     scopes = [a for t in token_registry.tokens.issued for a in t["access"]]
     assert {"type": "repository", "name": "private/src", "actions": ["pull"]} in scopes
     assert any(a["name"] == "private/dst" and a["actions"] == ["pull", "push"] for a in scopes)
+
+
+def test_ping_real_registries(htpasswd_registry, token_registry, registry):  # noqa: F811
+    assert _client().ping(registry).ok
+    basic = htpasswd_registry.addr
+    anonymous = _client().ping(basic)
+    assert (anonymous.ok, anonymous.auth) == (False, "basic")
+    assert "wants credentials (HTTP 401" in anonymous.reason
+    assert _client({basic: Credentials("alice", USERS["alice"])}).ping(basic).ok
+    assert not _client({basic: Credentials("alice", "wrong")}).ping(basic).ok
+    token = _client().ping(token_registry.addr)
+    assert (token.ok, token.auth) == (True, "bearer")
+    wrong = _client({token_registry.addr: Credentials("alice", "wrong")}).ping(
+        token_registry.addr)
+    assert not wrong.ok and "refused user 'alice'" in wrong.reason

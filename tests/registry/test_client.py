@@ -488,3 +488,23 @@ def test_identity_token_falls_back_to_get_when_oauth2_is_not_served():
     only_token = client_for(fake, {"reg.test": Credentials(identity_token="rt")})
     got = only_token.check(ref("reg.test/acme/app:v1"))
     assert got.state is State.UNKNOWN and "answered HTTP 404" in got.reason
+
+
+@pytest.mark.parametrize(("mode", "creds", "ok", "scheme"), [
+    ("none", None, True, ""),
+    ("basic", None, False, "basic"),
+    ("basic", Credentials("u", "p"), True, "basic"),
+    ("bearer", None, True, "bearer"),   # an anonymous token is enough for /v2/
+])
+def test_ping(mode, creds, ok, scheme):
+    fake = FakeRegistry(auth=mode, users={"u": "p"})
+    got = client_for(fake, {"reg.test": creds} if creds else None).ping("reg.test")
+    assert (got.ok, got.auth) == (ok, scheme)
+    assert fake.log[0][1] == "https://reg.test/v2/"
+
+
+def test_ping_failures():
+    fake = FakeRegistry()
+    fake.fail_next(503, b"<html>maintenance</html>", {"Content-Type": "text/html"}, match="/v2/")
+    got = client_for(fake).ping("reg.test")
+    assert not got.ok and "answered HTTP 503 to /v2/, an HTML page" in got.reason
