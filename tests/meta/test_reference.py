@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from ghbuild.errors import InputError
 from ghbuild.meta import pep440, semver
-from ghbuild.meta.csvlist import parse_list
+from ghbuild.meta.csvlist import ListItem, parse_list, split_fields
 from ghbuild.meta.dates import format_moment
 from ghbuild.meta.expr import ExprError, Helper, js_string, render
 from ghbuild.meta.labels import _collation_key
@@ -46,6 +47,8 @@ def _ours(case: dict[str, Any]) -> Any:
                                        p.is_release]
     if kind == "list":
         return [item.text for item in parse_list(case["text"], "tags")]
+    if kind == "fields":
+        return split_fields(ListItem(case["text"], 1), "tags")
     return sorted(case["keys"], key=_collation_key)
 
 
@@ -57,14 +60,15 @@ def _expected(case: dict[str, Any]) -> dict[str, Any]:
     return DELIBERATE.get(key, case["expected"])  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["moment", "hbs", "semver", "pep440", "list", "cmp"])
+@pytest.mark.parametrize("kind", ["moment", "hbs", "semver", "pep440", "list", "fields",
+                                  "cmp"])
 def test_matches_the_javascript_libraries(kind: str) -> None:
     mismatches = []
     for case in (c for c in CASES if c["kind"] == kind):
         expected = _expected(case)
         try:
             got: dict[str, Any] = {"ok": _ours(case)}
-        except (ExprError, ValueError) as exc:
+        except (ExprError, ValueError, InputError) as exc:
             got = {"err": str(exc)}
         if "err" in expected:
             if "err" not in got:

@@ -41,6 +41,9 @@ PEP440 = ["1.2.3", "v1.1.1", "1.2", "1.1beta2", "1.0dev4", "1.2.3rc2", "v1.2.3rc
           "1.0.post0.dev1", " 1.0 ", "1.0a1.post2"]
 LISTS = ["a\nb", "a,b\nc", '"a,b"\nc', 'x "y" z', '"a""b"', "# c\nx", "x#y", "x\r\ny",
          "  a  \n\n b", '"ab"cd', "a,,b", "a,\nb", "one\n  # indented comment\ntwo"]
+FIELDS = ["type=raw,value=x", 'type=match,"pattern=a,b",group=1', '"x""y"', "a,,b", "a\nb",
+          'type=raw,value=a"b', '"type=raw,value=ab', '"ab"cd', 'a," b"', 'a, "b"', "a,b,", ",a",
+          '"a\nb",c', "k=v=w,x"]
 KEYS = ["org.opencontainers.image.vendor", "maintainer", "com.example.z", "Zeta", "alpha", "a_b",
         "a-b", "a.b", "a1", "10", "9", "B", "b", "a:b", "a/b", "a b", "A_B", "ab", "aB", "Ab"]
 
@@ -61,6 +64,7 @@ def cases() -> list[dict[str, object]]:
     out += [{"kind": "semver", "text": v} for v in SEMVER]
     out += [{"kind": "pep440", "text": v} for v in PEP440]
     out += [{"kind": "list", "text": t} for t in LISTS]
+    out += [{"kind": "fields", "text": t} for t in FIELDS]
     out += [{"kind": "cmp", "keys": rnd.sample(KEYS, 8)} for _ in range(40)]
     return out
 

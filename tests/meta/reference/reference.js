@@ -34,6 +34,10 @@ const out = input.map(c => {
         for (const r of records) { res.push(r.length == 1 ? r[0] : r.join(',')); }
         return {ok: res.filter(i => i).map(i => i.trim())};
       }
+      case 'fields': {
+        const r = parse(c.text, {relaxColumnCount: true, skipEmptyLines: true})[0];
+        return {ok: r.map(String)};
+      }
       case 'cmp': return {ok: c.keys.slice().sort((a, b) => a.localeCompare(b))};
     }
   } catch (e) { return {err: String(e.message || e)}; }
