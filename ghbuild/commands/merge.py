@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         key = buildkey.revision_key(args.revision)
         annotations[buildkey.BUILD_KEY_ANNOTATION] = key
         tags.append(f"{image}:{buildkey.key_tag_name(key)}")
+    _same_registry(image, tags)
     registry = ClientRegistry(_client(args, image, actions))
     with actions.group(f"Merge {len(expected)} platforms into {image}"):
         merged = _merge_or_dry_run(registry, image, expected, results, annotations, args,
@@ -157,6 +158,18 @@ def _image(args: argparse.Namespace, results: list[PlatformResult]) -> str:
         raise InputError(f"the handover files name {len(images)} repositories "
                          f"({', '.join(images)}); pass --image")
     return images[0]
+
+
+def _same_registry(image: str, tags: list[str]) -> None:
+    """Refuse, before anything is written, tags the promotion could not reach."""
+    from ..registry import ImageRef
+
+    home = ImageRef.parse(image, input_name="--image").api_host
+    other = [t for t in tags if ImageRef.parse(t, input_name="tags").api_host != home]
+    if other:
+        raise InputError(f"tag(s) {', '.join(other)} are in another registry than {image}; "
+                         "merge writes tags only in the registry the platforms were pushed to",
+                         hint="run one merge per registry, each with its own platform images")
 
 
 def _annotations(args: argparse.Namespace) -> dict[str, str]:
