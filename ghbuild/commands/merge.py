@@ -257,6 +257,7 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
                          "--config) to compute each image's tags")
     config = load_config(path)
     done = []
+    plans: list[tuple[dict[str, str], list[str]]] = []
     for entry in entries:
         overlay = dict(env)
         for name, value in config.image(entry["image"]).as_inputs().items():
@@ -266,7 +267,11 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
             actions.info(f"{entry['image']}: not promoted — {decision.reason}")
             continue
         meta = runcmd.compute_meta(ctx, overlay, actions)
-        done.append(_carry(args, entry, list(meta.tags), actions))
+        _same_registry(entry["image"], list(meta.tags))
+        plans.append((entry, list(meta.tags)))
+    # Every image's tags are computed and checked before the first one is written.
+    for entry, tags in plans:
+        done.append(_carry(args, entry, tags, actions))
     print(json.dumps(done, indent=2))
     actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
     return 0
