@@ -2,10 +2,10 @@
 
 metadata-action evaluates ``pattern`` with ``String.prototype.match``: a plain pattern
 is ``new RegExp(pattern)``; ``/body/flags`` uses the flags. The translation covers what
-differs for patterns people write: named groups ``(?<n>...)`` and ``\\k<n>``, ``\\d``
-and ``\\w`` being ASCII-only, ``$`` matching only at the very end, and the flags
-``i m s u g y``. With ``g`` the match is the list of all whole matches (so ``group=1``
-is the second match), as in JavaScript.
+differs for patterns people write: named groups ``(?<n>...)`` and ``\\k<n>``; ``\\d``,
+``\\w`` and ``\\b`` are ASCII-only while case-insensitive matching is Unicode; ``$``
+matches only at the very end; the flags ``i m s u g y``. With ``g`` the match is the
+list of all whole matches (so ``group=1`` is the second match), as in JavaScript.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ import re
 from dataclasses import dataclass
 
 _JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+_WORD = "A-Za-z0-9_"
+_ASCII_CLASSES = {  # escape: (outside a class, inside a class)
+    "d": ("[0-9]", "0-9"), "D": ("[^0-9]", "\\D"),
+    "w": (f"[{_WORD}]", _WORD), "W": (f"[^{_WORD}]", "\\W"),
+    "b": (f"(?:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}]))", "\\b"),
+    "B": (f"(?:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))", "\\B"),
+}
 
 
 class JsRegexError(ValueError):
@@ -47,7 +54,7 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
     bad = set(flags) - set("dgimsuyv")
     if bad or len(set(flags)) != len(flags):
         raise JsRegexError(f"invalid regular expression flags '{flags}'")
-    py_flags = re.ASCII if "u" not in flags and "v" not in flags else 0
+    py_flags = 0
     for f in flags:
         py_flags |= _JS_FLAGS.get(f, 0)
     try:
@@ -71,10 +78,9 @@ def _translate(body: str, multiline: bool) -> str:
                     out.append(f"(?P={body[i + 3:end]})")
                     i = end + 1
                     continue
-            if nxt == "d":
-                out.append("0-9" if in_class else "[0-9]")
-            elif nxt == "D":
-                out.append("[^0-9]" if not in_class else "\\D")
+            if nxt in _ASCII_CLASSES:
+                # JavaScript's \d, \w and \b are ASCII; Python's are Unicode
+                out.append(_ASCII_CLASSES[nxt][1 if in_class else 0])
             elif nxt == "/":
                 out.append("/")
             else:

@@ -19,6 +19,7 @@ from ghbuild.meta import pep440, semver
 from ghbuild.meta.csvlist import ListItem, parse_list, split_fields
 from ghbuild.meta.dates import format_moment
 from ghbuild.meta.expr import ExprError, Helper, js_string, render
+from ghbuild.meta.jsregex import compile_js
 from ghbuild.meta.labels import _collation_key
 
 CASES = json.loads((Path(__file__).parent / "reference" / "cases.json").read_text())
@@ -47,6 +48,8 @@ def _ours(case: dict[str, Any]) -> Any:
                                        p.is_release]
     if kind == "list":
         return [item.text for item in parse_list(case["text"], "tags")]
+    if kind == "regex":
+        return compile_js(case["pattern"]).match(case["text"])
     if kind == "fields":
         return split_fields(ListItem(case["text"], 1), "tags")
     return sorted(case["keys"], key=_collation_key)
@@ -61,7 +64,7 @@ def _expected(case: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("kind", ["moment", "hbs", "semver", "pep440", "list", "fields",
-                                  "cmp"])
+                                  "regex", "cmp"])
 def test_matches_the_javascript_libraries(kind: str) -> None:
     mismatches = []
     for case in (c for c in CASES if c["kind"] == kind):

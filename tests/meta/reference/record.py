@@ -44,6 +44,14 @@ LISTS = ["a\nb", "a,b\nc", '"a,b"\nc', 'x "y" z', '"a""b"', "# c\nx", "x#y", "x\
 FIELDS = ["type=raw,value=x", 'type=match,"pattern=a,b",group=1', '"x""y"', "a,,b", "a\nb",
           'type=raw,value=a"b', '"type=raw,value=ab', '"ab"cd', 'a," b"', 'a, "b"', "a,b,", ",a",
           '"a\nb",c', "k=v=w,x"]
+REGEX = [("v(.*)", "v1.2.3"), ("\\d{8}", "20200110-RC2"), ("(.*)-RC,group", "x"),
+         ("^v(\\d.\\d.\\d)$", "v1.1.1"), ("/^v(\\d.\\d.\\d)$/ig", "V1.1.1"),
+         ("/\\d/g", "a1b2c3"), ("(?<maj>\\d+)\\.(?<min>\\d+)", "v10.20"),
+         ("(a)|(b)", "b"), ("(\\w+)-\\1", "ab-ab"), ("(?<x>\\w)\\k<x>", "zz"),
+         ("^release\\d{1,2}", "release12"), ("mkdocs#(.*)", "mkdocs#20250820"),
+         ("x$", "ax\n"), ("/x$/m", "ax\nb"), ("[^]", "q"), ("\\d+", "١٢3"),
+         ("/é/i", "É"), ("\\bv\\d", "a v1"), ("/a.b/s", "a\nb"), ("\\/", "a/b"),
+         ("[\\d-]+", "12-3"), ("\\D+", "ab1"), ("/^y/y", "yy"), ("p1/v(\\d.\\d),group=3", "x")]
 KEYS = ["org.opencontainers.image.vendor", "maintainer", "com.example.z", "Zeta", "alpha", "a_b",
         "a-b", "a.b", "a1", "10", "9", "B", "b", "a:b", "a/b", "a b", "A_B", "ab", "aB", "Ab"]
 
@@ -65,6 +73,7 @@ def cases() -> list[dict[str, object]]:
     out += [{"kind": "pep440", "text": v} for v in PEP440]
     out += [{"kind": "list", "text": t} for t in LISTS]
     out += [{"kind": "fields", "text": t} for t in FIELDS]
+    out += [{"kind": "regex", "pattern": p, "text": t} for p, t in REGEX]
     out += [{"kind": "cmp", "keys": rnd.sample(KEYS, 8)} for _ in range(40)]
     return out
 

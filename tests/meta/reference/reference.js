@@ -38,6 +38,11 @@ const out = input.map(c => {
         const r = parse(c.text, {relaxColumnCount: true, skipEmptyLines: true})[0];
         return {ok: r.map(String)};
       }
+      case 'regex': {
+        const lit = c.pattern.match(/^\/(.+)\/(.*)$/);
+        const m = lit ? c.text.match(new RegExp(lit[1], lit[2])) : c.text.match(c.pattern);
+        return {ok: m ? Array.from(m, x => x === undefined ? null : x) : null};
+      }
       case 'cmp': return {ok: c.keys.slice().sort((a, b) => a.localeCompare(b))};
     }
   } catch (e) { return {err: String(e.message || e)}; }
