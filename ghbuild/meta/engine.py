@@ -296,7 +296,12 @@ def _apply_match(env: _Env, rule: TagRule, version: _Version, raw: str) -> str |
         found = compile_js(rule.get("match"), allow_slashes=False).match(raw)
     except JsRegexError as exc:
         raise InputError(f"input 'tags' {rule.where}: match: {exc} in \"{rule.text}\"")
-    if not found or len(found) < 2 or found[1] is None:
+    if not found:
+        # as metadata-action: the version text is then used whole
+        version.warnings.append(f"input 'tags' {rule.where}: match {rule.get('match')!r} does "
+                                f"not match {raw!r}; using it whole")
+        return raw
+    if len(found) < 2 or found[1] is None:
         version.warnings.append(f"input 'tags' {rule.where}: match {rule.get('match')!r} has "
                                 f"no group 1 in {raw!r}")
         return None
@@ -311,7 +316,7 @@ def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
         return _skip("only on tag pushes (refs/tags/*) or with value=")
     raw = _apply_match(env, rule, version, raw)
     if raw is None:
-        return _skip("match= did not match")
+        return _skip("match= has no group 1")
     raw = raw.replace("/", "-")
     parsed = semver.parse(raw)
     if parsed is None:
@@ -337,7 +342,7 @@ def _proc_pep440(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
         return _skip("only on tag pushes (refs/tags/*) or with value=")
     raw = _apply_match(env, rule, version, raw)
     if raw is None:
-        return _skip("match= did not match")
+        return _skip("match= has no group 1")
     raw = raw.replace("/", "-")
     parsed = pep440.parse(raw)
     if parsed is None:
