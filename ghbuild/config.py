@@ -444,7 +444,25 @@ def _rule_error(data: Any, path: list[PathPart], text: object, item_line: int,
         source = lines[line - 1] if line - 1 < len(lines) else ""
         col = len(source) - len(source.lstrip()) + 1
     message = _INPUT_LINE.sub("", str(exc))
-    return ConfigError(f"{_dotted(path)}: {message}", file=shown, line=line, col=col)
+    hint = None
+    parent = _value_at(data, path[:-1])
+    if _split_by_flow_commas(parent, text):
+        hint = "in a [a, b] list a comma starts a new entry: quote a rule that has commas"
+    return ConfigError(f"{_dotted(path)}: {message}", file=shown, line=line, col=col,
+                       hint=hint)
+
+
+def _split_by_flow_commas(parent: Any, text: object) -> bool:
+    """Whether an unquoted ``[type=ref,event=branch]`` looks cut into two entries."""
+    if not (getattr(parent, "fa", None) and parent.fa.flow_style()) or "," in str(text):
+        return False
+    return any(not str(entry).strip().startswith("type=") for entry in parent)
+
+
+def _value_at(data: Any, path: Sequence[PathPart]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
 
 
 def _inside_repo(value: str) -> bool:

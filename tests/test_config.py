@@ -424,6 +424,14 @@ ERRORS = [
             paths: [libs/**]
         """, ".github/ghbuild.yml:3:13: images[0].paths[0]: expected a file or directory path "
              "(globs such as * are not supported), got 'libs/**'", id="paths-no-globs"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            tags: [type=ref,event=branch]
+        """, ".github/ghbuild.yml:3:12: images[0].tags[0]: type=ref needs the 'event' "
+             "attribute in \"type=ref\" (e.g. type=ref,event=branch; event is one of: "
+             "branch, tag, pr) (in a [a, b] list a comma starts a new entry: quote a rule "
+             "that has commas)", id="flow-list-splits-a-rule"),
     pytest.param("", ".github/ghbuild.yml: the file is empty; expected a mapping with an "
                  "'images' list", id="empty-file"),
 ]
