@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,7 +355,13 @@ class RegistryClient:
     def fetch(self, ref: ImageRef, *, push_scope: bool = False) -> Manifest | Presence:
         """The manifest, or a non-present :class:`Presence` saying why there is none."""
         try:
-            resp = self._manifest_request("GET", ref, push=push_scope)
+            resp = self._manifest_request("GET", ref, push=push_scope, stream=True)
+            # The timeout bounds each socket read; this bounds the whole body, so a
+            # registry that trickles bytes cannot hold the job either.
+            _load_body(resp, MAX_MANIFEST, time.monotonic() + 2 * self.timeout)
+        except _SlowBody as exc:
+            return Presence.unknown(str(ref), f"registry {ref.registry} did not send the "
+                                    f"manifest within {2 * self.timeout:g}s ({exc})", "timeout")
         except AccessDenied as exc:
             return Presence.unknown(str(ref), f"access: {exc}", "access")
         except RegistryError as exc:
@@ -683,6 +690,31 @@ def _expect(resp: requests.Response, ok: Sequence[int], what: str) -> None:
     if resp.status_code == 404:
         raise ManifestUnknown(text)
     raise RegistryError(text)
+
+
+class _SlowBody(Exception):
+    """A response body that did not arrive by its deadline."""
+
+
+def _load_body(resp: requests.Response, limit: int, deadline: float) -> None:
+    """Read a streamed body now, at most ``limit`` bytes, by ``deadline``; ``.content``
+    then returns it as if it had not been streamed."""
+    raw = resp.raw
+    read = getattr(raw, "read1", None) or raw.read  # read1 returns what has arrived
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            resp.close()
+            raise _SlowBody(f"{size} bytes so far")
+        chunk = read(1 << 16)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise RegistryError(f"registry answer for {resp.url} exceeds {limit} bytes")
+        chunks.append(chunk)
+    resp._content = b"".join(chunks)  # noqa: SLF001 (requests' own cache of the body)
 
 
 def _read_limited(resp: requests.Response, limit: int) -> bytes | None:

@@ -267,11 +267,12 @@ class TokenServer:
 # -- the fault proxy ------------------------------------------------------------------------
 @dataclass
 class Fault:
-    kind: str                 # "500", "503", "429", "reset", "stall", "html", "delay"
+    kind: str                 # "500", "503", "429", "reset", "stall", "html", "delay", "trickle"
     times: int | None = None  # None: every matching request
     path: str = "/manifests/"
     retry_after: str = "1"
-    stall: float = 5.0        # seconds a "stall" waits before closing, a "delay" before passing on
+    stall: float = 5.0        # seconds: a "stall" waits before closing, a "delay" before passing
+    #                           on, a "trickle" between the bytes of the upstream body
     method: str = ""
 
 
@@ -332,8 +333,8 @@ class FaultProxy:
                 if fault is not None and fault.kind == "delay":
                     time.sleep(fault.stall)
                     fault = None
-                if fault is None:
-                    owner._forward(self, body)
+                if fault is None or fault.kind == "trickle":
+                    owner._forward(self, body, trickle=fault.stall if fault else 0.0)
                 else:
                     owner._inject(self, fault)
 
@@ -349,7 +350,8 @@ class FaultProxy:
             self._server.server_close()
         release_port(self.port)
 
-    def _forward(self, handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+    def _forward(self, handler: http.server.BaseHTTPRequestHandler, body: bytes,
+                 trickle: float = 0.0) -> None:
         # One upstream connection per client connection (thread), kept alive between requests.
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -373,10 +375,25 @@ class FaultProxy:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         if handler.command != "HEAD":
-            handler.wfile.write(data)
+            self._write_body(handler, data, trickle)
         if resp.will_close:
             conn.close()
             self._local.conn = None
+
+    @staticmethod
+    def _write_body(handler: http.server.BaseHTTPRequestHandler, data: bytes,
+                    trickle: float) -> None:
+        if not trickle:
+            handler.wfile.write(data)
+            return
+        # One byte at a time, each gap shorter than the client's read timeout.
+        try:
+            for i in range(len(data)):
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+                time.sleep(trickle)
+        except OSError:
+            handler.close_connection = True  # the client gave up, as it should
 
     def _inject(self, handler: http.server.BaseHTTPRequestHandler, fault: Fault) -> None:
         if fault.kind == "reset":
