@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_act import (  # tests/e2e is on sys.path (no __init__.py: pytest's rootdir mode)
+
+from tests.e2e.test_act import (
     REPO_ROOT,
     REPOSITORY,
     copy_project,
