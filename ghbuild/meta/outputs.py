@@ -49,8 +49,9 @@ _BAKE_FILE_NAMES = {"bake-file-tags": "docker-metadata-action-bake-tags.json",
 
 def step_outputs(result: MetaResult, inputs: MetaInputs,
                  bake_dir: str | None = None) -> dict[str, str]:
-    meta_json = {"tags": list(result.tags), "labels": dict(result.labels),
-                 "annotations": list(result.annotations)}
+    # metadata-action's json output (its newest form also carries the tag names)
+    meta_json = {"tags": list(result.tags), "tag-names": list(result.tag_names),
+                 "labels": dict(result.labels), "annotations": list(result.annotations)}
     out = {
         "version": result.version,
         "tags": inputs.sep_tags.join(result.tags),

@@ -106,7 +106,9 @@ def test_step_outputs_and_bake_files(tmp_path) -> None:
     assert out["tag-names"] == "dev,my,custom"
     assert out["labels"].split("\n")[0] == \
         "org.opencontainers.image.created=2020-01-10T00:30:00.000Z"
-    assert json.loads(out["json"]) == {"tags": list(result.tags), "labels": result.labels,
+    assert json.loads(out["json"]) == {"tags": list(result.tags), "tag-names": ["dev", "my",
+                                                                             "custom"],
+                                       "labels": result.labels,
                                        "annotations": list(result.annotations)}
     assert " " not in out["json"].split('"labels"')[0]  # compact, as JSON.stringify
     tags_def = json.loads(out["bake-file-tags"])

@@ -330,6 +330,11 @@ ROWS = [
      "20200110-093000", one("20200110-093000")),
     ("schedule-not-on-push", "push_default", "",
      {"images": "user/app", "tags": "type=schedule,pattern={{date 'YYYYMMDD'}}"}, "", []),
+    # -- events that always run on the default branch's last commit ---------------------
+    *[(f"{event}-is-default-branch", "push_branch", "",
+       {"tags": lines("type=raw,value=def,enable={{is_default_branch}}",
+                      "type=raw,value=notdef,enable={{is_not_default_branch}}")},
+       "def", ["def"]) for event in ("create", "discussion", "issues")],
     # -- raw ------------------------------------------------------------------------------
     ("raw-several", "push_branch", "",
      {"images": "user/app", "tags": lines("type=ref,event=branch", "type=raw,my",
@@ -365,6 +370,8 @@ ROWS = [
 def test_tag_table(row_id: str, fixture: str, ref_override: str, inputs: dict[str, str],
                    version: str, tags: list[str]) -> None:
     env = {"GITHUB_REF": ref_override} if ref_override else {}
+    if row_id.endswith("-is-default-branch"):
+        env["GITHUB_EVENT_NAME"] = row_id.split("-")[0]
     result = run_meta(fixture, inputs, env=env)
     assert (result.version, list(result.tags)) == (version, tags)
     assert result.labels["org.opencontainers.image.version"] == version
