@@ -7,7 +7,9 @@ call, and the registry's tags and digests are compared before and after it.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -19,7 +21,12 @@ import requests
 
 from ghbuild import proc
 from ghbuild.cli import main
-from ghbuild.registry import ACCEPT
+from ghbuild.registry import ACCEPT, Credentials, CredentialStore, ImageRef, RegistryClient
+from tests.e2e.registry_servers import (  # noqa: F401  (fixtures)
+    USERS,
+    htpasswd_registry,
+    seed_image,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATE = "2023-11-14T22:13:20+00:00"
@@ -132,3 +139,41 @@ def test_unreachable_registry_is_not_checked(image_base: str, repo: Path,
     assert got["registry"]["reason"].startswith("registry not reachable: cannot reach "
                                                 "registry 127.0.0.1:9")
     assert got["action"] == "build"
+
+
+# The repo fixture writes this into the config; the test swaps in the registry it starts.
+SENTINEL = "sentinel.invalid/acme/mono"
+
+
+@pytest.mark.parametrize("image_base", [SENTINEL])
+def test_private_registry_is_read_with_the_docker_config_credentials(
+        image_base: str, repo: Path, htpasswd_registry: Any,  # noqa: F811 (fixture)
+        capsys: pytest.CaptureFixture[str]) -> None:
+    base = f"{htpasswd_registry.addr}/acme/mono"
+    config = repo / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text().replace(SENTINEL, base))
+    sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    # The commit's build is in the private registry, pushed by alice.
+    alice = RegistryClient(CredentialStore.static(
+        {htpasswd_registry.addr: Credentials(username="alice", password=USERS["alice"])}),
+        timeout=5, retries=1)
+    digest = seed_image(alice, ImageRef.parse(f"{base}-api"), f"ghbuild-key-rev-{sha}")
+
+    # No credentials: the registry refuses, which is an answer, not "not checked".
+    denied = _plan(capsys, repo, f"{base}-api")
+    assert (denied["registry"]["checked"], denied["registry"]["state"]) == (True, "unknown")
+    assert denied["action"] == "build"
+
+    # alice's login in the docker config (what `docker login` writes): present.
+    docker = Path(os.environ["DOCKER_CONFIG"])
+    docker.mkdir(parents=True, exist_ok=True)
+    auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
+    (docker / "config.json").write_text(json.dumps({"auths": {htpasswd_registry.addr:
+                                                              {"auth": auth}}}))
+    code = main(["plan", "--dir", str(repo), "--image", f"{base}-api"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"registry: {base}-api:ghbuild-key-rev-{sha}: present {digest}" in out
+    assert "  run would: retag" in out
+    assert USERS["alice"] not in out + err and auth not in out + err
