@@ -449,6 +449,13 @@ def test_a_missing_file(repo: Path) -> None:
     assert caught.value.exit_code == 2
 
 
+def test_a_directory_in_place_of_the_file(repo: Path) -> None:
+    (repo / ".github" / "ghbuild.yml").mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_config(repo / ".github" / "ghbuild.yml")
+    assert str(caught.value) == ".github/ghbuild.yml: cannot read: Is a directory"
+
+
 def test_not_utf8(repo: Path) -> None:
     path = repo / ".github" / "ghbuild.yml"
     path.write_bytes(b"images:\n  - name: caf\xe9\n")
