@@ -76,6 +76,13 @@ class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
     daemon_threads = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        # A client that hangs up mid-request (a reset, a timeout) is expected here.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 def _wait_http(url: str, *, seconds: float = 15.0, ok: tuple[int, ...] = (200, 401)) -> None:
     deadline = time.monotonic() + seconds
