@@ -192,7 +192,7 @@ def _parse(text: str, shown: str) -> Any:
         root = yaml.compose(text)
         if root is not None:
             _check_duplicates(root, [], shown, set())
-        return YAML(typ="rt").load(text)
+        return yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable"
@@ -231,9 +231,7 @@ def _locate(root: Any, path: Sequence[PathPart], *, key: bool = False) -> tuple[
     """1-based line and column of the value at ``path`` (or of its key)."""
     if not path:
         return 1, 1
-    parent = root
-    for part in path[:-1]:
-        parent = parent[part]
+    parent = _value_at(root, path[:-1])
     last = path[-1]
     try:
         if isinstance(last, int):
