@@ -10,6 +10,7 @@ import requests
 
 from ghbuild.bake import BakeImage, bake_file, run_bake
 from ghbuild.build import BuildInputs, BuildPlan, KeyValue
+from ghbuild.errors import BuildError
 from ghbuild.gha import Actions
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +51,16 @@ def test_two_images_one_bake_run(engine_env, registry, unique_repo, tmp_path):
     bake = [BakeImage(image, _plan(_image_dir(tmp_path, name), image))
             for name, image in images.items()]
     env = {**engine_env, "SOURCE_DATE_EPOCH": "1700000000"}
-    digests = run_bake(bake, Actions(environ={}), env=env)
+    try:
+        digests = run_bake(bake, Actions(environ={}), env=env)
+    except BuildError as exc:
+        # Known race of the local registry (distribution 2.8, filesystem storage): a HEAD
+        # of a tag while another connection writes that tag's link file answers 500
+        # "invalid checksum digest format", and dockerd's pusher sends exactly such
+        # HEADs in parallel. Seen about once in eight runs; only that answer is retried.
+        if "500 Internal Server Error" not in str(exc):
+            raise
+        digests = run_bake(bake, Actions(environ={}), env=env)
     assert set(digests) == set(images.values())
     for name, image in images.items():
         repo = f"{unique_repo}-{name}"
