@@ -168,6 +168,13 @@ def run_act(act_bin: str, repo: Path, *, event: str, payload: Path, workflow: st
                           timeout=ACT_TIMEOUT)
 
 
+def failure(log: str) -> str:
+    """The error lines of an act log, then its end: enough to see why a run failed."""
+    errors = [line for line in log.splitlines()
+              if "ERROR" in line or "::error" in line or "\u274c" in line]
+    return "\n".join(errors[-40:]) + "\n...\n" + log[-4000:]
+
+
 def summaries(log: str) -> str:
     """The job summary text act echoes (``⚙  Summary - ...`` up to its next log line)."""
     parts, current = [], None
@@ -340,7 +347,7 @@ def test_push_to_main_through_act(act_setup):
                    stand_in=github_script_stand_in(s["tmp"], runs_script=False),
                    tmp_path=s["tmp"], extra=("--env", f"GHBUILD_E2E_OUT={s['out']}"))
     log = done.stdout + done.stderr
-    assert done.returncode == 0, f"act failed ({time.monotonic() - started:.0f}s):\n{log[-6000:]}"
+    assert done.returncode == 0, f"act failed ({time.monotonic() - started:.0f}s):\n{failure(log)}"
     assert "Job succeeded" in log
 
     outputs = json.loads((s["out"] / "outputs.json").read_text())
@@ -492,7 +499,7 @@ def test_publish_template_through_act(act_bin, engine_env, registry, unique_repo
                        stand_in=stand_in, tmp_path=tmp_path,
                        extra=("--env", f"GHBUILD_E2E_JS_ONLY_TOKEN={token}"))
         log = done.stdout + done.stderr
-        assert done.returncode == 0, f"act {event} failed:\n{log[-6000:]}"
+        assert done.returncode == 0, f"act {event} failed:\n{failure(log)}"
         assert token not in log, "the runtime token reached the log unmasked"
         return log
 
@@ -539,3 +546,71 @@ def test_publish_template_through_act(act_bin, engine_env, registry, unique_repo
     git(repo, "checkout", "-q", "main")
     act("workflow_dispatch", {"ref": "refs/heads/main", "inputs": {"version": "2.0.0"}})
     assert registry_digest(registry, repo_path, "2.0.0") == first
+
+
+# -- the reusable workflow, called in one line -------------------------------------------------
+def caller_workflow(image: str) -> str:
+    return f"""\
+name: Caller
+on: push
+permissions:
+  contents: read
+jobs:
+  image:
+    uses: ./.github/workflows/reusable.yml
+    permissions:
+      contents: read
+      packages: write
+    with:
+      images: {image}
+  check:
+    needs: image
+    runs-on: ubuntu-latest
+    steps:
+      - name: Record the reusable workflow's outputs
+        env:
+          DIGEST: ${{{{ needs.image.outputs.digest }}}}
+          TAGS: ${{{{ needs.image.outputs.tags }}}}
+          PUSHED: ${{{{ needs.image.outputs.pushed }}}}
+        run: printf '%s\\n%s\\n%s\\n' "$DIGEST" "$PUSHED" "$TAGS" > "$GHBUILD_E2E_OUT/called.txt"
+"""
+
+
+def test_reusable_workflow_through_act(act_bin, engine_env, registry, unique_repo, tmp_path):
+    need("git")
+    repo_path = f"{unique_repo}/widget"
+    image = f"{registry}/{repo_path}"
+    repo = tmp_path / "caller"
+    repo.mkdir()
+    copy_project(repo / ".ghbuild")
+    (repo / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\n")
+    (repo / "hello.txt").write_text("hello\n")
+    workflows = repo / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    reusable = (REPO_ROOT / "workflows" / "reusable.yml").read_text(encoding="utf-8")
+    assert reusable.count("uses: org/ghbuild@v1") == 1
+    # As in the template test: the published action's placeholder becomes the local copy.
+    (workflows / "reusable.yml").write_text(reusable.replace("uses: org/ghbuild@v1",
+                                                             "uses: ./.ghbuild"))
+    (workflows / "caller.yml").write_text(caller_workflow(image))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-m", "caller")
+    sha = git(repo, "rev-parse", "HEAD")
+    out = tmp_path / "out"
+    out.mkdir()
+
+    done = run_act(act_bin, repo, event="push",
+                   payload=payload_file(tmp_path / "push.json",
+                                        {"ref": "refs/heads/main", "after": sha}),
+                   workflow=".github/workflows/caller.yml", engine_env=engine_env,
+                   stand_in=github_script_stand_in(tmp_path, runs_script=True),
+                   tmp_path=tmp_path, extra=("--env", f"GHBUILD_E2E_OUT={out}"))
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, f"act failed:\n{failure(log)}"
+
+    digest, pushed, *tags = (out / "called.txt").read_text().splitlines()
+    assert pushed == "true" and tags == [f"{image}:main"]
+    assert registry_digest(registry, repo_path, "main") == digest
