@@ -15,8 +15,8 @@ sets ``github-runtime: false`` and that folder fails loudly if it is ever starte
 template test gives it a stand-in that evaluates the ``script`` input as github-script
 does (an async function body with ``require``), so our handover script, the step
 outputs and the ``env:`` mapping run for real, with an unsigned JWT as the token (act's
-cache server does not verify it, BuildKit only reads its ``exp``). The handover script is
-also run directly with node below.
+cache server does not verify it, BuildKit only reads its ``exp``), given to that stand-in
+alone. The handover script is also run directly with node below.
 """
 
 from __future__ import annotations
