@@ -25,9 +25,8 @@ from typing import Any
 
 import requests
 
-from .. import buildkey
-from ..build import BuildInputs, BuildPlan, buildx_argv, check_paths, child_env, shell_echo
-from ..cache import GHA_ENV, CacheArgs
+from ..build import buildx_argv, check_paths, child_env, shell_echo
+from ..cache import GHA_ENV
 from ..context import Context
 from ..errors import GhbuildError
 from ..gha import Actions
@@ -233,7 +232,8 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
     key = run_cmd._build_key(inputs, build, ctx, root)
     view, presence = _check(client, inputs.check, refs[0], key, build.platforms)
     action, reason = _action(presence, decision, view)
-    plan = _build_plan(build, meta, refs, key, cache, decision, env)
+    plan = run_cmd.make_build_plan(build, meta, refs, key, cache, decision, env,
+                                   metadata_file=METADATA_PLACEHOLDER)
     return ImagePlan(
         image=refs[0].name, version=meta.version, tags=meta.tags, labels=meta.labels,
         annotations=meta.annotations, platforms=build.platforms, decision=decision,
@@ -303,22 +303,6 @@ def _action(presence: Presence | None, decision: Decision,
         return "build", ("run checks the registry first and builds unless the key tag is "
                          "there; not checked here")
     return "build", f"no image for this build key yet ({view.reason})"
-
-
-def _build_plan(build: BuildInputs, meta: run_cmd.Meta, refs: list[ImageRef], key: str,
-                cache: CacheArgs, decision: Decision, env: Mapping[str, str]) -> BuildPlan:
-    """The plan run's ``_build`` hands to buildx: when pushing, the key tag and the
-    build-key annotation are added (kept in step with ghbuild/commands/run.py)."""
-    tags = list(meta.tags)
-    annotations = list(meta.annotations)
-    if decision.push:
-        tags += sorted({str(run_cmd._key_ref(ref.repo_only(), key)) for ref in refs})
-        level = "index" if run_cmd._is_index(build, env) else "manifest"
-        annotations.append(f"{level}:{buildkey.BUILD_KEY_ANNOTATION}={key}")
-    return BuildPlan(inputs=build, tags=tuple(tags), labels=tuple(meta.labels),
-                     annotations=tuple(annotations), cache_from=cache.cache_from,
-                     cache_to=cache.cache_to, push=decision.push,
-                     metadata_file=METADATA_PLACEHOLDER)
 
 
 def _note_left_out(report: Report) -> None:
