@@ -379,8 +379,9 @@ class RegistryClient:
         status = resp.status_code
         if status in (401, 403):
             return Presence.unknown(str(ref), f"access: {where} refused pull of "
-                                    f"{ref.repository} (HTTP {status}"
-                                    f"{_error_text(resp)})", "access")
+                                    f"{ref.repository} (HTTP {status}{_error_text(resp)}; "
+                                    f"scope '{auth.repository_scope(ref.repository)}', "
+                                    f"{self._who(ref.registry)})", "access")
         if status == 404:
             return self._read_404(ref, resp)
         if status == 429:
@@ -393,6 +394,15 @@ class RegistryClient:
             return _manifest_from(ref, resp)
         except RegistryError as exc:
             return Presence.unknown(str(ref), str(exc), "body")
+
+    def _who(self, registry: str) -> str:
+        try:
+            creds = self.creds.get(registry)
+        except RegistryError:
+            return "credentials could not be read"
+        if creds is None:
+            return "anonymous: no credentials for this registry"
+        return f"as {creds.username!r}" if creds.username else "with an identity token"
 
     def _read_404(self, ref: ImageRef, resp: requests.Response) -> Presence:
         body = resp.content

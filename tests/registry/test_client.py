@@ -112,7 +112,8 @@ def test_absent_tag_and_absent_repository():
      "answered HTTP 502, an HTML page"),
     (429, b"", {"Retry-After": "120"}, "rate-limit", "rate limiting (HTTP 429, Retry-After 120)"),
     (403, b'{"errors":[{"code":"DENIED","message":"no"}]}', {}, "access",
-     "access: registry reg.test refused pull of acme/app (HTTP 403: DENIED: no)"),
+     "access: registry reg.test refused pull of acme/app (HTTP 403: DENIED: no; scope "
+     "'repository:acme/app:pull', anonymous: no credentials for this registry)"),
     (200, b'{"mediaType":"text/plain"}', {}, "body", "media type 'text/plain'"),
     (200, b"[1]", {}, "body", "not a JSON object"),
     (200, b'{"error":"login required"}', {"Content-Type": "application/json"}, "body",
