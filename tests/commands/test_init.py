@@ -8,6 +8,7 @@ behaviour and a fake would only repeat our own assumptions.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -232,3 +233,26 @@ def test_without_git_the_flags_are_asked_for(tmp_path, capsys):
     assert main(["init", "--dir", str(tmp_path), "--image", "ghcr.io/a/b",
                  "--branch", "main"]) == 0
     assert images_in(workflow(tmp_path).read_text()) == ["ghcr.io/a/b", "ghcr.io/a/b"]
+
+
+@pytest.mark.parametrize("name", sorted(init.load_templates()))
+def test_every_template_renders_with_no_placeholder_left_outside_comments(name):
+    tpl = init.load_templates()[name]
+    fill = init.Fill(image="ghcr.io/acme/widget", branch="trunk", action="acme/ghbuild@v9")
+    text = init.render(tpl, fill)
+    code = "\n".join(line.split(" #", 1)[0] for line in text.splitlines()
+                     if not line.lstrip().startswith("#"))
+    assert "ghcr.io/owner/repo" not in code
+    assert "org/ghbuild@" not in code
+    doc = YAML(typ="safe").load(text)
+    for event in ("push", "pull_request"):
+        branches = (doc["on"].get(event) or {}).get("branches")
+        if branches is not None:
+            assert "main" not in branches and "trunk" in branches, (event, branches)
+    # Only the three kinds of value changed: the rest is the template, line for line.
+    before, after = tpl.text.splitlines(), text.splitlines()
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        if old != new:
+            assert {"ghcr.io/owner/repo", "org/ghbuild@v1", "main"} & set(
+                re.findall(r"ghcr\.io/owner/repo|org/ghbuild@v1|\bmain\b", old)), old
