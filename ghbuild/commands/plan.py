@@ -220,11 +220,12 @@ def _config_name(env: Mapping[str, str], root: str) -> str:
 def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
                client: RegistryClient | None) -> ImagePlan:
     """``run_image`` without its side effects: the same steps in the same order."""
-    meta = run_cmd.compute_meta(ctx, env, actions)
     inputs = run_cmd.read_inputs(env)
+    # run stops here on a refused event; the plan goes on to show the rest, and exits 3
+    decision = decide(ctx, inputs.policy)
+    meta = run_cmd.compute_meta(ctx, env, actions)
     check_paths(inputs.build, cwd=root, workspace=root)
     refs = run_cmd._tag_refs(meta.tags)
-    decision = decide(ctx, inputs.policy)
     run_cmd._warn_credential_args(inputs.build, actions)
     build = run_cmd._safe_build(inputs.build, actions)
     cache = run_cmd._cache(inputs, refs[0].name, meta.tags, decision,
