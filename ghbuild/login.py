@@ -73,7 +73,26 @@ def _inherited_config(base: Path, logins: list[Credentials]) -> dict[str, Any]:
                 out[key] = kept
     if isinstance(data.get("proxies"), dict):
         out["proxies"] = data["proxies"]
+    if isinstance(data.get("currentContext"), str):
+        out["currentContext"] = data["currentContext"]
     return out
+
+
+def _keep_builders_and_contexts(base: Path, target: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """Keep the caller's buildx builders and docker contexts visible.
+
+    buildx keeps its builders (the one docker/setup-buildx-action creates, say) under
+    ``$BUILDX_CONFIG``, by default ``$DOCKER_CONFIG/buildx``, and the docker CLI keeps
+    contexts under ``$DOCKER_CONFIG/contexts``; a bare private config would hide both
+    and silently fall back to the default ``docker`` driver.
+    """
+    contexts = base / "contexts"
+    if contexts.is_dir():
+        with contextlib.suppress(OSError):
+            (target / "contexts").symlink_to(contexts.resolve(), target_is_directory=True)
+    if env.get("BUILDX_CONFIG"):
+        return {}
+    return {"BUILDX_CONFIG": str(base / "buildx")}
 
 
 def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None:
@@ -107,7 +126,7 @@ def private_docker_config(logins: list[Credentials], actions: Actions, *,
                           encoding="utf-8")
         os.chmod(config, 0o600)
         _link_plugins(base, path)
-        extra = {"DOCKER_CONFIG": str(path)}
+        extra = {"DOCKER_CONFIG": str(path), **_keep_builders_and_contexts(base, path, env)}
         for creds in logins:
             actions.add_secret(creds.password)
             _login(creds, {**env, **extra}, actions)

@@ -108,3 +108,28 @@ def test_unreadable_base_config_gives_an_empty_one(tmp_path, runner):
     (Path(env["DOCKER_CONFIG"]) / "config.json").write_text("not json")
     with private_docker_config([], Actions({}), environ=env) as extra:
         assert json.loads((Path(extra["DOCKER_CONFIG"]) / "config.json").read_text()) == {}
+
+
+def test_builders_and_contexts_of_the_caller_stay_visible(tmp_path, runner):
+    runner()
+    env = setup_base(tmp_path)
+    base = Path(env["DOCKER_CONFIG"])
+    (base / "buildx" / "instances").mkdir(parents=True)
+    (base / "contexts" / "meta").mkdir(parents=True)
+    (base / "config.json").write_text(json.dumps({"currentContext": "remote"}))
+    creds = Credentials(registry="ghcr.io", username="bot", password="pw-very-secret")
+    with private_docker_config([creds], Actions({}, stream=io.StringIO()),
+                               environ=env) as extra:
+        path = Path(extra["DOCKER_CONFIG"])
+        assert extra["BUILDX_CONFIG"] == str(base / "buildx")
+        assert (path / "contexts" / "meta").is_dir()
+        assert json.loads((path / "config.json").read_text())["currentContext"] == "remote"
+
+
+def test_a_given_buildx_config_is_left_alone(tmp_path, runner):
+    runner()
+    env = {**setup_base(tmp_path), "BUILDX_CONFIG": str(tmp_path / "own-buildx")}
+    creds = Credentials(registry="ghcr.io", username="bot", password="pw-very-secret")
+    with private_docker_config([creds], Actions({}, stream=io.StringIO()),
+                               environ=env) as extra:
+        assert "BUILDX_CONFIG" not in extra
