@@ -614,3 +614,53 @@ def test_reusable_workflow_through_act(act_bin, engine_env, registry, unique_rep
     digest, pushed, *tags = (out / "called.txt").read_text().splitlines()
     assert pushed == "true" and tags == [f"{image}:main"]
     assert registry_digest(registry, repo_path, "main") == digest
+
+
+def test_failing_dockerfile_through_act(act_bin, engine_env, registry, unique_repo, tmp_path):
+    """A broken Dockerfile: the job fails, with an error annotation on the Dockerfile line,
+    and nothing reaches the registry."""
+    need("git")
+    repo_path = f"{unique_repo}/widget"
+    repo = tmp_path / "broken"
+    repo.mkdir()
+    copy_project(repo / ".ghbuild")
+    (repo / "Dockerfile").write_text("FROM scratch\nCOPY no-such-file.txt /\n")
+    workflow = f"""\
+name: Broken
+on: push
+permissions:
+  contents: read
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+      - uses: ./.ghbuild
+        with:
+          images: {registry}/{repo_path}
+          cache: none
+          github-runtime: "false"
+          github-token: ""
+"""
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "broken.yml").write_text(workflow)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-m", "broken")
+    sha = git(repo, "rev-parse", "HEAD")
+
+    done = run_act(act_bin, repo, event="push",
+                   payload=payload_file(tmp_path / "push.json",
+                                        {"ref": "refs/heads/main", "after": sha}),
+                   workflow=".github/workflows/broken.yml", engine_env=engine_env,
+                   stand_in=github_script_stand_in(tmp_path, runs_script=False),
+                   tmp_path=tmp_path)
+    log = done.stdout + done.stderr
+    assert done.returncode != 0 and "Job failed" in log
+    assert re.search(r"::error file=Dockerfile,line=2::", log), failure(log)
+    resp = requests.get(f"http://{registry}/v2/{repo_path}/tags/list", timeout=10)
+    assert resp.status_code == 404 or not resp.json().get("tags"), resp.text
