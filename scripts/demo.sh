@@ -5,16 +5,8 @@
 # builds and pushes, the second finds the image in the registry and only retags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-venv=${GHBUILD_VENV:-$root/.venv}
-
-bash scripts/provision-engine.sh >/dev/null
-bash scripts/prepare-example.sh
-# shellcheck disable=SC1091
-source "${GHBUILD_ENGINE_ROOT:-/tmp/ghbuild-engine}/env.sh"
-if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e . >"$venv/install.log" 2>&1 \
-  || { cat "$venv/install.log" >&2; exit 1; }
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

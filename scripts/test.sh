@@ -4,18 +4,8 @@
 # then lint, types and pytest. A skipped end-to-end test counts as a failure here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-venv=${GHBUILD_VENV:-$root/.venv}
-
-bash scripts/provision-engine.sh >/dev/null
-bash scripts/prepare-example.sh
-# shellcheck disable=SC1091
-source "${GHBUILD_ENGINE_ROOT:-/tmp/ghbuild-engine}/env.sh"
-
-if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,lint,e2e]" \
-  >"$venv/install.log" 2>&1 || { cat "$venv/install.log" >&2; exit 1; }
-export PATH="$venv/bin:$PATH"
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh "test,lint,e2e"
 
 bash scripts/lint.sh
 export GHBUILD_REQUIRE_E2E=1
