@@ -32,7 +32,12 @@ if [ ! -x "$ROOT/prefix/usr/sbin/dockerd" ] && [ ! -x "$ROOT/prefix/usr/bin/dock
   for f in "$ROOT"/debs/*.deb; do dpkg -x "$f" "$ROOT/prefix"; done
 fi
 mkdir -p "$ROOT/dockercfg/cli-plugins"
-cp "$ROOT/prefix/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/dockercfg/cli-plugins/"
+plugin="$ROOT/dockercfg/cli-plugins/docker-buildx"
+if ! cmp -s "$ROOT/prefix/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin"; then
+  # Copy then rename: a running buildx keeps its old file ("text file busy" otherwise).
+  cp "$ROOT/prefix/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin.new"
+  mv -f "$plugin.new" "$plugin"
+fi
 [ -f "$ROOT/dockercfg/config.json" ] || echo '{}' > "$ROOT/dockercfg/config.json"
 
 # 3. dockerd: containerd image store (cache export, multi-platform), no bridge, no iptables.
