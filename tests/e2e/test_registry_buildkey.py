@@ -109,3 +109,27 @@ def test_a_change_to_an_ignored_file_keeps_the_key(tmp_path):
     assert content_key(ctx, ctx / "Dockerfile", {}, "", ["linux/amd64"]) == before
     (ctx / "logs" / "important.log").write_text("changed\n")
     assert content_key(ctx, ctx / "Dockerfile", {}, "", ["linux/amd64"]) != before
+
+
+def _random_ignore(rng) -> str:
+    """A .dockerignore drawn from the kinds of lines people write, wildcards included."""
+    pieces = ["docs", "sub", "logs", "vendor", "deep", "er", "node_modules", "build", "tmp",
+              "*", "**", "?x.log", "*.md", "*.pyc", "[a-c]x.log", "secret?.txt", "cache",
+              "keep", "a", "*.txt", "README.md", "app.py"]
+    lines = []
+    for _ in range(rng.randint(2, 7)):
+        path = "/".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+        prefix = rng.choice(["", "", "", "!", "/", "./"])
+        lines.append(prefix + path)
+    return "\n".join(lines) + "\n"
+
+
+def test_random_ignore_files_match_buildx(engine_env, tmp_path):
+    import random
+
+    rng = random.Random(20240601)  # fixed: a failure names a reproducible case
+    for case in range(12):
+        ignore = _random_ignore(rng)
+        ctx = _make_context(tmp_path / f"ctx{case}", ignore)
+        sent = _exported(engine_env, ctx, tmp_path / f"out{case}")
+        assert _ours(ctx) == sent, f"case {case}, .dockerignore:\n{ignore}"
