@@ -87,7 +87,8 @@ def test_dockerignore_matches_what_buildx_sends(engine_env, tmp_path):
     "**\n! README.md\n",                              # everything but one, '!' then a space
     "deep/**/*.pyc\n../outside\nsub/../app.py\n",     # '..' cleaned as Go's filepath.Clean
     "\\#*\n[!a]x.log\n",                             # escaped '#'; '!' inside a class
-], ids=["allow-list", "double-star", "dot-dot", "escapes"])
+    "Dockerfile\n.dockerignore\nlink-to-app\n",     # the build's own files, a symlink
+], ids=["allow-list", "double-star", "dot-dot", "escapes", "own-files"])
 def test_more_rules_match_buildx(engine_env, tmp_path, ignore):
     ctx = _make_context(tmp_path / "ctx", ignore)
     assert _ours(ctx) == _exported(engine_env, ctx, tmp_path / "out")
