@@ -135,7 +135,9 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         print(f"::error title=ghbuild setup::{exc}")
         return 2
     except subprocess.CalledProcessError as exc:
-        print(f"::error title=ghbuild setup::installing ghbuild failed: {exc}")
+        # The usual cause on a self-hosted Debian or Ubuntu runner: no venv module.
+        hint = " (is python3-venv installed?)" if "venv" in " ".join(map(str, exc.cmd)) else ""
+        print(f"::error title=ghbuild setup::installing ghbuild failed: {exc}{hint}")
         return 1
 
 
