@@ -136,7 +136,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         return 2
     except subprocess.CalledProcessError as exc:
         # The usual cause on a self-hosted Debian or Ubuntu runner: no venv module.
-        hint = " (is python3-venv installed?)" if "venv" in " ".join(map(str, exc.cmd)) else ""
+        making_venv = list(exc.cmd)[1:3] == ["-m", "venv"]
+        hint = " (is python3-venv installed?)" if making_venv else ""
         print(f"::error title=ghbuild setup::installing ghbuild failed: {exc}{hint}")
         return 1
 

@@ -320,3 +320,22 @@ def test_shipped_action_has_what_bootstrap_needs():
     assert (REPO_ROOT / "pyproject.toml").is_file()
     assert (REPO_ROOT / "action" / "bootstrap.py").is_file()
     assert (REPO_ROOT / "action" / "gha-runtime.cjs").is_file()
+
+
+@pytest.mark.parametrize("cmd, hinted", [
+    (["python3", "-m", "venv", "/t/ghbuild/venv-1"], True),
+    (["/t/ghbuild/venv-1/bin/python", "-m", "pip", "install", "/src"], False),
+])
+def test_install_failure_is_one_error_line(bootstrap, tmp_path, capsys, monkeypatch, cmd,
+                                           hinted):
+    import subprocess
+
+    def fail(*args):
+        raise subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(bootstrap, "install", fail)
+    monkeypatch.setattr(bootstrap, "venv_key", lambda path: "k")
+    assert bootstrap.main({"RUNNER_TEMP": str(tmp_path)}) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=ghbuild setup::installing ghbuild failed")
+    assert ("python3-venv" in out) is hinted
