@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.request import parse_http_list
 
 from ..errors import RegistryError
 
@@ -39,11 +40,12 @@ class Challenge:
 def parse_challenges(header: str) -> list[Challenge]:
     """Parse a ``WWW-Authenticate`` value (RFC 7235): several challenges may share it.
 
-    Split at commas outside quotes; a piece that starts with a bare token opens a new
-    challenge (its scheme), a ``name=value`` piece adds a parameter to the open one.
+    The standard library splits at commas outside quotes; a piece that starts with a
+    bare token opens a new challenge (its scheme), a ``name=value`` piece adds a
+    parameter to the open one.
     """
     out: list[Challenge] = []
-    for piece in _split_commas(header):
+    for piece in (p for p in parse_http_list(header) if p):
         scheme, rest = _leading_scheme(piece)
         if scheme:
             out.append(Challenge(scheme.lower(), {}))
@@ -54,27 +56,6 @@ def parse_challenges(header: str) -> list[Challenge]:
         if eq and name.strip() and set(name.strip()) <= _TOKEN_CHARS:
             out[-1].params[name.strip().lower()] = _unquote(value.strip())
     return out
-
-
-def _split_commas(text: str) -> list[str]:
-    pieces, current, quoted, escaped = [], [], False, False
-    for ch in text:
-        if escaped:
-            current.append(ch)
-            escaped = False
-        elif ch == "\\" and quoted:
-            current.append(ch)
-            escaped = True
-        elif ch == '"':
-            current.append(ch)
-            quoted = not quoted
-        elif ch == "," and not quoted:
-            pieces.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    pieces.append("".join(current).strip())
-    return [p for p in pieces if p]
 
 
 def _leading_scheme(piece: str) -> tuple[str, str]:
@@ -88,14 +69,9 @@ def _leading_scheme(piece: str) -> tuple[str, str]:
 
 
 def _unquote(value: str) -> str:
+    # parse_http_list has already resolved backslash escapes inside quotes.
     if len(value) >= 2 and value[0] == value[-1] == '"':
-        inner, out, i = value[1:-1], [], 0
-        while i < len(inner):
-            if inner[i] == "\\" and i + 1 < len(inner):
-                i += 1
-            out.append(inner[i])
-            i += 1
-        return "".join(out)
+        return value[1:-1]
     return value
 
 
