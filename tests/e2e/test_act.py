@@ -1,11 +1,14 @@
-"""The whole action through a real Actions runner: act runs a workflow that says ``uses: ./``.
+"""The whole action through a real Actions runner: act runs workflows that use it locally.
 
-A temporary git repository holds a copy of this working tree and one workflow. act runs
-it on this host (``-P ubuntu-latest=-self-hosted``), so the composite action's steps run
-as on GitHub: the venv bootstrap under RUNNER_TEMP, the inputs through ``env:``, then
-``python -m ghbuild run`` against the real engine and the registry on 127.0.0.1. The
-test then reads the step outputs (a later step writes them to a file through ``env:``),
-the job summary (act echoes it in its log) and the registry itself.
+Each test makes a temporary git repository (origin ``https://github.com/Acme/Widget``)
+with a copy of this working tree and a workflow, and act runs it on this host
+(``-P ubuntu-latest=-self-hosted``), so the composite action's steps run as on GitHub:
+the venv bootstrap under RUNNER_TEMP, the inputs through ``env:``, then ``python -m
+ghbuild run`` against the real engine and the registry on 127.0.0.1. The tests read the
+step outputs (a later step writes them to a file through ``env:``), the job summary
+(act echoes it in its log) and the registry itself. Scenarios: ``uses: ./`` on a push
+to main; the publish template as ``ghbuild init`` writes it, for a push, a version tag,
+a pull request and a dispatch; the reusable workflow from a caller; a broken Dockerfile.
 
 What act cannot exercise here: the real ``actions/github-script``, which hands the
 runtime token over on GitHub. act insists on fetching every remote action a composite
