@@ -75,7 +75,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="overwrite an existing workflow that differs from the template")
     parser.add_argument("--dir", default=".", metavar="PATH",
-                        help="root of the git checkout to write into (default: .)")
+                        help="a directory of the git checkout to write into; the workflow "
+                             "goes to the top of that checkout (default: .)")
     parser.add_argument("--image", help="image name (default: ghcr.io/<owner>/<repo> of "
                                         "the origin remote, lowercased)")
     parser.add_argument("--branch", help="default branch (default: origin/HEAD, else "
@@ -94,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{tpl.name:<{width}}  {tpl.description}")
         return 0
     tpl = pick(templates, args.template)
-    root = Path(args.dir)
-    if not root.is_dir():
+    if not Path(args.dir).is_dir():
         raise InputError(f"--dir {args.dir}: no such directory")
+    root = checkout_root(Path(args.dir), actions)
     fill = resolve_fill(root, args, actions)
     text = render(tpl, fill)
     target = root / ".github" / "workflows" / f"{tpl.name}.yml"
@@ -158,6 +159,19 @@ def _git(root: Path, *argv: str) -> str | None:
         raise InputError("git is not installed, so the image name and default branch cannot "
                          "be read from the checkout", hint="pass --image and --branch")
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def checkout_root(path: Path, actions: Actions) -> Path:
+    """The top of the git checkout ``path`` is in: workflows live there, not in a
+    subdirectory. Outside a checkout (or without git) ``path`` itself."""
+    try:
+        top = _git(path, "rev-parse", "--show-toplevel")
+    except InputError:
+        return path
+    if top and Path(top).resolve() != path.resolve():
+        actions.notice(f"writing into the top of the checkout, {top}")
+        return Path(top)
+    return path
 
 
 def image_from_origin(root: Path, actions: Actions) -> str:

@@ -256,3 +256,19 @@ def test_every_template_renders_with_no_placeholder_left_outside_comments(name):
         if old != new:
             assert {"ghcr.io/owner/repo", "org/ghbuild@v1", "main"} & set(
                 re.findall(r"ghcr\.io/owner/repo|org/ghbuild@v1|\bmain\b", old)), old
+
+
+def test_from_a_subdirectory_writes_at_the_top_of_the_checkout(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+    sub = repo / "services" / "api"
+    sub.mkdir(parents=True)
+    assert main(["init", "--dir", str(sub)]) == 0
+    assert workflow(repo).is_file() and not (sub / ".github").exists()
+    assert "top of the checkout" in capsys.readouterr().err
+
+
+def test_outside_a_checkout_with_flags_writes_into_the_directory(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert main(["init", "--dir", str(plain), "--image", "ghcr.io/a/b"]) == 0
+    assert workflow(plain).is_file()
