@@ -8,7 +8,8 @@ ghbuild run`` against the real engine and the registry on 127.0.0.1. The tests r
 step outputs (a later step writes them to a file through ``env:``), the job summary
 (act echoes it in its log) and the registry itself. Scenarios: ``uses: ./`` on a push
 to main; the publish template as ``ghbuild init`` writes it, for a push, a version tag,
-a pull request and a dispatch; the reusable workflow from a caller; a broken Dockerfile.
+a pull request, a dispatch and the schedule; the reusable workflow from a caller; a
+broken Dockerfile.
 
 What act cannot exercise here: the real ``actions/github-script``, which hands the
 runtime token over on GitHub. act insists on fetching every remote action a composite
@@ -549,6 +550,11 @@ def test_publish_template_through_act(act_bin, engine_env, registry, unique_repo
     git(repo, "checkout", "-q", "main")
     act("workflow_dispatch", {"ref": "refs/heads/main", "inputs": {"version": "2.0.0"}})
     assert registry_digest(registry, repo_path, "2.0.0") == first
+
+    # 5. The nightly schedule on an unchanged main: tagged nightly, no build.
+    log = act("schedule", {"schedule": "17 3 * * *"})
+    assert "| Build | **retag**" in summaries(log), summaries(log)
+    assert registry_digest(registry, repo_path, "nightly") == first
 
 
 # -- the reusable workflow, called in one line -------------------------------------------------
