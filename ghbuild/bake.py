@@ -217,9 +217,22 @@ def digests_from_metadata(metadata: Mapping[str, Any], targets: Mapping[str, str
     return out
 
 
+@dataclass(frozen=True)
+class BakeResult:
+    digests: Mapping[str, str]                    # image name -> digest
+    metadata: Mapping[str, Mapping[str, Any]]     # image name -> its target's metadata
+
+
 def run_bake(images: Sequence[BakeImage], actions: Actions, *,
              env: Mapping[str, str] | None = None, cwd: str | None = None) -> dict[str, str]:
     """Build every image in one bake run; returns image name -> digest."""
+    return dict(run_bake_results(images, actions, env=env, cwd=cwd).digests)
+
+
+def run_bake_results(images: Sequence[BakeImage], actions: Actions, *,
+                     env: Mapping[str, str] | None = None,
+                     cwd: str | None = None) -> BakeResult:
+    """:func:`run_bake`, also keeping each image's entry of bake's metadata file."""
     baked = bake_file(images)
     with tempfile.TemporaryDirectory(prefix="ghbuild-bake-") as tmp:
         def_path, md_path = Path(tmp, "bake.json"), Path(tmp, "metadata.json")
@@ -235,4 +248,7 @@ def run_bake(images: Sequence[BakeImage], actions: Actions, *,
                                             (tail[0] if tail else "no output")))
         metadata = json.loads(md_path.read_text(encoding="utf-8"))
     pushed_or_named = any(img.plan.push or img.plan.tags for img in images)
-    return digests_from_metadata(metadata, baked.targets, require=pushed_or_named)
+    entries = {image: metadata[target] for target, image in baked.targets.items()
+               if isinstance(metadata.get(target), Mapping)}
+    return BakeResult(digests_from_metadata(metadata, baked.targets, require=pushed_or_named),
+                      entries)

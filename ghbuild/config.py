@@ -109,6 +109,9 @@ def _input_text(value: object) -> str:
 class Config:
     path: str
     images: tuple[ImageConfig, ...]
+    # ``defaults.bake``: a setting of the whole run, not of an image, so it is kept out of
+    # ImageConfig (whose fields ``ghbuild matrix`` compares to decide what changed).
+    bake: bool | None = None
 
     def image(self, name: str) -> ImageConfig:
         """The image called ``name``: its full name, or its last path part when unique."""
@@ -160,7 +163,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     _check_tag_rules(data, text.splitlines(), shown)
     defaults = data.get("defaults") or {}
     images = tuple(_image(i, item, defaults) for i, item in enumerate(data["images"]))
-    return Config(path=shown, images=images)
+    bake = defaults.get("bake")
+    return Config(path=shown, images=images, bake=None if bake is None else bool(bake))
 
 
 def _display(path: Path) -> str:
@@ -317,8 +321,16 @@ def _unknown_key(err: jsonschema.ValidationError,
         hint = f"did you mean '{close[0]}'?"
     elif path == ["defaults"] and bad in _property_names(schema()["$defs"]["image"]):
         hint = f"'{bad}' is set on each image, not in defaults"
+    elif len(path) == 2 and path[0] == "images" and bad in _run_settings():
+        hint = f"'{bad}' applies to the whole run: set it in defaults"
     return [*path, extra[0] if extra else bad], f"{_dotted([*path, bad])}: unknown key", \
         hint, True
+
+
+def _run_settings() -> set[str]:
+    """Keys only ``defaults`` has (settings of the run rather than of an image)."""
+    return _property_names(schema()["properties"]["defaults"]) - \
+        _property_names(schema()["$defs"]["image"])
 
 
 def _property_names(node: Mapping[str, Any]) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -484,3 +485,38 @@ def test_path_outside_the_working_directory_is_shown_as_given(tmp_path: Path,
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value) == f"{path}:1:9: images: expected a list, got the number 3"
+
+
+# -- defaults.bake: a setting of the run --------------------------------------------------
+
+def test_bake_is_read_from_defaults(repo: Path) -> None:
+    assert load_config(write(repo, FULL)).bake is None
+    on = FULL.replace("defaults:\n", "defaults:\n  bake: true\n")
+    assert load_config(write(repo, on)).bake is True
+    off = FULL.replace("defaults:\n", "defaults:\n  bake: false\n")
+    cfg = load_config(write(repo, off))
+    assert cfg.bake is False
+    # Not an image setting: toggling it changes no image (ghbuild matrix compares those).
+    def settings(images: tuple) -> list:
+        return [replace(image, line=0) for image in images]  # the added line moves them
+
+    assert settings(cfg.images) == settings(load_config(write(repo, FULL)).images)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            bake: true
+        """, ".github/ghbuild.yml:3:5: images[0].bake: unknown key ('bake' applies to the "
+             "whole run: set it in defaults)", id="bake-on-an-image"),
+    pytest.param("""\
+        defaults:
+          bake: yes
+        images:
+          - name: ghcr.io/acme/a
+        """, ".github/ghbuild.yml:2:9: defaults.bake: expected true or false, got 'yes'",
+        id="bake-yaml-1-2-yes"),
+])
+def test_bake_errors(repo: Path, text: str, message: str) -> None:
+    assert error_of(repo, text) == message

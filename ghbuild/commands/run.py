@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import buildkey, context
+from ..bake import BakeImage, bake_file, run_bake_results
 from ..build import (
     BuildInputs,
     BuildPlan,
@@ -185,9 +186,15 @@ def run(args: argparse.Namespace) -> int:
         from .plan import dry_run
 
         return dry_run(env, ctx, workspace, fmt=args.format, offline=args.offline)
-    outcomes = [run_image(image_env, ctx, actions) for image_env in image_envs(env, workspace)]
+    envs = image_envs(env, workspace)
+    outcomes = run_images(envs, ctx, actions, bake=bake_mode(envs[0]))
     write_outputs(outcomes, actions)
     return 0
+
+
+def bake_mode(env: Mapping[str, str]) -> bool:
+    """Input ``bake`` (``defaults.bake`` of the config file is written over it)."""
+    return parse_bool("bake", env_input("bake", env), False)
 
 
 def _say_context(ctx: context.Context, env: Mapping[str, str], actions: Actions) -> None:
@@ -229,6 +236,8 @@ def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
         overlay = dict(env)
         for name, value in image.as_inputs().items():
             set_input(overlay, name, value)
+        if config.bake is not None:
+            set_input(overlay, "bake", "true" if config.bake else "false")
         out.append(overlay)
     return out
 
@@ -287,8 +296,45 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
                 labels=labels, annotations=result.annotations)
 
 
-# -- one image --------------------------------------------------------------------------------
+# -- one image, in phases ---------------------------------------------------------------------
+@dataclass(kw_only=True)
+class ImageRun:
+    """One image after the steps that read only its inputs (no registry, no engine yet)."""
+
+    env: dict[str, str]
+    inputs: RunInputs
+    decision: Decision
+    meta: Meta
+    refs: list[ImageRef]
+    build: BuildInputs
+    cache: CacheArgs
+    key: str
+    client: RegistryClient
+    outcome: Outcome
+    cwd: str
+    start: float
+
+
+def run_images(envs: Sequence[dict[str, str]], ctx: context.Context, actions: Actions, *,
+               bake: bool = False) -> list[Outcome]:
+    """Every image through the same phases: prepare, login, check (and promote), build,
+    verify. Without bake each image goes through all of them before the next one starts;
+    with bake every image is prepared and checked first, so that the images that need a
+    build are built together by one ``docker buildx bake``."""
+    if bake:
+        return _run_group([prepare_image(env, ctx, actions) for env in envs], ctx, actions,
+                          bake=True)
+    return [outcome for env in envs
+            for outcome in _run_group([prepare_image(env, ctx, actions)], ctx, actions,
+                                      bake=False)]
+
+
 def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
+    """One image with its own ``buildx build`` (when it needs a build)."""
+    return run_images([env], ctx, actions)[0]
+
+
+def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> ImageRun:
     start = time.monotonic()
     cwd = os.getcwd()
     inputs = read_inputs(env)
@@ -307,20 +353,48 @@ def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Ou
                       platforms=list(build.platforms), decision=decision)
     cache = _cache(inputs, refs[0].name, meta.tags, decision, env, actions)
     outcome.cache = cache.description
-    key = _build_key(inputs, build, ctx, cwd)
-    client = _client(inputs, refs[0], actions)
-    with _maybe_login(decision, inputs, refs[0], ctx, env, actions) as login_env:
-        presence = _check(client, inputs, refs, key, build, actions)
-        if presence is not None and presence.present:
-            _reuse(client, presence, refs, key, decision, inputs, outcome, actions)
+    return ImageRun(env=env, inputs=inputs, decision=decision, meta=meta, refs=refs,
+                    build=build, cache=cache, key=_build_key(inputs, build, ctx, cwd),
+                    client=_client(inputs, refs[0], actions), outcome=outcome, cwd=cwd,
+                    start=start)
+
+
+def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
+               bake: bool) -> list[Outcome]:
+    if bake:
+        _check_bakeable(group)
+    with _maybe_login(group, ctx, actions) as login_env:
+        pending = [(img, why) for img in group
+                   if (why := _check_or_reuse(img, actions)) is not None]
+        if bake and pending:
+            _bake(pending, login_env, actions)
         else:
-            why = presence.reason if presence is not None else "input check is false"
-            _build(build, meta, refs, key, cache, decision, outcome, {**env, **login_env},
-                   cwd, actions, why)
-            if outcome.pushed:
-                _verify(client, refs, key, outcome.digest, actions)
-    outcome.seconds = time.monotonic() - start
-    return outcome
+            for img, why in pending:
+                _build(img, {**img.env, **login_env}, actions, why)
+        for img, _ in pending:
+            if img.outcome.pushed:
+                _verify(img.client, img.refs, img.key, img.outcome.digest, actions)
+    for img in group:
+        # With bake, an image's time includes the one bake run it shared with the others.
+        img.outcome.seconds = time.monotonic() - img.start
+    return [img.outcome for img in group]
+
+
+def _check_bakeable(group: Sequence[ImageRun]) -> None:
+    """Refuse what bake cannot take (a ``network`` input, two builders) before any
+    login or promotion, so a refusal leaves the registry as it was."""
+    bake_file([BakeImage(img.outcome.image, _plan(img)) for img in group])
+
+
+def _check_or_reuse(img: ImageRun, actions: Actions) -> str | None:
+    """The registry check; a present build is promoted (or skipped) here. Returns why a
+    build is needed, or None when the image needs none."""
+    presence = _check(img.client, img.inputs, img.refs, img.key, img.build, actions)
+    if presence is not None and presence.present:
+        _reuse(img.client, presence, img.refs, img.key, img.decision, img.inputs, img.outcome,
+               actions)
+        return None
+    return presence.reason if presence is not None else "input check is false"
 
 
 def _tag_refs(tags: Sequence[str]) -> list[ImageRef]:
@@ -399,19 +473,33 @@ def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClien
     return RegistryClient(store, secret_sink=actions.add_secret)
 
 
-def _maybe_login(decision: Decision, inputs: RunInputs, ref: ImageRef, ctx: context.Context,
-                 env: Mapping[str, str], actions: Actions) -> Any:
+def _maybe_login(group: Sequence[ImageRun], ctx: context.Context, actions: Actions) -> Any:
+    """One private docker config with the logins of every image in the group (a bake run
+    is one process with one config); a group without logins gets none."""
+    logins: list[Credentials] = []
+    for img in group:
+        creds = _image_login(img, ctx, actions)
+        # The credential inputs are the run's, not an image's, so one registry never
+        # gets two different logins here.
+        if creds is not None and creds not in logins:
+            logins.append(creds)
+    if not logins:
+        return contextlib.nullcontext({})
+    return private_docker_config(logins, actions, environ=group[0].env)
+
+
+def _image_login(img: ImageRun, ctx: context.Context, actions: Actions) -> Credentials | None:
+    decision, inputs, ref = img.decision, img.inputs, img.refs[0]
     if not decision.login:
         why = "input login is false" if inputs.policy.login is PushMode.FALSE and \
             decision.push else "this run does not push"
         actions.info(f"login: none ({why})")
-        return contextlib.nullcontext({})
+        return None
     creds = _login_credentials(inputs, ref, ctx)
     if creds is None:
         actions.notice(f"login: no password for {inputs.registry or ref.registry}; using the "
                        "engine's existing credentials")
-        return contextlib.nullcontext({})
-    return private_docker_config([creds], actions, environ=env)
+    return creds
 
 
 def _key_ref(ref: ImageRef, key: str) -> ImageRef:
@@ -506,19 +594,42 @@ def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], ke
                      cache_to=cache.cache_to, push=decision.push, metadata_file=metadata_file)
 
 
-def _build(build: BuildInputs, meta: Meta, refs: list[ImageRef], key: str,
-           cache: CacheArgs, decision: Decision, outcome: Outcome, env: dict[str, str],
-           cwd: str, actions: Actions, why: str) -> None:
-    outcome.action = "build"
-    outcome.action_reason = f"no image for this build key yet ({why})"
-    actions.info(f"build decision: build — {outcome.action_reason}")
-    _say_driver(build, env, actions)
-    plan = make_build_plan(build, meta, refs, key, cache, decision, env)
-    result = run_build(plan, actions, env=env, cwd=cwd,
-                       dockerfile=os.path.relpath(dockerfile_path(build, cwd), cwd))
-    outcome.digest = result.digest
-    outcome.pushed = decision.push
-    outcome.buildx_metadata = result.metadata
+def _decide_build(img: ImageRun, why: str, actions: Actions) -> BuildPlan:
+    img.outcome.action = "build"
+    img.outcome.action_reason = f"no image for this build key yet ({why})"
+    actions.info(f"build decision: build — {img.outcome.action_reason}")
+    return _plan(img)
+
+
+def _plan(img: ImageRun) -> BuildPlan:
+    return make_build_plan(img.build, img.meta, img.refs, img.key, img.cache, img.decision,
+                           img.env)
+
+
+def _build(img: ImageRun, env: dict[str, str], actions: Actions, why: str) -> None:
+    plan = _decide_build(img, why, actions)
+    _say_driver(img.build, env, actions)
+    result = run_build(plan, actions, env=env, cwd=img.cwd,
+                       dockerfile=os.path.relpath(dockerfile_path(img.build, img.cwd), img.cwd))
+    img.outcome.digest = result.digest
+    img.outcome.pushed = img.decision.push
+    img.outcome.buildx_metadata = result.metadata
+
+
+def _bake(pending: Sequence[tuple[ImageRun, str]], login_env: Mapping[str, str],
+          actions: Actions) -> None:
+    """Every image that needs a build, in one ``docker buildx bake`` (one BuildKit session,
+    so a stage the images share is solved once); each keeps its own tags and cache."""
+    images = [BakeImage(img.outcome.image, _decide_build(img, why, actions))
+              for img, why in pending]
+    first = pending[0][0]
+    env = {**first.env, **login_env}
+    _say_driver(first.build, env, actions)
+    results = run_bake_results(images, actions, env=env, cwd=first.cwd)
+    for img, _ in pending:
+        img.outcome.digest = results.digests.get(img.outcome.image, "")
+        img.outcome.pushed = img.decision.push
+        img.outcome.buildx_metadata = results.metadata.get(img.outcome.image, {})
 
 
 # -- outputs ---------------------------------------------------------------------------------

@@ -464,3 +464,176 @@ def test_the_actions_environment_every_input_set_empty_or_default(harness, tmp_p
     assert "ghcr.io/acme-org/widget:main" in build and "--push" in build
     assert not any("ghs_job_token_value" in line for line in io.err.splitlines()
                    if not line.startswith("::add-mask::"))
+
+
+# -- bake: one BuildKit session for every image that needs a build ---------------------------
+API_DIGEST = "sha256:" + "a" * 64
+WEB_DIGEST = "sha256:" + "b" * 64
+
+
+class BakeRunner(FakeRunner):
+    """``docker buildx bake`` stand-in: keeps the definition it was given and writes a
+    metadata entry per target, each with its own digest."""
+
+    def __init__(self, digests: dict[str, str]) -> None:
+        super().__init__()
+        self.digests = digests
+        self.definitions: list[dict] = []
+
+    def stream(self, argv, *, env=None, cwd=None, on_line=None):
+        if list(argv[:3]) != ["docker", "buildx", "bake"]:
+            return super().stream(argv, env=env, cwd=cwd, on_line=on_line)
+        self.calls.append((list(argv), dict(env or {}), None))
+        definition = json.loads(Path(argv[argv.index("--file") + 1]).read_text())
+        self.definitions.append(definition)
+        metadata = {name: {"containerimage.digest": self.digests[name]}
+                    for name in definition["target"]}
+        Path(argv[argv.index("--metadata-file") + 1]).write_text(json.dumps(metadata))
+        return proc.Completed(tuple(argv), 0, "#1 DONE", "")
+
+
+class PerImageClient(FakeClient):
+    """Present for the images named in ``present``; tags resolve per repository."""
+
+    def __init__(self, present: dict[str, str], resolved: dict[str, str]) -> None:
+        super().__init__()
+        self.present, self.by_repo = present, resolved
+
+    def check(self, ref, *, platforms=(), key=None, **_):
+        self.checked.append(str(ref))
+        if ref.name in self.present:
+            return Presence(State.PRESENT, ref=str(ref), digest=self.present[ref.name],
+                            reason="found")
+        return Presence.absent(str(ref), f"{ref.tag} not found (404)")
+
+    def resolve(self, ref):
+        return Presence(State.PRESENT, ref=str(ref), digest=self.by_repo[ref.name])
+
+
+API, WEB = "ghcr.io/acme/widget-api", "ghcr.io/acme/widget-web"
+BOTH = {API: API_DIGEST, WEB: WEB_DIGEST}
+TARGETS = {"acme-widget-api": API_DIGEST, "acme-widget-web": WEB_DIGEST}
+
+
+def _bake_harness(harness, env=None, present=None, resolved=None, runner=None):
+    runner = runner or BakeRunner(TARGETS)
+    client = PerImageClient(present or {}, resolved or BOTH)
+    code, _, _, io = harness({"INPUT_BAKE": "true", **(env or {})}, client=client,
+                             runner=runner)
+    return code, runner, client, io
+
+
+def test_bake_builds_two_images_in_one_bake_run(harness, ws, tmp_path):
+    _two_image_config(ws)
+    code, runner, client, io = _bake_harness(harness, {"INPUT_PASSWORD": "pw-bake-3"})
+    assert code == 0, io.err
+    assert len(runner.argvs("docker", "buildx", "bake")) == 1
+    assert runner.argvs("docker", "buildx", "build") == []
+    # Both images were checked (each under its own key tag) before the one bake run.
+    assert client.checked == [f"{API}:ghbuild-key-rev-{SHA}", f"{WEB}:ghbuild-key-rev-{SHA}"]
+    (definition,) = runner.definitions
+    api, web = definition["target"]["acme-widget-api"], definition["target"]["acme-widget-web"]
+    assert api["context"] == "api" and web["context"] == "web"
+    # The same plan a single build gets: this run's tags plus the key tag, pushed.
+    assert api["tags"] == [f"{API}:main", f"{API}:ghbuild-key-rev-{SHA}"]
+    assert web["output"] == ["type=registry"]
+    assert f"index:io.ghbuild.build-key=rev-{SHA}" in web["annotations"]
+    # One login into one private config, which the bake run used.
+    (login,) = [c for c in runner.calls if c[0][:2] == ["docker", "login"]]
+    (bake_call,) = [c for c in runner.calls if c[0][:3] == ["docker", "buildx", "bake"]]
+    assert bake_call[1]["DOCKER_CONFIG"] == login[1]["DOCKER_CONFIG"]
+    images = json.loads(outputs(tmp_path)["metadata"])["images"]
+    assert [(i["image"], i["digest"], i["action"], i["pushed"]) for i in images] == [
+        (API, API_DIGEST, "build", True), (WEB, WEB_DIGEST, "build", True)]
+    assert images[0]["buildx"] == {"containerimage.digest": API_DIGEST}
+    assert "verified: 2 tags resolve to " + API_DIGEST in io.err
+    assert "verified: 2 tags resolve to " + WEB_DIGEST in io.err
+
+
+def test_bake_runs_nothing_when_both_images_are_present(harness, ws, tmp_path):
+    _two_image_config(ws)
+    code, runner, client, io = _bake_harness(harness, present=BOTH)
+    assert code == 0, io.err
+    assert runner.argvs("docker", "buildx", "bake") == []
+    assert runner.argvs("docker", "buildx", "build") == []
+    assert [source for source, _ in client.promoted] == [
+        f"{API}:ghbuild-key-rev-{SHA}@{API_DIGEST}", f"{WEB}:ghbuild-key-rev-{SHA}@{WEB_DIGEST}"]
+    images = json.loads(outputs(tmp_path)["metadata"])["images"]
+    assert [(i["action"], i["digest"]) for i in images] == [("retag", API_DIGEST),
+                                                            ("retag", WEB_DIGEST)]
+
+
+def test_bake_takes_only_the_images_that_need_a_build(harness, ws, tmp_path):
+    _two_image_config(ws)
+    code, runner, client, io = _bake_harness(harness, present={API: API_DIGEST})
+    assert code == 0, io.err
+    (definition,) = runner.definitions
+    assert list(definition["target"]) == ["acme-widget-web"]
+    assert [source for source, _ in client.promoted] == [
+        f"{API}:ghbuild-key-rev-{SHA}@{API_DIGEST}"]
+    images = json.loads(outputs(tmp_path)["metadata"])["images"]
+    assert [(i["action"], i["digest"]) for i in images] == [("retag", API_DIGEST),
+                                                            ("build", WEB_DIGEST)]
+
+
+def test_bake_with_one_image_still_bakes(harness, ws, tmp_path):
+    _two_image_config(ws)
+    code, runner, _, io = _bake_harness(harness, {"INPUT_IMAGE": "widget-api"})
+    assert code == 0, io.err
+    (definition,) = runner.definitions
+    assert list(definition["target"]) == ["acme-widget-api"]
+    assert runner.argvs("docker", "buildx", "build") == []
+    assert outputs(tmp_path)["digest"] == API_DIGEST
+
+
+def test_bake_from_the_config_defaults(harness, ws):
+    _two_image_config(ws)
+    config = ws / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text().replace("defaults:\n", "defaults:\n  bake: true\n"))
+    runner = BakeRunner(TARGETS)
+    code, _, _, io = harness({}, client=PerImageClient({}, BOTH), runner=runner)
+    assert code == 0, io.err
+    assert len(runner.argvs("docker", "buildx", "bake")) == 1
+    # The file is written over the input, as for every other key.
+    config.write_text(config.read_text().replace("bake: true", "bake: false"))
+    runner = BakeRunner(TARGETS)
+    code, _, _, io = _bake_harness(harness, runner=runner, resolved={API: DIGEST, WEB: DIGEST})
+    assert code == 0, io.err
+    assert runner.argvs("docker", "buildx", "bake") == []
+    assert len(runner.argvs("docker", "buildx", "build")) == 2
+
+
+def test_bake_off_builds_each_image_on_its_own(harness, ws):
+    _two_image_config(ws)
+    code, runner, _, io = _bake_harness(harness, {"INPUT_BAKE": "false"},
+                                        resolved={API: DIGEST, WEB: DIGEST})
+    assert code == 0, io.err
+    assert runner.argvs("docker", "buildx", "bake") == []
+    assert len(runner.argvs("docker", "buildx", "build")) == 2
+
+
+def test_bake_input_is_a_strict_boolean(harness, ws):
+    _two_image_config(ws)
+    code, runner, client, io = _bake_harness(harness, {"INPUT_BAKE": "yes"})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert "input 'bake'" in line and "'yes'" in line
+    assert runner.calls == [] and client.checked == []
+
+
+def test_bake_refuses_network_before_any_registry_write(harness, ws):
+    _two_image_config(ws)
+    code, runner, client, io = _bake_harness(harness, {"INPUT_NETWORK": "host"},
+                                             present={API: API_DIGEST})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert f"image {API}: input(s) network cannot be passed through a bake definition" in line
+    assert runner.calls == [] and client.checked == [] and client.promoted == []
+
+
+def test_bake_digest_not_in_the_registry_fails_the_run(harness, ws):
+    _two_image_config(ws)
+    code, _, _, io = _bake_harness(harness, resolved={API: API_DIGEST, WEB: OTHER})
+    assert code == 1
+    (line,) = error_lines(io.err)
+    assert f"resolves to {OTHER}, not to the pushed digest {WEB_DIGEST}" in line
