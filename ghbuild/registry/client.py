@@ -637,8 +637,11 @@ def _shape_problem(data: Mapping[str, Any], media_type: str) -> str:
             return "an index without a list of manifests with digests"
         return ""
     config = data.get("config")
+    # buildx writes "layers": null for an image with no layers (FROM scratch with only
+    # metadata); that is an empty list, not a broken manifest.
+    layers = data.get("layers")
     if not isinstance(config, dict) or not isinstance(config.get("digest"), str) or \
-            not isinstance(data.get("layers"), list):
+            not (layers is None or isinstance(layers, list)):
         return "a manifest without config and layers"
     return ""
 

@@ -509,3 +509,26 @@ def test_ping_failures():
     fake.fail_next(503, b"<html>maintenance</html>", {"Content-Type": "text/html"}, match="/v2/")
     got = client_for(fake).ping("reg.test")
     assert not got.ok and "answered HTTP 503 to /v2/, an HTML page" in got.reason
+
+
+def test_a_manifest_with_null_layers_is_present():
+    # buildx writes "layers": null for an image with no layer (FROM scratch, labels only).
+    fake = FakeRegistry()
+    config = json.dumps({"os": "linux", "architecture": "amd64"}).encode()
+    cfg = fake.add_blob("acme/app", config)
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                  "digest": cfg, "size": len(config)},
+                       "layers": None}).encode()
+    digest = fake.put("acme/app", "empty", body, OCI_MANIFEST)
+    got = client_for(fake).check(ref("reg.test/acme/app:empty"))
+    assert got.state is State.PRESENT and got.digest == digest
+
+
+def test_a_manifest_whose_layers_are_not_a_list_is_unknown():
+    fake = FakeRegistry()
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                       "config": {"digest": "sha256:" + "0" * 64}, "layers": "x"}).encode()
+    fake.put("acme/app", "odd", body, OCI_MANIFEST)
+    got = client_for(fake).check(ref("reg.test/acme/app:odd"))
+    assert got.state is State.UNKNOWN and "without config and layers" in got.reason
