@@ -1,0 +1,101 @@
+"""``ghbuild run`` in bake mode on examples/monorepo: one ``docker buildx bake`` for both.
+
+The example's two images, renamed onto the registry on 127.0.0.1, go through a real
+``ghbuild run`` with input ``bake: true``: one bake run builds and pushes both, every tag
+of each image names the digest the outputs report, and a second run on the same commit
+finds both builds in the registry and builds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.e2e.run_support import (
+    REPO_ROOT,
+    forget_local_images,
+    manifest,
+    new_sha,
+    prepare_examples,
+    run_ghbuild,
+    tags_of,
+    write_payload,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _forget_images(engine_env, registry, unique_repo):
+    yield
+    for name in ("api", "web"):
+        forget_local_images(f"{registry}/{unique_repo}/monorepo-{name}", engine_env)
+
+
+def _monorepo(tmp_path, base: str):
+    prepare_examples()
+    ws = tmp_path / "ws"
+    shutil.copytree(REPO_ROOT / "examples" / "monorepo", ws)
+    config = ws / ".github" / "ghbuild.yml"
+    text = config.read_text().replace("ghcr.io/example-org/monorepo", f"{base}/monorepo")
+    # A registry cache (there is no gha cache service outside a runner): each image's own.
+    config.write_text(text.replace("  cache: gha\n", "  cache: registry\n"))
+    return ws
+
+
+def test_one_bake_run_builds_both_images_then_a_rerun_builds_nothing(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo):
+    ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
+    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
+    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
+           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+           "SOURCE_DATE_EPOCH": "1700000000", "INPUT_GITHUB_TOKEN": "",
+           # bake in buildx 0.13 has no network attribute; these Dockerfiles need none.
+           "INPUT_NETWORK": "", "INPUT_BAKE": "true"}
+
+    first = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    if first.code != 0 and _registry_tag_race(first.stderr):
+        # The local registry's known race (tests/e2e/test_bake_many.py has the details):
+        # a HEAD of a tag while another connection writes it answers 500, and bake pushes
+        # both images' tags at once. Seen about once in ten runs. Once, on a new commit, so
+        # that nothing the failed run pushed counts as this commit's build.
+        env["GITHUB_SHA"] = new_sha()
+        first = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert first.code == 0, first.stderr[-4000:]
+    assert len(first.calls.commands("docker", "buildx", "bake")) == 1
+    assert first.calls.commands("docker", "buildx", "build") == []
+    images = json.loads(first.outputs["metadata"])["images"]
+    assert [(i["action"], i["pushed"]) for i in images] == [("build", True), ("build", True)]
+    digests = {}
+    for image in images:
+        repo = image["image"].split("/", 1)[1]
+        digests[repo] = image["digest"]
+        assert image["digest"].startswith("sha256:")
+        tags = [t.rsplit(":", 1)[1] for t in image["tags"]]
+        assert set(tags) <= set(tags_of(registry, repo)), (repo, tags)
+        for tag in tags:
+            assert manifest(registry, repo, tag)[0] == image["digest"], (repo, tag)
+        # bake wrote each image's own cache next to it
+        assert "buildcache" in tags_of(registry, repo)
+    assert len(set(digests.values())) == 2
+    assert first.outputs["digest"] == images[-1]["digest"]
+    assert "main-web" in tags_of(registry, f"{unique_repo}/monorepo-web")
+    assert "main" in tags_of(registry, f"{unique_repo}/monorepo-api")
+
+    second = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert second.code == 0, second.stderr[-4000:]
+    assert second.calls.commands("docker", "buildx", "bake") == []
+    assert second.calls.commands("docker", "buildx", "build") == []
+    again = json.loads(second.outputs["metadata"])["images"]
+    assert [(i["action"], i["digest"]) for i in again] == [
+        ("retag", digests[f"{unique_repo}/monorepo-api"]),
+        ("retag", digests[f"{unique_repo}/monorepo-web"])]
+    assert second.outputs["skipped"] == "true"
+
+
+def _registry_tag_race(stderr: str) -> bool:
+    return "buildx bake failed" in stderr and "/manifests/" in stderr and \
+        "500 Internal Server Error" in stderr
