@@ -28,7 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildPlan, child_env, is_credential_name, safe_provenance, shell_echo
+from .build import (
+    BuildPlan,
+    child_env,
+    dockerfile_path,
+    is_credential_name,
+    safe_provenance,
+    shell_echo,
+)
+from .buildx import parse_failure
 from .errors import BuildError, InputError
 from .gha import Actions
 from .proc import get_runner
@@ -243,12 +251,52 @@ def run_bake_results(images: Sequence[BakeImage], actions: Actions, *,
             done = get_runner().stream(argv, env={**(env or {}), **baked.env}, cwd=cwd,
                                        on_line=actions.info)
         if done.returncode != 0:
-            tail = [ln for ln in done.stdout.splitlines() if ln.strip()][-1:]
+            lines = done.stdout.splitlines()
+            tail = [ln for ln in lines if ln.strip()][-1:]
+            where, line = failure_location(lines, images, baked.targets, cwd or os.getcwd())
             raise BuildError(actions.redact("buildx bake failed: " +
-                                            (tail[0] if tail else "no output")))
+                                            (tail[0] if tail else "no output")),
+                             file=where, line=line)
         metadata = json.loads(md_path.read_text(encoding="utf-8"))
     pushed_or_named = any(img.plan.push or img.plan.tags for img in images)
     entries = {image: metadata[target] for target, image in baked.targets.items()
                if isinstance(metadata.get(target), Mapping)}
     return BakeResult(digests_from_metadata(metadata, baked.targets, require=pushed_or_named),
                       entries)
+
+
+_FAILED_TARGET = re.compile(r"^\s*> \[(?P<target>[A-Za-z0-9_-]+)[\s\]]")
+_EXCERPT = re.compile(r"^\s*(?P<line>\d+) \| >>> ?(?P<text>.*)$")
+
+
+def failure_location(lines: Sequence[str], images: Sequence[BakeImage],
+                     targets: Mapping[str, str], cwd: str) -> tuple[str | None, int | None]:
+    """The Dockerfile (relative to ``cwd``) and line a failed bake points at, when it can
+    be told which image's Dockerfile that is: bake prints ``Dockerfile:3`` for every
+    target alike, so the one named in a `` > [target …]`` line is taken, or else the
+    only image whose Dockerfile has the quoted text on that line. Otherwise no location
+    (the error is then not pinned to a file)."""
+    line = parse_failure(lines).line
+    if line is None:
+        return None, None
+    files = {img.name: os.path.relpath(dockerfile_path(img.plan.inputs, cwd), cwd)
+             for img in images}
+    # The target bake names last before the quoted Dockerfile lines is the failing one.
+    stop = max((i for i, ln in enumerate(lines) if _EXCERPT.match(ln)), default=len(lines))
+    named = [targets[m.group("target")] for ln in lines[:stop]
+             if (m := _FAILED_TARGET.match(ln)) and m.group("target") in targets]
+    if named:
+        return files[named[-1]], line
+    quoted = [m.group("text").rstrip() for ln in lines
+              if (m := _EXCERPT.match(ln)) and int(m.group("line")) == line]
+    found = [name for name, path in files.items()
+             if quoted and _line_of(Path(cwd, path), line) == quoted[-1]]
+    return (files[found[0]], line) if len(found) == 1 else (None, None)
+
+
+def _line_of(path: Path, number: int) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text[number - 1].rstrip() if 0 < number <= len(text) else None

@@ -477,8 +477,9 @@ def _maybe_login(group: Sequence[ImageRun], ctx: context.Context, actions: Actio
     """One private docker config with the logins of every image in the group (a bake run
     is one process with one config); a group without logins gets none."""
     logins: list[Credentials] = []
+    said: set[str] = set()  # fifty images on one registry: one line, not fifty
     for img in group:
-        creds = _image_login(img, ctx, actions)
+        creds = _image_login(img, ctx, actions, said)
         # The credential inputs are the run's, not an image's, so one registry never
         # gets two different logins here.
         if creds is not None and creds not in logins:
@@ -488,18 +489,25 @@ def _maybe_login(group: Sequence[ImageRun], ctx: context.Context, actions: Actio
     return private_docker_config(logins, actions, environ=group[0].env)
 
 
-def _image_login(img: ImageRun, ctx: context.Context, actions: Actions) -> Credentials | None:
+def _image_login(img: ImageRun, ctx: context.Context, actions: Actions,
+                 said: set[str]) -> Credentials | None:
     decision, inputs, ref = img.decision, img.inputs, img.refs[0]
     if not decision.login:
         why = "input login is false" if inputs.policy.login is PushMode.FALSE and \
             decision.push else "this run does not push"
-        actions.info(f"login: none ({why})")
+        _once(said, f"login: none ({why})", actions.info)
         return None
     creds = _login_credentials(inputs, ref, ctx)
     if creds is None:
-        actions.notice(f"login: no password for {inputs.registry or ref.registry}; using the "
-                       "engine's existing credentials")
+        _once(said, f"login: no password for {inputs.registry or ref.registry}; using the "
+                    "engine's existing credentials", actions.notice)
     return creds
+
+
+def _once(said: set[str], text: str, say: Any) -> None:
+    if text not in said:
+        said.add(text)
+        say(text)
 
 
 def _key_ref(ref: ImageRef, key: str) -> ImageRef:

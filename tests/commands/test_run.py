@@ -475,9 +475,9 @@ class BakeRunner(FakeRunner):
     """``docker buildx bake`` stand-in: keeps the definition it was given and writes a
     metadata entry per target, each with its own digest."""
 
-    def __init__(self, digests: dict[str, str]) -> None:
+    def __init__(self, digests: dict[str, str], fail: tuple[str, ...] = ()) -> None:
         super().__init__()
-        self.digests = digests
+        self.digests, self.fail = digests, fail
         self.definitions: list[dict] = []
 
     def stream(self, argv, *, env=None, cwd=None, on_line=None):
@@ -486,6 +486,10 @@ class BakeRunner(FakeRunner):
         self.calls.append((list(argv), dict(env or {}), None))
         definition = json.loads(Path(argv[argv.index("--file") + 1]).read_text())
         self.definitions.append(definition)
+        if self.fail:
+            for line in self.fail:
+                on_line(line)
+            return proc.Completed(tuple(argv), 1, "\n".join(self.fail), "")
         metadata = {name: {"containerimage.digest": self.digests[name]}
                     for name in definition["target"]}
         Path(argv[argv.index("--metadata-file") + 1]).write_text(json.dumps(metadata))
@@ -637,3 +641,39 @@ def test_bake_digest_not_in_the_registry_fails_the_run(harness, ws):
     assert code == 1
     (line,) = error_lines(io.err)
     assert f"resolves to {OTHER}, not to the pushed digest {WEB_DIGEST}" in line
+
+
+# What real bake printed for these two failures (buildx 0.13.1, two targets).
+EXCERPT = ("Dockerfile:2", "--------------------", "   1 |     FROM scratch",
+           "   2 | >>> COPY nothere /x", "   3 |     ", "--------------------")
+
+
+@pytest.mark.parametrize("lines", [
+    pytest.param(("#7 [acme-widget-web 1/1] COPY nothere /x", "#7 ERROR: not found",
+                  " > [acme-widget-api] importing cache manifest from x:", "------",
+                  " > [acme-widget-web 1/1] COPY nothere /x:", "------", *EXCERPT,
+                  'ERROR: failed to solve: "/nothere": not found'), id="target-named"),
+    # A parse error names no target: the Dockerfile whose line 2 is the quoted text is it.
+    pytest.param(("#2 [acme-widget-web internal] load build definition from Dockerfile",
+                  *EXCERPT, "ERROR: failed to solve: dockerfile parse error on line 2: "
+                  "unknown instruction: BOGUS"), id="text-matched"),
+])
+def test_a_failed_bake_annotates_the_failing_images_dockerfile(harness, ws, tmp_path, lines):
+    _two_image_config(ws)
+    (ws / "web" / "Dockerfile").write_text("FROM scratch\nCOPY nothere /x\n")
+    code, _, client, io = _bake_harness(harness, runner=BakeRunner(TARGETS, fail=lines))
+    assert code == 1
+    (line,) = error_lines(io.err)
+    assert line.startswith("::error file=web/Dockerfile,line=2::web/Dockerfile:2: buildx bake "
+                           "failed: ERROR: failed to solve: ")
+    assert outputs(tmp_path) == {} and client.promoted == []
+
+
+def test_a_failed_bake_that_cannot_tell_the_dockerfile_names_none(harness, ws):
+    _two_image_config(ws)  # both Dockerfiles are "FROM scratch": line 1 is in both
+    lines = ("Dockerfile:1", "--------------------", "   1 | >>> FROM scratch",
+             "--------------------", "ERROR: failed to solve: boom")
+    code, _, _, io = _bake_harness(harness, runner=BakeRunner(TARGETS, fail=lines))
+    assert code == 1
+    (line,) = error_lines(io.err)
+    assert line == "::error::buildx bake failed: ERROR: failed to solve: boom"
