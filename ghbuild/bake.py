@@ -265,33 +265,34 @@ def run_bake_results(images: Sequence[BakeImage], actions: Actions, *,
                       entries)
 
 
-_FAILED_TARGET = re.compile(r"^\s*> \[(?P<target>[A-Za-z0-9_-]+)[\s\]]")
+# `` > [target 2/3] COPY x /y:`` (or ``[target stage 2/3]``): a Dockerfile step failed. Other
+# `` > [target] …`` lines are warnings, such as a cache import that found no cache.
+_FAILED_STEP = re.compile(r"^\s*> \[(?P<target>[A-Za-z0-9_-]+) (?:\S+ )?\d+/\d+\]")
 _EXCERPT = re.compile(r"^\s*(?P<line>\d+) \| >>> ?(?P<text>.*)$")
 
 
 def failure_location(lines: Sequence[str], images: Sequence[BakeImage],
                      targets: Mapping[str, str], cwd: str) -> tuple[str | None, int | None]:
     """The Dockerfile (relative to ``cwd``) and line a failed bake points at, when it can
-    be told which image's Dockerfile that is: bake prints ``Dockerfile:3`` for every
-    target alike, so the one named in a `` > [target …]`` line is taken, or else the
-    only image whose Dockerfile has the quoted text on that line. Otherwise no location
-    (the error is then not pinned to a file)."""
+    be told which image's Dockerfile that is. bake prints ``Dockerfile:3`` for every
+    target alike, so the image is the one whose failed step bake names, or else any
+    image; of those, the only one whose Dockerfile has the quoted text on that line.
+    Otherwise no location (the error is then not pinned to a file)."""
     line = parse_failure(lines).line
     if line is None:
         return None, None
     files = {img.name: os.path.relpath(dockerfile_path(img.plan.inputs, cwd), cwd)
              for img in images}
-    # The target bake names last before the quoted Dockerfile lines is the failing one.
     stop = max((i for i, ln in enumerate(lines) if _EXCERPT.match(ln)), default=len(lines))
     named = [targets[m.group("target")] for ln in lines[:stop]
-             if (m := _FAILED_TARGET.match(ln)) and m.group("target") in targets]
-    if named:
-        return files[named[-1]], line
+             if (m := _FAILED_STEP.match(ln)) and m.group("target") in targets]
+    candidates = named[-1:] or list(files)
     quoted = [m.group("text").rstrip() for ln in lines
               if (m := _EXCERPT.match(ln)) and int(m.group("line")) == line]
-    found = [name for name, path in files.items()
-             if quoted and _line_of(Path(cwd, path), line) == quoted[-1]]
-    return (files[found[0]], line) if len(found) == 1 else (None, None)
+    if quoted:
+        candidates = [name for name in candidates
+                      if _line_of(Path(cwd, files[name]), line) == quoted[-1]]
+    return (files[candidates[0]], line) if len(candidates) == 1 else (None, None)
 
 
 def _line_of(path: Path, number: int) -> str | None:

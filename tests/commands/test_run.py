@@ -653,6 +653,11 @@ EXCERPT = ("Dockerfile:2", "--------------------", "   1 |     FROM scratch",
                   " > [acme-widget-api] importing cache manifest from x:", "------",
                   " > [acme-widget-web 1/1] COPY nothere /x:", "------", *EXCERPT,
                   'ERROR: failed to solve: "/nothere": not found'), id="target-named"),
+    # As real bake printed it: a cache-import warning names the other image last.
+    pytest.param(("#5 ERROR: failed to configure registry cache importer: not found",
+                  "------", " > [acme-widget-api] importing cache manifest from r/api:c:",
+                  "------", *EXCERPT, "ERROR: failed to solve: dockerfile parse error on "
+                  "line 2: unknown instruction: COPY2"), id="warning-names-another"),
     # A parse error names no target: the Dockerfile whose line 2 is the quoted text is it.
     pytest.param(("#2 [acme-widget-web internal] load build definition from Dockerfile",
                   *EXCERPT, "ERROR: failed to solve: dockerfile parse error on line 2: "
@@ -677,3 +682,34 @@ def test_a_failed_bake_that_cannot_tell_the_dockerfile_names_none(harness, ws):
     assert code == 1
     (line,) = error_lines(io.err)
     assert line == "::error::buildx bake failed: ERROR: failed to solve: boom"
+
+
+def test_bake_prepares_every_image_before_touching_the_registry(harness, ws):
+    # Without bake the first image would be built and pushed before the second one's
+    # bad input is read; with bake every image is read first.
+    _two_image_config(ws)
+    (ws / "web" / "Dockerfile").unlink()
+    code, runner, client, io = _bake_harness(harness, {"INPUT_PASSWORD": "pw-bake-4"})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert "input 'context': Dockerfile 'web/Dockerfile' not found" in line
+    assert runner.calls == [] and client.checked == [] and client.promoted == []
+
+
+def test_bake_keeps_secret_values_out_of_the_definition_and_argv(harness, ws, tmp_path):
+    _two_image_config(ws)
+    config = ws / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text() + "    secrets: [NPM_TOKEN]\n"
+                      "    build-args: {API_KEY: key-value-5e6f, MODE: prod}\n")
+    code, runner, _, io = _bake_harness(harness, {"NPM_TOKEN": "npm-value-7a8b"})
+    assert code == 0, io.err
+    (definition,) = runner.definitions
+    web = definition["target"]["acme-widget-web"]
+    assert web["secret"] == ["id=NPM_TOKEN,env=NPM_TOKEN"]
+    assert web["args"]["MODE"] == "prod" and web["args"]["API_KEY"].startswith("${GHBUILD_BAKE_")
+    (argv, env, _) = next(c for c in runner.calls if c[0][:3] == ["docker", "buildx", "bake"])
+    seen = json.dumps(definition) + " ".join(argv)
+    assert "key-value-5e6f" not in seen and "npm-value-7a8b" not in seen
+    assert env["NPM_TOKEN"] == "npm-value-7a8b" and "key-value-5e6f" in env.values()
+    logged = [line for line in io.err.splitlines() if not line.startswith("::add-mask::")]
+    assert not any("key-value-5e6f" in line or "npm-value-7a8b" in line for line in logged)

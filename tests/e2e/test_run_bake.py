@@ -96,6 +96,34 @@ def test_one_bake_run_builds_both_images_then_a_rerun_builds_nothing(
     assert second.outputs["skipped"] == "true"
 
 
+@pytest.mark.parametrize(("bad", "expected"), [
+    ("COPY missing/ /www/", "not found"),                # bake names the failing target
+    ("COPY2 www/ /www/", "unknown instruction: COPY2"),  # it does not: the line's text does
+])
+def test_a_failing_dockerfile_in_bake_mode_points_at_its_line(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, bad, expected):
+    ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
+    dockerfile = ws / "web" / "Dockerfile"
+    lines = dockerfile.read_text().splitlines()
+    number = lines.index("COPY www/ /www/") + 1
+    lines[number - 1] = bad
+    dockerfile.write_text("\n".join(lines) + "\n")
+    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
+    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
+           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+           "INPUT_GITHUB_TOKEN": "", "INPUT_NETWORK": "", "INPUT_BAKE": "true"}
+
+    result = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert result.code == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("::error")]
+    assert len(errors) == 1, result.stderr[-3000:]
+    assert errors[0].startswith(f"::error file=web/Dockerfile,line={number}::"), errors[0]
+    assert expected in errors[0]
+    assert result.outputs == {}
+    assert tags_of(registry, f"{unique_repo}/monorepo-web") == []
+
+
 def _registry_tag_race(stderr: str) -> bool:
     return "buildx bake failed" in stderr and "/manifests/" in stderr and \
         "500 Internal Server Error" in stderr
