@@ -167,7 +167,9 @@ def run_act(act_bin: str, repo: Path, *, event: str, payload: Path, workflow: st
             "--cache-server-path", str(tmp_path / "act-cache-server"),
             "--action-cache-path", str(tmp_path / "act-cache"),
             "--local-repository", f"{github_script_ref()}={stand_in}", *extra]
-    env = {**engine_env, "HOME": os.environ.get("HOME", "/root")}
+    # No update check: every connection these tests make stays on 127.0.0.1.
+    env = {**engine_env, "HOME": os.environ.get("HOME", "/root"),
+           "ACT_DISABLE_VERSION_CHECK": "1"}
     return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
                           timeout=ACT_TIMEOUT)
 
