@@ -140,12 +140,13 @@ def test_reusable_is_callable_and_published_where_callers_find_it():
     assert published.read_bytes() == (REPO_ROOT / "workflows" / "reusable.yml").read_bytes()
 
 
-def test_reusable_passes_only_inputs_the_action_has():
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_steps_running_our_action_pass_only_its_inputs(path):
     action = load(REPO_ROOT / "action.yml")["inputs"]
-    doc = load(REPO_ROOT / "workflows" / "reusable.yml")
-    for _, step in steps(doc):
-        if step.get("uses") == "org/ghbuild@v1":
-            assert set(step["with"]) <= set(action)
+    for job, step in steps(load(path)):
+        if OUR_ACTION.match(str(step.get("uses", ""))):
+            unknown = set(step.get("with") or {}) - set(action)
+            assert not unknown, f"{path.name}: job {job} passes {sorted(unknown)}"
 
 
 def test_self_test_job_runs_the_action_from_this_checkout():
