@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -127,3 +128,78 @@ def test_a_failing_dockerfile_in_bake_mode_points_at_its_line(
 def _registry_tag_race(stderr: str) -> bool:
     return "buildx bake failed" in stderr and "/manifests/" in stderr and \
         "500 Internal Server Error" in stderr
+
+
+# -- through the composite action (act): the input reaches ghbuild ---------------------------
+BAKE_WORKFLOW = """\
+name: Bake
+on: push
+permissions:
+  contents: read
+jobs:
+  images:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+      - uses: ./.ghbuild
+        with:
+          bake: "true"
+          github-runtime: "false"
+          github-token: ""
+"""
+
+
+def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, unique_repo,
+                                                 tmp_path):
+    from tests.e2e.test_act import (
+        copy_project,
+        failure,
+        git,
+        github_script_stand_in,
+        need,
+        payload_file,
+        registry_digest,
+        run_act,
+    )
+
+    need("git")
+    repo = _monorepo(tmp_path, f"{registry}/{unique_repo}")
+    # busybox is git-ignored in ghbuild's tree; act's checkout carries only what git has.
+    (repo / ".gitignore").unlink()
+    config = repo / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text().replace("  cache: registry\n", "  cache: none\n"))
+    copy_project(repo / ".ghbuild")
+    (repo / ".github" / "workflows").mkdir()
+    (repo / ".github" / "workflows" / "bake.yml").write_text(BAKE_WORKFLOW)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+        "-q", "-m", "two images")
+
+    def act() -> tuple[str, subprocess.CompletedProcess[str]]:
+        sha = git(repo, "rev-parse", "HEAD")
+        return sha, run_act(act_bin, repo, event="push",
+                            payload=payload_file(tmp_path / "push.json",
+                                                 {"ref": "refs/heads/main", "after": sha}),
+                            workflow=".github/workflows/bake.yml", engine_env=engine_env,
+                            stand_in=github_script_stand_in(tmp_path, runs_script=False),
+                            tmp_path=tmp_path)
+
+    sha, done = act()
+    if done.returncode != 0 and _registry_tag_race(done.stdout + done.stderr):
+        # The local registry's race (see the first test): once more, on a new commit.
+        git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
+            "-q", "--allow-empty", "-m", "again")
+        sha, done = act()
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, failure(log)
+    assert "docker buildx bake --file" in log, failure(log)
+    assert "::group::docker buildx build" not in log and "docker buildx build --" not in log
+    api = registry_digest(registry, f"{unique_repo}/monorepo-api", "main")
+    web = registry_digest(registry, f"{unique_repo}/monorepo-web", "main-web")
+    for repo_path, digest in ((f"{unique_repo}/monorepo-api", api),
+                              (f"{unique_repo}/monorepo-web", web)):
+        assert registry_digest(registry, repo_path, f"ghbuild-key-rev-{sha}") == digest
