@@ -635,6 +635,7 @@ def _bake(pending: Sequence[tuple[ImageRun, str]], login_env: Mapping[str, str],
     _say_driver(first.build, env, actions)
     results = run_bake_results(images, actions, env=env, cwd=first.cwd)
     for img, _ in pending:
+        img.outcome.action_reason += f"; built in one docker buildx bake run of {len(images)}"
         img.outcome.digest = results.digests.get(img.outcome.image, "")
         img.outcome.pushed = img.decision.push
         img.outcome.buildx_metadata = results.metadata.get(img.outcome.image, {})

@@ -552,6 +552,8 @@ def test_bake_builds_two_images_in_one_bake_run(harness, ws, tmp_path):
     assert images[0]["buildx"] == {"containerimage.digest": API_DIGEST}
     assert "verified: 2 tags resolve to " + API_DIGEST in io.err
     assert "verified: 2 tags resolve to " + WEB_DIGEST in io.err
+    summary = (tmp_path / "summary").read_text()
+    assert summary.count("built in one docker buildx bake run of 2") == 2
 
 
 def test_bake_runs_nothing_when_both_images_are_present(harness, ws, tmp_path):

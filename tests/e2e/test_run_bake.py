@@ -97,6 +97,29 @@ def test_one_bake_run_builds_both_images_then_a_rerun_builds_nothing(
     assert second.outputs["skipped"] == "true"
 
 
+def test_a_pull_request_in_bake_mode_builds_both_and_pushes_nothing(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo):
+    ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
+    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"},
+               "number": 7, "pull_request": {"number": 7,
+                                             "head": {"repo": {"full_name": "acme/widget"}}}}
+    env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge",
+           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
+           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+           "INPUT_PASSWORD": "pw-not-used-3c4d", "INPUT_USERNAME": "ci",
+           "INPUT_NETWORK": "", "INPUT_BAKE": "true"}
+
+    result = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert result.code == 0, result.stderr[-4000:]
+    assert len(result.calls.commands("docker", "buildx", "bake")) == 1
+    assert result.calls.commands("docker", "login") == []
+    images = json.loads(result.outputs["metadata"])["images"]
+    assert [(i["action"], i["pushed"]) for i in images] == [("build", False), ("build", False)]
+    assert all(i["digest"].startswith("sha256:") for i in images)
+    for name in ("api", "web"):
+        assert tags_of(registry, f"{unique_repo}/monorepo-{name}") == []
+
+
 @pytest.mark.parametrize(("bad", "expected"), [
     ("COPY missing/ /www/", "not found"),                # bake names the failing target
     ("COPY2 www/ /www/", "unknown instruction: COPY2"),  # it does not: the line's text does
