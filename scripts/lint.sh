@@ -47,3 +47,7 @@ if [ ${#dockerfiles[@]} -gt 0 ]; then
   step "hadolint ${dockerfiles[*]}"
   hadolint "${dockerfiles[@]}"
 fi
+
+# Types: mypy with the settings in pyproject.toml ([tool.mypy]).
+step "mypy"
+mypy

@@ -13,10 +13,14 @@ export DEBIAN_FRONTEND=noninteractive
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# 1. Debian 12 packages: the registry, runc, and busybox for FROM-scratch images.
-if ! have docker-registry || ! have runc || [ ! -x /bin/busybox ]; then
+# 1. Debian 12 packages: the registry, runc, busybox for FROM-scratch images, skopeo for
+#    the registry benchmark, git, and node (act runs JavaScript actions with it).
+if ! have docker-registry || ! have runc || [ ! -x /bin/busybox ] || ! have skopeo \
+   || ! have git || ! have node; then
   apt-get update -qq
-  apt-get install -y -qq docker-registry runc busybox-static skopeo >/dev/null
+  pkgs=(docker-registry runc busybox-static skopeo git)
+  have node || pkgs+=(nodejs)
+  apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
 # 2. A newer engine and buildx from the next Debian release, unpacked privately.

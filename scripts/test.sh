@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them all: the real engine and registry
 # (scripts/provision-engine.sh), a virtualenv with the package and its test tools,
-# then lint, types and pytest. A skipped end-to-end test counts as a failure here.
+# then lint (scripts/lint.sh: ruff, shellcheck, workflow linters, mypy) and pytest. A
+# skipped end-to-end test counts as a failure here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup.sh
