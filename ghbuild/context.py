@@ -59,30 +59,46 @@ class Context:
         return self.repository
 
 
+# The instants a 64-bit time_t and Python's datetime can both show (years 1 to 9999).
+_EPOCH_MAX = 253402300799
+
+
 def now_from_env(environ: Mapping[str, str]) -> float:
     raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
         return time.time()
     try:
-        return float(int(raw))
+        value = int(raw)
     except ValueError:
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {raw!r}")
+    if not 0 <= value <= _EPOCH_MAX:
+        raise InputError(f"SOURCE_DATE_EPOCH {raw} is out of range (0 to {_EPOCH_MAX}, "
+                         "the last second of year 9999)")
+    return float(value)
 
 
-def load_payload(path: str) -> dict[str, Any]:
-    if not path:
-        return {}
+def read_json_object(path: str, what: str, expected: str = "a JSON object") -> dict[str, Any]:
+    """The JSON object in file ``path``; ``what`` names the input it came from."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except FileNotFoundError:
-        raise InputError(f"GITHUB_EVENT_PATH {path}: no such file")
+        raise InputError(f"{what} {path}: no such file")
+    except IsADirectoryError:
+        raise InputError(f"{what} {path}: is a directory, expected a JSON file")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} {path}: not UTF-8 text (byte {exc.start})")
     except json.JSONDecodeError as exc:
-        raise InputError(f"GITHUB_EVENT_PATH {path}:{exc.lineno}:{exc.colno}: not JSON: "
-                         f"{exc.msg}")
+        raise InputError(f"{what} {path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot be read: {exc.strerror or exc}")
     if not isinstance(data, dict):
-        raise InputError(f"GITHUB_EVENT_PATH {path}: expected a JSON object")
+        raise InputError(f"{what} {path}: expected {expected}")
     return data
+
+
+def load_payload(path: str, what: str = "GITHUB_EVENT_PATH") -> dict[str, Any]:
+    return read_json_object(path, what) if path else {}
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Context:

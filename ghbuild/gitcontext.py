@@ -76,7 +76,7 @@ def from_git(path: str, event: str = "push", event_path: str | None = None,
     sha = _git(path, "rev-parse", "HEAD")
     branch = _git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False)
     tags = tags_at_head(path)
-    payload: dict[str, Any] = load_payload(event_path) if event_path else {}
+    payload: dict[str, Any] = load_payload(event_path, "event payload") if event_path else {}
     number = pr_number if pr_number is not None else payload.get("number")
     the_ref = ref or _ref_for(event, branch, tags, number, default_branch(path))
     remote = parse_remote(_git(path, "remote", "get-url", "origin", check=False))

@@ -27,7 +27,7 @@ import requests
 
 from ..build import buildx_argv, check_paths, child_env, shell_echo
 from ..cache import GHA_ENV
-from ..context import Context
+from ..context import Context, read_json_object
 from ..errors import GhbuildError
 from ..gha import Actions
 from ..gitcontext import EVENTS, from_git
@@ -168,8 +168,7 @@ def with_repo_metadata(ctx: Context, path: str | None, notes: list[str]) -> Cont
     if not path:
         return ctx
     RepoMeta.from_file(path)  # its checks and messages, before we use the object
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+    data = read_json_object(path, "--repo-metadata")
     repo = ctx.payload.get("repository")
     merged = {**(repo if isinstance(repo, Mapping) else {}), **data}
     notes.append(f"repository metadata from {path}")

@@ -12,11 +12,11 @@ and the small sibling modules; :mod:`packaging` is imported only for ``type=pep4
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from ..context import read_json_object
 from ..errors import InputError
 from ..inputs import env_input
 
@@ -131,17 +131,7 @@ class RepoMeta:
 
     @classmethod
     def from_file(cls, path: str) -> RepoMeta:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except FileNotFoundError:
-            raise InputError(f"--repo-metadata {path}: no such file")
-        except json.JSONDecodeError as exc:
-            raise InputError(f"--repo-metadata {path}:{exc.lineno}:{exc.colno}: not JSON: "
-                             f"{exc.msg}")
-        if not isinstance(data, dict):
-            raise InputError(f"--repo-metadata {path}: expected a JSON object (a GitHub "
-                             "repository)")
+        data = read_json_object(path, "--repo-metadata", "a JSON object (a GitHub repository)")
         return cls.from_object(data)
 
     def merged(self, other: RepoMeta | None) -> RepoMeta:
