@@ -141,5 +141,8 @@ def _fill_payload(payload: dict[str, Any], event: str, sha: str, committed: str,
         pr = payload.setdefault("pull_request", {})
         if isinstance(pr, dict):
             pr.setdefault("number", number)
-            pr.setdefault("head", {"sha": sha, "ref": branch})
-            pr.setdefault("base", {"ref": default})
+            # A pull request made from a local checkout comes from a branch of that same
+            # repository; a fork's pull request is simulated with a saved payload.
+            same = {"repo": {"full_name": repository}} if repository else {}
+            pr.setdefault("head", {"sha": sha, "ref": branch, **same})
+            pr.setdefault("base", {"ref": default, **same})

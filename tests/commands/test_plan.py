@@ -207,6 +207,19 @@ def test_pull_request(runner: GitOnlyRunner, tmp_path: Path,
     assert _values(img["buildx"], "--cache-to") == []
 
 
+def test_pull_request_from_the_checkout_is_not_a_fork(runner: GitOnlyRunner, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    # A pull request simulated from a local checkout comes from a branch of the same
+    # repository: with push: true it pushes, as run would on a same-repository PR.
+    repo = make_repo(tmp_path)
+    git(repo, "checkout", "-q", "-b", "fix")
+    img = plan_json(capsys, repo, "--event", "pull_request", "--pr", "42",
+                    "--push", "true")["images"][0]
+    assert "fork" not in img["push"]["reason"]
+    assert (img["push"]["push"], img["push"]["login"]) == (True, True)
+
+
 def test_fork_pull_request_target_is_refused_with_exit_3(runner: GitOnlyRunner,
                                                          tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]
