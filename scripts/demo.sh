@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 work=$(mktemp -d)
+# A repository of its own for each demo, so the first run really builds.
+image="${GHBUILD_TEST_REGISTRY:-127.0.0.1:5000}/demo/hello-$(date +%s)-$$"
 trap 'rm -rf "$work"' EXIT
 sha=$(git rev-parse HEAD 2>/dev/null || echo 0123456789abcdef0123456789abcdef01234567)
 cat > "$work/event.json" <<JSON
@@ -21,11 +23,11 @@ JSON
 
 run_once() {
   : > "$work/output"; : > "$work/summary"
-  env GITHUB_ACTIONS=true GITHUB_EVENT_NAME=push GITHUB_REF=refs/heads/main \
+  env GITHUB_EVENT_NAME=push GITHUB_REF=refs/heads/main \
     GITHUB_SHA="$sha" GITHUB_REPOSITORY=Acme/Hello GITHUB_REPOSITORY_OWNER=Acme \
     GITHUB_ACTOR=demo GITHUB_WORKSPACE="$root" GITHUB_EVENT_PATH="$work/event.json" \
     GITHUB_OUTPUT="$work/output" GITHUB_STEP_SUMMARY="$work/summary" RUNNER_TEMP="$work" \
-    INPUT_IMAGES="${GHBUILD_TEST_REGISTRY:-127.0.0.1:5000}/demo/hello" \
+    INPUT_IMAGES="$image" \
     INPUT_CONTEXT=examples/hello INPUT_NETWORK=host INPUT_CACHE=registry \
     INPUT_TAGS=$'type=ref,event=branch\ntype=sha' \
     "$venv/bin/python" -m ghbuild run
@@ -37,4 +39,4 @@ run_once
 echo "=== second run, same commit: the registry has it, no build"
 run_once
 echo "=== what the registry holds"
-"$venv/bin/python" -m ghbuild inspect "${GHBUILD_TEST_REGISTRY:-127.0.0.1:5000}/demo/hello:main"
+"$venv/bin/python" -m ghbuild inspect "$image:main"
