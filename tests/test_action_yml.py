@@ -339,3 +339,52 @@ def test_install_failure_is_one_error_line(bootstrap, tmp_path, capsys, monkeypa
     out = capsys.readouterr().out
     assert out.startswith("::error title=ghbuild setup::installing ghbuild failed")
     assert ("python3-venv" in out) is hinted
+
+
+# -- setup/action.yml: the ghbuild command for a job's own run: steps ---------------------
+SETUP = REPO_ROOT / "setup" / "action.yml"
+
+
+def load_setup() -> dict:
+    return YAML(typ="safe").load(SETUP.read_text(encoding="utf-8"))
+
+
+def test_setup_is_composite_with_python_and_version_outputs():
+    setup = load_setup()
+    assert setup["runs"]["using"] == "composite"
+    assert not setup.get("inputs"), "setup takes no inputs: the reference pins the release"
+    outputs = setup["outputs"]
+    assert set(outputs) == {"python", "version"}
+    assert outputs["python"]["value"] == "${{ steps.install.outputs.python }}"
+    assert outputs["version"]["value"] == "${{ steps.path.outputs.version }}"
+
+
+def test_setup_calls_the_main_actions_bootstrap_from_the_repository_root():
+    install = step(load_setup(), "install")
+    # github.action_path is setup/; one folder up is the root bootstrap.py builds from.
+    assert install["env"]["GHBUILD_ACTION_PATH"] == "${{ github.action_path }}/.."
+    assert install["run"].strip() == 'python3 "$GHBUILD_ACTION_PATH/action/bootstrap.py"'
+    root = (SETUP.parent / "..").resolve()
+    assert (root / "action" / "bootstrap.py").is_file() and (root / "pyproject.toml").is_file()
+    # The same bootstrap as action.yml's: one venv per job when both are used.
+    assert "action/bootstrap.py" in step(load_action(), "setup")["run"]
+
+
+def test_setup_puts_only_the_ghbuild_command_on_path():
+    path = step(load_setup(), "path")
+    script = path["run"]
+    assert path["env"]["GHBUILD_PYTHON"] == "${{ steps.install.outputs.python }}"
+    written = [line for line in script.splitlines() if "GITHUB_PATH" in line]
+    # Not the venv's bin/, whose python3 and pip would shadow the runner's.
+    assert written == ['echo "$venv/ghbuild-path" >> "$GITHUB_PATH"']
+    assert 'ln -sfn "$(dirname "$GHBUILD_PYTHON")/ghbuild" "$venv/ghbuild-path/ghbuild"' \
+        in script
+    assert 'echo "version=${version#ghbuild }" >> "$GITHUB_OUTPUT"' in script
+
+
+def test_setup_scripts_hold_no_expression_and_fit_in_100_columns():
+    for s in load_setup()["runs"]["steps"]:
+        assert "${{" not in s.get("run", ""), s.get("name")
+        assert s.get("shell") == "bash", s.get("name")
+    long = [i for i, line in enumerate(SETUP.read_text().splitlines(), 1) if len(line) > 100]
+    assert not long, f"setup/action.yml lines over 100 columns: {long}"

@@ -7,7 +7,9 @@ repository's ``workflows/``). Three placeholders are filled in from the checkout
   lowercased (registries refuse upper case);
 * the branch ``main`` in ``on.push.branches`` / ``on.pull_request.branches`` -> the
   default branch (``origin/HEAD``, else ``git config init.defaultBranch``, else ``main``);
-* the action reference ``org/ghbuild@v1`` -> ``--action`` when given.
+* the action reference ``org/ghbuild@v1`` -> ``--action OWNER/REPO@REF`` when given, and
+  the ``setup`` sub-action ``org/ghbuild/setup@v1`` -> ``OWNER/REPO/setup@REF`` with it
+  (one release for both: the sub-action installs the same ghbuild the action runs).
 
 The YAML is parsed only to find where those values are; the text is then edited at
 exactly those places, so comments, quoting and layout stay as the template has them.
@@ -34,6 +36,8 @@ from ..proc import get_runner
 PLACEHOLDER_IMAGE = "ghcr.io/owner/repo"
 PLACEHOLDER_BRANCH = "main"
 PLACEHOLDER_ACTION = "org/ghbuild"
+# Sub-actions of ghbuild's repository the templates name as ``org/ghbuild/<name>@v1``.
+SUB_ACTIONS = ("setup",)
 DEFAULT_TEMPLATE = "publish"
 DESCRIPTION_PREFIX = re.compile(r'^ghbuild template "[^"]+":\s*')
 
@@ -82,7 +86,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--branch", help="default branch (default: origin/HEAD, else "
                                          "init.defaultBranch, else main)")
     parser.add_argument("--action", metavar="OWNER/REPO@REF",
-                        help=f"reference to write in place of {PLACEHOLDER_ACTION}@v1, e.g. "
+                        help=f"reference to write in place of {PLACEHOLDER_ACTION}@v1 (and "
+                             f"OWNER/REPO/setup@REF for {PLACEHOLDER_ACTION}/setup@v1), e.g. "
                              "a release tag or a full commit SHA")
 
 
@@ -236,13 +241,30 @@ def _branch_lists(doc: Any) -> Iterator[Any]:
 
 def _mapping_edits(mapping: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]:
     uses = mapping.get("uses")
-    if isinstance(uses, str) and uses.startswith(PLACEHOLDER_ACTION + "@") and fill.action:
+    new = action_reference(uses, fill.action) if isinstance(uses, str) else None
+    if new is not None:
         line, col = mapping.lc.value("uses")
-        yield _scalar_edit(lines, line, col, uses, fill.action)
+        yield _scalar_edit(lines, line, col, uses, new)
     images = mapping.get("images")
     if images == PLACEHOLDER_IMAGE:
         line, col = mapping.lc.value("images")
         yield _scalar_edit(lines, line, col, images, fill.image)
+
+
+def action_reference(uses: str, action: str | None) -> str | None:
+    """What ``--action OWNER/REPO[/PATH]@REF`` makes of a template's ``uses:`` value:
+    the action itself, or its sub-action at the same reference; None when ``uses`` is
+    not one of our placeholders (or no ``--action`` was given)."""
+    name, at, _ = uses.partition("@")
+    if not action or not at:
+        return None
+    if name == PLACEHOLDER_ACTION:
+        return action
+    repo, _, ref = action.partition("@")
+    for sub in SUB_ACTIONS:
+        if name == f"{PLACEHOLDER_ACTION}/{sub}":
+            return f"{repo}/{sub}@{ref}"
+    return None
 
 
 def _scalar_edit(lines: list[str], line: int, col: int, old: str, new: str) -> Edit:

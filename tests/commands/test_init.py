@@ -243,7 +243,10 @@ def test_every_template_renders_with_no_placeholder_left_outside_comments(name):
     code = "\n".join(line.split(" #", 1)[0] for line in text.splitlines()
                      if not line.lstrip().startswith("#"))
     assert "ghcr.io/owner/repo" not in code
-    assert "org/ghbuild@" not in code
+    assert "org/ghbuild@" not in code and "org/ghbuild/setup@" not in code
+    # A template that installs the command names the same release as the action.
+    setups = re.findall(r"uses:\s*(\S+/setup@\S+)", code)
+    assert setups == ["acme/ghbuild/setup@v9"] * tpl.text.count("uses: org/ghbuild/setup@v1")
     doc = YAML(typ="safe").load(text)
     for event in ("push", "pull_request"):
         branches = (doc["on"].get(event) or {}).get("branches")
@@ -254,8 +257,44 @@ def test_every_template_renders_with_no_placeholder_left_outside_comments(name):
     assert len(before) == len(after)
     for old, new in zip(before, after, strict=True):
         if old != new:
-            assert {"ghcr.io/owner/repo", "org/ghbuild@v1", "main"} & set(
-                re.findall(r"ghcr\.io/owner/repo|org/ghbuild@v1|\bmain\b", old)), old
+            assert {"ghcr.io/owner/repo", "org/ghbuild@v1", "org/ghbuild/setup@v1",
+                    "main"} & set(re.findall(
+                        r"ghcr\.io/owner/repo|org/ghbuild(?:/setup)?@v1|\bmain\b", old)), old
+
+
+def test_action_rewrites_the_setup_sub_action_to_the_same_release(tmp_path):
+    repo = make_repo(tmp_path)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert main(["init", "monorepo", "--dir", str(repo), "--action", f"acme/ghbuild@{sha}"]) == 0
+    text = workflow(repo, "monorepo").read_text()
+    assert text.count(f"uses: acme/ghbuild@{sha}\n") == 2
+    assert text.count(f"uses: acme/ghbuild/setup@{sha}\n") == 2
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in code if "org/ghbuild" in line]
+
+
+def test_without_action_the_placeholders_stay(tmp_path):
+    repo = make_repo(tmp_path)
+    assert main(["init", "multi-platform", "--dir", str(repo)]) == 0
+    text = workflow(repo, "multi-platform").read_text()
+    assert text.count("uses: org/ghbuild/setup@v1\n") == 3
+
+
+@pytest.mark.parametrize("uses, action, expected", [
+    ("org/ghbuild@v1", "acme/ghbuild@v2", "acme/ghbuild@v2"),
+    ("org/ghbuild/setup@v1", "acme/ghbuild@v2", "acme/ghbuild/setup@v2"),
+    # An action kept in a folder of a bigger repository: its setup is beside action.yml.
+    ("org/ghbuild/setup@v1", "acme/tools/ghbuild@v2", "acme/tools/ghbuild/setup@v2"),
+    ("org/ghbuild@v1", None, None),
+    ("org/ghbuild/setup@v1", None, None),
+    ("org/ghbuild/other@v1", "acme/ghbuild@v2", None),
+    ("org/ghbuild-fork@v1", "acme/ghbuild@v2", None),
+    ("org/ghbuild/.github/workflows/reusable.yml@v1", "acme/ghbuild@v2", None),
+    ("actions/checkout@v4", "acme/ghbuild@v2", None),
+    ("org/ghbuild", "acme/ghbuild@v2", None),
+])
+def test_action_reference(uses, action, expected):
+    assert init.action_reference(uses, action) == expected
 
 
 def test_from_a_subdirectory_writes_at_the_top_of_the_checkout(tmp_path, capsys):
