@@ -4,17 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ruff check ghbuild tests bench
-# The action's own bootstrap (plain Python, run before the package exists).
-ruff check action
+# The action's own bootstrap (plain Python, run before the package exists), and the
+# helper below.
+ruff check action scripts/shellcheck_actions.py
 
 # Every workflow we ship or run: the templates users copy (workflows/, also reached
 # through `ghbuild init`) and our own CI. nullglob: a folder may be empty early on.
 shopt -s nullglob
 workflows=(workflows/*.yml .github/workflows/*.yml)
-actions=(action.yml)
+# Composite actions we ship: the main one and the `setup` sub-action.
+actions=(action.yml setup/action.yml)
 dockerfiles=(examples/*/Dockerfile examples/*/*/Dockerfile)
 shopt -u nullglob
-[ -f action.yml ] || actions=()
+for a in "${actions[@]}"; do [ -f "$a" ] || { echo "lint: $a is missing" >&2; exit 1; }; done
 
 step() { printf '== %s\n' "$*" >&2; }
 
@@ -36,6 +38,9 @@ fi
 if [ ${#actions[@]} -gt 0 ]; then
   step "check-jsonschema (SchemaStore github-action) ${actions[*]}"
   check-jsonschema --builtin-schema vendor.github-actions "${actions[@]}"
+  # actionlint reads workflows only; the actions' own run: scripts get ShellCheck here.
+  step "shellcheck (run: scripts of ${actions[*]})"
+  python3 scripts/shellcheck_actions.py "${actions[@]}"
 fi
 if [ $((${#workflows[@]} + ${#actions[@]})) -gt 0 ]; then
   # --offline: no GitHub API calls (CI and these machines have no token or no network);
