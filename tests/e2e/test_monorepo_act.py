@@ -3,15 +3,18 @@
 A user's repository holds the two images of examples/monorepo, a
 ``.github/ghbuild.yml`` naming them on the registry on 127.0.0.1, ghbuild's own copy
 under ``.ghbuild/`` and ``.github/workflows/monorepo.yml`` as ``ghbuild init`` writes it.
-Two edits are made to the template, both because nothing can be downloaded here:
-the action reference becomes the local copy, and the install step links the ghbuild
-already installed on this host instead of fetching the release. The act helpers
-(payloads, the github-script stand-in, the unsigned runtime token) are those of
-tests/e2e/test_act.py.
+The one edit made to the template, because act can fetch no remote action here: the
+placeholders ``org/ghbuild@v1`` and ``org/ghbuild/setup@v1`` become the local copy
+(``./.ghbuild`` and ``./.ghbuild/setup``), so the jobs that call ``ghbuild matrix`` and
+``ghbuild merge`` get the command from the real ``setup`` sub-action of this working
+tree. A probe step after the first setup records which ``ghbuild`` and ``python3`` the
+job then finds. The act helpers (payloads, the github-script stand-in, the unsigned
+runtime token) are those of tests/e2e/test_act.py.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import ghbuild
 from tests.e2e.test_act import (
     REPO_ROOT,
     REPOSITORY,
@@ -35,11 +39,32 @@ from tests.e2e.test_act import (
 
 pytestmark = pytest.mark.e2e
 
-INSTALL = ('          python3 -m venv "$RUNNER_TEMP/ghbuild"\n'
-           '          "$RUNNER_TEMP/ghbuild/bin/python" -m pip install --quiet '
-           '"ghbuild==$GHBUILD_VERSION"\n')
-LOCAL_INSTALL = ('          mkdir -p "$RUNNER_TEMP/ghbuild/bin"\n'
-                 '          ln -sf "$(command -v ghbuild)" "$RUNNER_TEMP/ghbuild/bin/ghbuild"\n')
+SETUP = "        uses: org/ghbuild/setup@v1\n"
+# After the first setup step (the changes job): what that job's later steps find.
+PROBE = """\
+        id: setup
+        uses: ./.ghbuild/setup
+      - name: Probe the setup
+        env:
+          SETUP_PYTHON: ${{ steps.setup.outputs.python }}
+          SETUP_VERSION: ${{ steps.setup.outputs.version }}
+        run: >-
+          printf '%s\\n' "$SETUP_PYTHON" "$SETUP_VERSION" "$(command -v ghbuild)"
+          "$(readlink -f "$(command -v ghbuild)")"
+          "$(readlink -f "$(dirname "$SETUP_PYTHON")/ghbuild")"
+          "$(command -v python3)" "$("$SETUP_PYTHON" -c 'import ghbuild; print(ghbuild.__file__)')"
+          > "$GHBUILD_E2E_OUT/setup.txt"
+"""
+
+
+def venv_key(action_root: Path) -> str:
+    """The venv key action/bootstrap.py computes for the copy at ``action_root``."""
+    spec = importlib.util.spec_from_file_location("ghbuild_bootstrap_e2e",
+                                                  REPO_ROOT / "action" / "bootstrap.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.venv_key(action_root))
 
 
 def commit(repo: Path, message: str) -> str:
@@ -67,10 +92,27 @@ def user_repo(tmp_path: Path, base: str) -> Path:
                    check=True, capture_output=True, cwd=REPO_ROOT)
     workflow = repo / ".github" / "workflows" / "monorepo.yml"
     text = workflow.read_text(encoding="utf-8")
-    assert text.count("uses: org/ghbuild@v1") == 2 and text.count(INSTALL) == 2
-    workflow.write_text(text.replace("uses: org/ghbuild@v1", "uses: ./.ghbuild")
-                        .replace(INSTALL, LOCAL_INSTALL))
+    assert text.count("uses: org/ghbuild@v1") == 2 and text.count(SETUP) == 2
+    assert "pip install" not in text
+    text = text.replace("uses: org/ghbuild@v1", "uses: ./.ghbuild").replace(SETUP, PROBE, 1)
+    workflow.write_text(text.replace(SETUP, "        uses: ./.ghbuild/setup\n"))
     return repo
+
+
+def check_setup(out: Path, repo: Path) -> None:
+    """The changes job ran ghbuild from the setup sub-action's venv, built from the
+    repository's own copy, and only the command went on PATH."""
+    # Read while the job ran: act removes its RUNNER_TEMP afterwards.
+    python, version, on_path, resolved, venv_command, python3, package = (
+        out / "setup.txt").read_text().splitlines()
+    venv = Path(python).parents[1]
+    assert venv.name == f"venv-{venv_key(repo / '.ghbuild')}", python
+    assert version == ghbuild.__version__
+    assert on_path == str(venv / "ghbuild-path" / "ghbuild")
+    assert resolved == venv_command and venv_command.endswith("/bin/ghbuild")
+    assert Path(python3).parent != venv / "bin", "the venv's python3 shadows the runner's"
+    # The installed package, not this working tree's editable install.
+    assert Path(package).is_relative_to(venv) and not Path(package).is_relative_to(REPO_ROOT)
 
 
 def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registry,
@@ -83,6 +125,8 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
     first = commit(repo, "two images")
     stand_in = github_script_stand_in(tmp_path, runs_script=True)
     token = unsigned_jwt()
+    out = tmp_path / "out"
+    out.mkdir()
 
     def act(event: str, data: dict) -> str:
         payload = tmp_path / f"{event}.json"
@@ -92,6 +136,7 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
                        workflow=".github/workflows/monorepo.yml", engine_env=engine_env,
                        stand_in=stand_in, tmp_path=tmp_path,
                        extra=("--env", f"ACTIONS_RUNTIME_TOKEN={token}",
+                              "--env", f"GHBUILD_E2E_OUT={out}",
                               "-P", "ubuntu-24.04=-self-hosted"))
         log = done.stdout + done.stderr
         assert done.returncode == 0, f"act {event} failed:\n{log[-6000:]}"
@@ -100,6 +145,7 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
     # 1. The first push (no commit before it): every image is built and pushed.
     log = act("push", {"ref": "refs/heads/main", "after": first, "before": "0" * 40})
     assert "building everything" in log
+    check_setup(out, repo)
     api_main = registry_digest(registry, api_repo, "main")
     web_main = registry_digest(registry, web_repo, "main-web")
     assert "main" in registry_tags(registry, api_repo)
