@@ -124,6 +124,17 @@ def parse_key_values(name: str, raw: str | None, *, key_re: re.Pattern[str] = _A
     return tuple(items)
 
 
+def parse_platform_list(raw: str | None, name: str = "platforms") -> tuple[str, ...]:
+    """The ``platforms`` input, each entry checked by the one platform parser (known OS,
+    architecture and variant) before anything runs; entries keep the user's spelling."""
+    from .registry.checks import normalise_platform
+
+    items = split_list(raw)
+    for item in items:
+        normalise_platform(item, input_name=name)
+    return items
+
+
 def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
     """Read the build inputs (names as in build-push-action; see docs/run.md)."""
     def raw(name: str, trim: bool = True) -> str | None:
@@ -137,7 +148,7 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
 
     return BuildInputs(
         context=text("context") or ".", file=text("file"), target=text("target"),
-        platforms=split_list(raw("platforms")),
+        platforms=parse_platform_list(raw("platforms")),
         build_args=parse_key_values("build-args", raw("build-args", False)),
         build_contexts=tuple(t for _, t in split_lines(raw("build-contexts"))),
         secrets=parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,

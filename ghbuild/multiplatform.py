@@ -71,12 +71,12 @@ class Platform:
         return str(self).replace("/", "-")
 
     @classmethod
-    def parse(cls, text: str, *, source: str = "platforms") -> Platform:
+    def parse(cls, text: str, *, source: str = "platforms", strict: bool = True) -> Platform:
         # The registry check's spelling rules (arm64/v8 is arm64, arm is arm/v7, x86_64
         # is amd64), so a merge compares platforms exactly as the existence check does.
         from .registry.checks import normalise_platform
 
-        parts = normalise_platform(text, input_name=source).split("/")
+        parts = normalise_platform(text, input_name=source, strict=strict).split("/")
         if not all(_PLATFORM_PART.match(p) for p in parts):
             raise InputError(f"input '{source}': {text!r} is not a platform (expected "
                              "os/arch or os/arch/variant, e.g. linux/amd64)")
@@ -87,7 +87,7 @@ class Platform:
         return cls.parse("/".join(filter(None, (str(platform.get("os", "")),
                                                  str(platform.get("architecture", "")),
                                                  str(platform.get("variant", ""))))),
-                         source="manifest platform")
+                         source="manifest platform", strict=False)
 
 
 def parse_platforms(text: str, *, source: str = "platforms") -> list[Platform]:

@@ -165,3 +165,27 @@ def test_check_paths(tmp_path):
                     workspace=str(ws))
     with pytest.raises(InputError, match="input 'context' 'missing': no such directory"):
         check_paths(BuildInputs(context="missing"), cwd=str(ws), workspace=str(ws))
+
+
+# -- platforms: one parser (ghbuild.registry.checks.normalise_platform) for every input ----
+@pytest.mark.parametrize(("raw", "problem", "hint"), [
+    ("linux/amd6", "unknown architecture 'amd6'", "did you mean linux/amd64?"),
+    ("linux/amd64,lnux/arm64", "unknown operating system 'lnux'", "did you mean linux/arm64?"),
+    ("linux/arm/v9", "unknown variant 'v9' for arm", "did you mean linux/arm/v8?"),
+    ("linux/amd64/v5", "unknown variant 'v5' for amd64", "did you mean linux/amd64/v4?"),
+    ("linux/s390x/v1", "s390x takes no variant", "did you mean linux/s390x?"),
+    ("linux", "is not a platform (expected os/arch", None),
+])
+def test_platforms_input_is_checked_against_known_values(raw, problem, hint):
+    with pytest.raises(InputError) as err:
+        inputs_from_env({"INPUT_PLATFORMS": raw})
+    assert err.value.message.startswith("input 'platforms': ")
+    assert problem in err.value.message
+    assert err.value.hint == hint
+
+
+def test_known_platforms_keep_their_spelling():
+    raw = "linux/amd64, linux/arm64/v8\nlinux/arm/v6,linux/amd64/v3,windows/amd64,linux/x86_64"
+    got = inputs_from_env({"INPUT_PLATFORMS": raw}).platforms
+    assert got == ("linux/amd64", "linux/arm64/v8", "linux/arm/v6", "linux/amd64/v3",
+                   "windows/amd64", "linux/x86_64")

@@ -24,20 +24,72 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armh
                  "i386": "386"}
 
 
-def normalise_platform(text: str, *, input_name: str = "platforms") -> str:
+# Go's known GOOS and GOARCH values (go/build syslist.go): the names OCI image platforms use.
+KNOWN_OS = frozenset({
+    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js",
+    "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"})
+KNOWN_ARCH = frozenset({
+    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips",
+    "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le",
+    "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"})
+# The variants image indexes use (GOARM, GOARM64, GOAMD64, GORISCV64 levels). Any other
+# variant, or a variant on another architecture, is refused as a likely typo.
+KNOWN_VARIANTS = {
+    "arm": frozenset({"v5", "v6", "v7", "v8"}),
+    "arm64": frozenset({"v8", *(f"v8.{n}" for n in range(10)), "v9",
+                        *(f"v9.{n}" for n in range(6))}),
+    "amd64": frozenset({"v1", "v2", "v3", "v4"}),
+    "riscv64": frozenset({"rva20u64", "rva22u64"}),
+}
+
+
+def normalise_platform(text: str, *, input_name: str = "platforms", strict: bool = True) -> str:
     """``linux/arm64/v8`` → ``linux/arm64``; ``linux/arm`` → ``linux/arm/v7`` (containerd's
-    defaults), so a build's platform list compares with what a registry index states."""
+    defaults), so a build's platform list compares with what a registry index states.
+
+    ``strict`` (every input) also requires a known OS, architecture and variant, with a
+    close match in the error: ``linux/amd6`` would otherwise reach buildx, or a registry
+    check that can never match.
+    """
     parts = [p.strip().lower() for p in text.strip().split("/")]
     if len(parts) not in (2, 3) or not all(parts):
         raise InputError(f"input '{input_name}': {text!r} is not a platform (expected "
                          "os/arch or os/arch/variant, e.g. linux/amd64)")
     os_name, arch = parts[0], _ARCH_ALIASES.get(parts[1], parts[1])
     variant = parts[2] if len(parts) == 3 else ""
+    if strict:
+        _check_known(text, input_name, os_name, arch, variant)
     if arch == "arm64" and variant == "v8":
         variant = ""
     if arch == "arm" and not variant:
         variant = "v7"
     return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+def _check_known(text: str, input_name: str, os_name: str, arch: str, variant: str) -> None:
+    problem, guess = "", [os_name, arch, variant]
+    if os_name not in KNOWN_OS:
+        problem, guess[0] = f"unknown operating system {os_name!r}", _closest(os_name, KNOWN_OS)
+    elif arch not in KNOWN_ARCH:
+        problem, guess[1] = f"unknown architecture {arch!r}", _closest(arch, KNOWN_ARCH)
+    elif variant and variant not in KNOWN_VARIANTS.get(arch, ()):
+        known = sorted(KNOWN_VARIANTS.get(arch, ()))
+        problem = (f"unknown variant {variant!r} for {arch} (known: {', '.join(known)})"
+                   if known else f"{arch} takes no variant, got {variant!r}")
+        guess[2] = _closest(variant, known) if known else ""
+    if not problem:
+        return
+    suggestion = "/".join(p for p in guess if p)
+    hint = f"did you mean {suggestion}?" if all(guess[:2]) else None
+    raise InputError(f"input '{input_name}': {text.strip()!r} is not a platform: {problem}",
+                     hint=hint)
+
+
+def _closest(word: str, known: Sequence[str] | frozenset[str]) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.5)
+    return found[0] if found else ""
 
 
 def platform_of(entry: Mapping[str, Any]) -> str | None:
@@ -50,7 +102,8 @@ def platform_of(entry: Mapping[str, Any]) -> str | None:
     variant = entry.get("variant")
     text = f"{os_name}/{arch}" + (f"/{variant}" if isinstance(variant, str) and variant else "")
     try:
-        return normalise_platform(text)
+        # A registry's own data: an architecture we do not know is left out, not an error.
+        return normalise_platform(text, strict=False)
     except InputError:
         return None
 
