@@ -93,12 +93,20 @@ def _env_switches(environ: Mapping[str, str]) -> dict[str, Any]:
     out["pr_head_sha"] = head == "true"
     length = environ.get("DOCKER_METADATA_SHORT_SHA_LENGTH", "").strip()
     if length:
-        if not length.isdigit() or not length.isascii():
-            raise InputError("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number, got "
-                             f"{length!r}")
-        out["short_sha_length"] = int(length)
+        out["short_sha_length"] = _short_sha_length(length)
     out["annotation_levels"] = parse_levels(environ.get("DOCKER_METADATA_ANNOTATIONS_LEVELS"))
     return out
+
+
+def _short_sha_length(text: str) -> int:
+    """A whole number from 1 up. metadata-action takes any JavaScript number: 0 or a
+    negative one gives an empty sha (the tag ``sha-``), a fraction is cut down; neither can
+    be meant, so both are refused. A length beyond the sha gives the whole sha there and
+    here (a SHA-256 repository's shas have 64 characters)."""
+    if not text.isdigit() or not text.isascii() or int(text) == 0:
+        raise InputError("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number from 1 up "
+                         f"(the length of {{{{sha}}}} and type=sha), got {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from . import MetaInputs, MetaResult, RepoMeta
-from .csvlist import parse_list
+from .csvlist import ListItem, parse_list
 from .expr import ExprError, Helper, is_single_path, js_string, render, unknown_zone_message
 from .flavor import Flavor, parse_flavor
 from .images import parse_images
@@ -61,13 +61,18 @@ def run(ctx: Context, inputs: MetaInputs, repo: RepoMeta | None) -> MetaResult:
     version = _versions(env, rules)
     names = [i.name for i in images if i.enable]
     tags, tag_names = _tags(version, names, flavor)
-    labels = _entries(env, version.main, inputs.text("labels"), "labels")
-    annotations = _entries(env, version.main, inputs.text("annotations"), "annotations")
+    labels, label_notes = _entries(env, version.main, inputs.text("labels"), "labels")
+    annotations, annotation_notes = _entries(env, version.main, inputs.text("annotations"),
+                                             "annotations")
+    # what parsing found comes first, in the order the user wrote the rules
+    rule_notes = [note for rule in sorted(rules, key=lambda r: r.line) for note in rule.notes]
+    warnings = (*flavor.warnings, *rule_notes, *version.warnings, *label_notes,
+                *annotation_notes)
     leveled = tuple(f"{level}:{a}" for level in inputs.annotation_levels for a in annotations)
     return MetaResult(
         version=version.main or "", tags=tags, tag_names=tag_names, images=tuple(names),
         labels=as_object(labels), annotations=leveled, unmatched=tuple(version.unmatched),
-        warnings=tuple(version.warnings), latest=bool(version.latest),
+        warnings=warnings, latest=bool(version.latest),
         label_lines=tuple(labels), annotation_lines=tuple(annotations),
         levels=inputs.annotation_levels)
 
@@ -455,7 +460,9 @@ def _iso_ms(epoch_ms: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{epoch_ms % 1000:03d}Z"
 
 
-def _entries(env: _Env, version: str | None, text: str, name: str) -> list[str]:
+def _entries(env: _Env, version: str | None, text: str,
+             name: str) -> tuple[list[str], list[str]]:
+    """The sorted ``key=value`` entries, and warnings for variables that render empty."""
     repo = env.repo
     defaults = [
         ("org.opencontainers.image.title", repo.name),
@@ -467,7 +474,22 @@ def _entries(env: _Env, version: str | None, text: str, name: str) -> list[str]:
         ("org.opencontainers.image.revision", env.ctx.sha),
         ("org.opencontainers.image.licenses", repo.license),
     ]
-    extra = [_render(env, item.text, f"line {item.line}", item.text, name)
-             for item in parse_list(text, name)]
-    return merge_entries(defaults, extra)
+    items = parse_list(text, name)
+    notes = [note for item in items for note in _entry_notes(item, name)]
+    extra = [_render(env, item.text, f"line {item.line}", item.text, name) for item in items]
+    return merge_entries(defaults, extra), notes
+
+
+def _entry_notes(item: ListItem, name: str) -> list[str]:
+    from .expr import GLOBAL_NAMES, validate
+    from .tagspec import located
+
+    if "{{" not in item.text:
+        return []
+    try:
+        unknown = validate(item.text, GLOBAL_NAMES)
+    except ExprError:
+        return []  # rendering it just below raises the located error
+    return [located(name, item, msg, hint)
+            for msg, hint in (u.message(GLOBAL_NAMES) for u in unknown)]
 

@@ -18,7 +18,7 @@ rule in metadata-action's documentation uses them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -339,12 +339,60 @@ def names_used(template: str) -> set[str]:
 
 
 DATE_HELPERS = ("date", "commit_date")
+# What metadata-action's global expressions offer (engine.global_scope builds them); a
+# schedule pattern sees only the date helpers.
+GLOBAL_NAMES = ("branch", "tag", "sha", "base_ref", "is_default_branch",
+                "is_not_default_branch", *DATE_HELPERS)
 
 
-def validate(template: str) -> None:
+def validate(template: str, known: Sequence[str] | None = None) -> tuple[Unknown, ...]:
     """Parse ``template`` and check what can be checked before it runs: date helpers
-    have a format, only ``tz=`` and a known zone. Raises :class:`ExprError`."""
-    for node in compile_template(template):
+    have a format, only ``tz=`` and a known zone. Raises :class:`ExprError`.
+
+    With ``known`` (the names the template will see), also returns the names it looks up
+    that are not among them, each once. Handlebars renders those as empty text (an
+    argument: undefined), which callers report as a warning, since metadata-action then
+    drops the tag without a word."""
+    nodes = compile_template(template)
+    _check_dates(nodes)
+    return () if known is None else unknown_names(nodes, known)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    name: str
+    argument: bool   # a helper's argument (``{{date YYYY}}``), not the looked-up name
+
+    def message(self, known: Sequence[str]) -> tuple[str, str]:
+        """(message, hint): a close match among ``known``, else the list of them."""
+        import difflib  # only when there is something to report
+
+        close = difflib.get_close_matches(self.name, list(known), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"known here: {', '.join(known)}"
+        if not self.argument:
+            return f"unknown variable '{self.name}' renders as empty text", hint
+        if not close:
+            hint = f"quote it if it is text: '{self.name}'"
+        return f"unknown variable '{self.name}' as an argument is undefined", hint
+
+
+def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknown, ...]:
+    found: dict[str, Unknown] = {}
+    for node in nodes:
+        if not isinstance(node, Mustache):
+            continue
+        args = [a.name for a in (*node.params, *(v for _k, v in node.hash))
+                if isinstance(a, PathArg)]
+        for path, argument in ((node.path, False), *((a, True) for a in args)):
+            # a dotted path looks into its first name; only that one can be unknown here
+            head = re.split(r"[./]", _strip_this(path), maxsplit=1)[0] or path
+            if head not in known and head not in found:
+                found[head] = Unknown(head, argument)
+    return tuple(found.values())
+
+
+def _check_dates(nodes: Sequence[Node]) -> None:
+    for node in nodes:
         if not isinstance(node, Mustache) or _strip_this(node.path) not in DATE_HELPERS:
             continue
         name = _strip_this(node.path)

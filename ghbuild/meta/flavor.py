@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ class Flavor:
     prefix_latest: bool = False
     suffix: str = ""
     suffix_latest: bool = False
+    # warnings found while parsing (a prefix or suffix naming an unknown variable)
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def latest_for(self, auto: bool) -> bool:
         """Whether ``latest`` goes with a version whose auto rule says ``auto``."""
@@ -35,17 +38,22 @@ def _err(name: str, item: ListItem, message: str) -> InputError:
     return InputError(f"input '{name}' line {item.line}: {message} in \"{item.text}\"")
 
 
-def _check_template(value: str, key: str, item: ListItem, name: str) -> None:
-    from .expr import ExprError, validate
+def _check_template(value: str, key: str, item: ListItem, name: str) -> list[str]:
+    """Errors raise; the returned warnings name variables that would render empty."""
+    from .expr import GLOBAL_NAMES, ExprError, validate
+    from .tagspec import located
 
     try:
-        validate(value)
+        unknown = validate(value, GLOBAL_NAMES)
     except ExprError as exc:
         raise _err(name, item, f"{key}: {exc}")
+    return [located(name, item, f"{key}: {msg}", hint)
+            for msg, hint in (u.message(GLOBAL_NAMES) for u in unknown)]
 
 
 def parse_flavor(items: tuple[ListItem, ...], name: str = "flavor") -> Flavor:
     values: dict[str, object] = {}
+    warnings: list[str] = []
     for item in items:
         onlatest_for = ""
         for field in split_fields(item, name):
@@ -59,7 +67,7 @@ def parse_flavor(items: tuple[ListItem, ...], name: str = "flavor") -> Flavor:
                 except ValueError:
                     raise _err(name, item, f"latest must be auto, true or false, got '{value}'")
             elif key in ("prefix", "suffix"):
-                _check_template(value, key, item, name)
+                warnings += _check_template(value, key, item, name)
                 values[key] = value
                 onlatest_for = key
             elif key == "onlatest":
@@ -70,4 +78,4 @@ def parse_flavor(items: tuple[ListItem, ...], name: str = "flavor") -> Flavor:
             else:
                 raise _err(name, item, f"unknown flavor '{key}' (expected: latest, prefix, "
                                        "suffix, onlatest)")
-    return Flavor(**values)  # type: ignore[arg-type]
+    return Flavor(**values, warnings=tuple(warnings))  # type: ignore[arg-type]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The names a pep440 pattern sees (the engine's scope for a final release).
+SCOPE_NAMES = ("version", "major", "minor", "patch", "raw")
+
 
 @dataclass(frozen=True)
 class Pep440:

@@ -23,6 +23,11 @@ _MAX_LENGTH = 256               # npm semver's MAX_LENGTH
 _MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 
+# The fields a semver pattern sees (SemVer.scope's keys), for checking templates early.
+SCOPE_NAMES = ("version", "major", "minor", "patch", "prerelease", "build", "raw", "loose",
+               "includePrerelease")
+
+
 @dataclass(frozen=True)
 class SemVer:
     raw: str

@@ -70,6 +70,8 @@ class TagRule:
     text: str                     # the rule as written (or the default rule)
     line: int                     # 0 for a default rule
     unknown: tuple[str, ...] = field(default=())
+    # warnings found while parsing (a template naming a variable nothing provides)
+    notes: tuple[str, ...] = field(default=())
 
     def has(self, key: str) -> bool:
         return key in self.attrs
@@ -82,9 +84,14 @@ class TagRule:
         return f"line {self.line}" if self.line else "default rule"
 
 
-def _err(name: str, item: ListItem, message: str, hint: str = "") -> InputError:
+def located(name: str, item: ListItem, message: str, hint: str = "") -> str:
+    """``input 'tags' line 3: <message> in "<item>" (<hint>)``: errors and warnings alike."""
     text = f"input '{name}' line {item.line}: {message} in \"{item.text}\""
-    return InputError(text + (f" ({hint})" if hint else ""))
+    return text + (f" ({hint})" if hint else "")
+
+
+def _err(name: str, item: ListItem, message: str, hint: str = "") -> InputError:
+    return InputError(located(name, item, message, hint))
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -114,10 +121,10 @@ def parse_rule(item: ListItem, name: str = "tags") -> TagRule:
                        f"expected one of: {', '.join(names)}{_did_you_mean(value, names)}")
     rule_type = rule_type or TagType.RAW
     _fill_defaults(rule_type, attrs, item, name)
-    _validate(rule_type, attrs, item, name)
+    notes = _validate(rule_type, attrs, item, name)
     priority = _priority(attrs, rule_type, item, name)
     unknown = tuple(k for k in attrs if k not in KNOWN_ATTRS[rule_type])
-    return TagRule(rule_type, attrs, priority, item.text, item.line, unknown)
+    return TagRule(rule_type, attrs, priority, item.text, item.line, unknown, notes)
 
 
 def _require(attrs: dict[str, str], key: str, rule_type: TagType, item: ListItem,
@@ -181,18 +188,40 @@ def _fill_ref(attrs: dict[str, str], item: ListItem, name: str) -> None:
 _TEMPLATES = ("value", "pattern", "prefix", "suffix", "enable")
 
 
-def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem, name: str) -> None:
+def template_names(rule_type: TagType, key: str) -> tuple[str, ...]:
+    """The names a template attribute sees: a version pattern sees the parsed version, a
+    schedule pattern only the date helpers, everything else metadata-action's globals."""
+    from .expr import DATE_HELPERS, GLOBAL_NAMES
+
+    if key != "pattern":
+        return GLOBAL_NAMES
+    if rule_type is TagType.SCHEDULE:
+        return DATE_HELPERS
+    if rule_type is TagType.SEMVER:
+        from .semver import SCOPE_NAMES
+        return SCOPE_NAMES
+    from .pep440 import SCOPE_NAMES as PEP440_NAMES
+    return PEP440_NAMES
+
+
+def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem,
+              name: str) -> tuple[str, ...]:
     """Check templates and regular expressions now, so a rule that does not run for this
-    event still reports its mistakes."""
+    event still reports its mistakes; returns the warnings (unknown variables)."""
     from .expr import ExprError, validate
     from .jsregex import JsRegexError, compile_js
 
+    notes: list[str] = []
     for key in _TEMPLATES:
         if key in attrs and not (key == "pattern" and rule_type is TagType.MATCH):
+            known = template_names(rule_type, key)
             try:
-                validate(attrs[key])
+                unknown = validate(attrs[key], known)
             except ExprError as exc:
                 raise _err(name, item, f"{key}: {exc}")
+            for found in unknown:
+                message, hint = found.message(known)
+                notes.append(located(name, item, f"{key}: {message}", hint))
     regexes = [("pattern", True)] if rule_type is TagType.MATCH else \
         [("match", False)] if attrs.get("match") else []
     for key, slashes in regexes:
@@ -200,6 +229,7 @@ def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem, name: s
             compile_js(attrs[key], allow_slashes=slashes)
         except JsRegexError as exc:
             raise _err(name, item, f"{key}: {exc}")
+    return tuple(notes)
 
 
 def _priority(attrs: dict[str, str], rule_type: TagType, item: ListItem, name: str) -> float:

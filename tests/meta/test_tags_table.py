@@ -398,7 +398,9 @@ def test_pr_head_sha_ignored_on_push() -> None:
 
 
 @pytest.mark.parametrize(("length", "short"), [
-    ("12", "860c1904a1ce"), ("0", ""), ("99", "860c1904a1ce19322e91ac35af1ab07466440c37")])
+    ("12", "860c1904a1ce"), ("1", "8"), (" 9 ", "860c1904a"),
+    # beyond the sha's length: the whole sha, as metadata-action gives it
+    ("99", "860c1904a1ce19322e91ac35af1ab07466440c37")])
 def test_short_sha_length(length: str, short: str) -> None:
     result = run_meta("push_branch", {"tags": lines("type=sha", "type=raw,x-{{sha}}")},
                       env={"DOCKER_METADATA_SHORT_SHA_LENGTH": length})
