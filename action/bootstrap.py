@@ -1,7 +1,7 @@
 """Install ghbuild for the composite action: a venv under ``RUNNER_TEMP``, reused.
 
-Run by ``action.yml`` and ``setup/action.yml`` with the runner's own ``python3`` before ghbuild exists, so it
-uses the standard library only. The venv is keyed on the package version, the
+Run by ``action.yml`` and ``setup/action.yml`` with the runner's own ``python3`` before
+ghbuild exists, so it uses the standard library only. The venv is keyed on the package version, the
 interpreter version and a hash of ``pyproject.toml`` plus the package sources: a second
 ghbuild step in the same job (or a self-hosted runner that keeps ``RUNNER_TEMP``)
 reuses it, while a checkout with changed code but the same version number (``uses: ./``
