@@ -54,6 +54,28 @@ def detect_driver(env: Mapping[str, str] | None = None, builder: str = "") -> st
     return found.group(1)
 
 
+def containerd_store(env: Mapping[str, str] | None = None) -> bool | None:
+    """Whether the engine keeps images in the containerd image store (which lets the
+    ``docker`` driver export cache); None when ``docker info`` cannot tell.
+
+    With the store, ``DriverStatus`` holds ``["driver-type", "io.containerd.snapshotter.v1"]``
+    (dockerd 24+; seen on this project's engine, whose ``.Driver`` then reads ``overlayfs``);
+    the classic store reports ``overlay2`` and no driver-type.
+    """
+    argv = ["docker", "info", "--format", "{{json .DriverStatus}}"]
+    done = proc.get_runner().run(argv, env=env)
+    if done.returncode != 0:
+        return None
+    try:
+        status = json.loads(done.stdout.strip() or "null")
+    except ValueError:
+        return None
+    if not isinstance(status, list):
+        return None
+    pairs = [p for p in status if isinstance(p, list) and len(p) == 2]
+    return any(k == "driver-type" and "containerd.snapshotter" in str(v) for k, v in pairs)
+
+
 def parse_failure(lines: Sequence[str], dockerfile: str | None = None) -> BuildFailure:
     """The error buildx reports at the end of a failed build, with its Dockerfile line."""
     message = ""

@@ -18,8 +18,14 @@ from .errors import InputError
 
 DEFAULT_REGISTRY_CACHE_TAG = "buildcache"
 _SCOPE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# BuildKit's gha backend reads these when the attributes do not carry url/token.
-GHA_ENV = ("ACTIONS_CACHE_URL", "ACTIONS_RUNTIME_TOKEN")
+# BuildKit's gha backend reads these when the attributes do not carry url/token: the
+# token, and the legacy cache service URL or (buildx >= 0.21, cache service v2, what
+# github.com offers now) the results service URL with ACTIONS_CACHE_SERVICE_V2 set.
+GHA_TOKEN = "ACTIONS_RUNTIME_TOKEN"
+GHA_URL_V1 = "ACTIONS_CACHE_URL"
+GHA_URL_V2 = "ACTIONS_RESULTS_URL"
+GHA_V2_SWITCH = "ACTIONS_CACHE_SERVICE_V2"
+GHA_ENV = (GHA_TOKEN, GHA_URL_V1, GHA_URL_V2, GHA_V2_SWITCH)
 
 
 class CacheMode(Enum):
@@ -96,14 +102,54 @@ def _gha(settings: CacheSettings, image: str, platform: str | None,
         scope = _SCOPE_UNSAFE.sub("-", given).strip("-")
     else:
         scope = gha_scope(image, platform)
-    missing = [name for name in GHA_ENV if not environ.get(name)]
+    missing = gha_missing(environ)
     if missing:
-        warn = (f"cache 'gha' needs {' and '.join(missing)} in the environment (the action "
-                "hands them over from its JavaScript step); not set, so no cache is used")
+        warn = (f"cache 'gha' needs {missing} in the environment (the action hands them "
+                "over from its JavaScript step); not set, so no cache is used")
         return [], [], "none (gha service not available)", [warn]
     return ([f"type=gha,scope={scope}"],
             [f"type=gha,scope={scope},mode=max,ignore-error=true"],
             f"gha scope={scope}", [])
+
+
+def gha_missing(environ: Mapping[str, str]) -> str:
+    """What the gha backend lacks in ``environ`` ("" when it has a token and a service)."""
+    v1 = bool(environ.get(GHA_URL_V1))
+    v2 = bool(environ.get(GHA_URL_V2)) and environ.get(GHA_V2_SWITCH, "").strip().lower() \
+        not in ("", "0", "false")
+    missing = [] if environ.get(GHA_TOKEN) else [GHA_TOKEN]
+    if not (v1 or v2):
+        missing.append(f"{GHA_URL_V1} (or {GHA_URL_V2} with {GHA_V2_SWITCH}=true)")
+    return " and ".join(missing)
+
+
+def for_engine(args: CacheArgs, *, driver: str, containerd_store: bool | None) -> CacheArgs:
+    """Drop the cache export the builder refuses. The ``docker`` driver on an engine
+    without the containerd image store fails the whole build on any cache-to but
+    ``inline`` ("cache export feature is currently not supported for docker driver");
+    cache-from stays, since a failed cache import is only a warning in BuildKit.
+    ``containerd_store`` None (could not tell) keeps everything."""
+    if driver != "docker" or containerd_store is not False:
+        return args
+    kept = tuple(t for t in args.cache_to if _cache_type(t) == "inline")
+    if kept == args.cache_to:
+        return args
+    warning = ("cache export dropped: the builder uses the 'docker' driver on an engine "
+               "without the containerd image store, which refuses cache export; the cache is "
+               "read but not written. Use docker/setup-buildx-action (a docker-container "
+               "builder) or enable the containerd image store to write it")
+    return CacheArgs(cache_from=args.cache_from, cache_to=kept,
+                     description=args.description + " (not written: the docker driver "
+                                 "without the containerd image store cannot export cache)",
+                     warnings=(*args.warnings, warning))
+
+
+def _cache_type(line: str) -> str:
+    for part in line.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "type":
+            return value.strip()
+    return "registry" if "=" not in line else ""  # buildx: a bare ref is a registry cache
 
 
 def cache_args(settings: CacheSettings, *, image: str, tags: Sequence[str], write: bool,

@@ -2,11 +2,13 @@
 
 The context comes from local git (:func:`ghbuild.gitcontext.from_git`) for the event
 asked for; the inputs are read exactly as ``run`` reads them (flags, ``INPUT_*``,
-``.github/ghbuild.yml``) and go through ``run``'s own steps: the meta engine, the push
-policy, the cache attributes, the build key. Then, read-only, the registry is asked
-whether that build key is already there, and the buildx command line is printed
-instead of run. Nothing is written anywhere: no login, no push, no docker call, no
-file; the only child processes are git's read-only queries.
+``.github/ghbuild.yml``) and go through ``run``'s own steps (``run.prepare_image``: the
+meta engine, the push policy, the cache attributes, the build key). Then, read-only,
+the registry is asked whether that build key is already there (``run.check_image``)
+and whether a build would move a release tag, and the buildx command line (or, in
+bake mode, the bake definition) is printed instead of run. Nothing is written
+anywhere: no login, no push, no docker call, no file; the only child processes are
+git's read-only queries.
 
 Output (stdout) is text or JSON and depends only on the checkout, the inputs,
 ``SOURCE_DATE_EPOCH`` and the registry's answer, so two runs print the same bytes.
@@ -25,16 +27,17 @@ from typing import Any
 
 import requests
 
-from ..build import buildx_argv, check_paths, child_env, shell_echo
-from ..cache import GHA_ENV
+from ..bake import BakeImage, bake_file
+from ..build import buildx_argv, child_env, shell_echo
+from ..cache import GHA_TOKEN, GHA_URL_V1, gha_missing
 from ..context import Context, read_json_object
 from ..errors import GhbuildError
 from ..gha import Actions
 from ..gitcontext import EVENTS, from_git
 from ..inputs import env_input
 from ..meta import RepoMeta
-from ..policy import Decision, decide
-from ..registry import CredentialStore, ImageRef, Presence, RegistryClient, State
+from ..policy import Decision
+from ..registry import CredentialStore, Presence, RegistryClient
 from . import run as run_cmd
 
 # buildx_argv needs a path here; run_build makes a fresh temporary directory per build.
@@ -97,8 +100,10 @@ class ImagePlan:
     registry: RegistryView
     action: str                       # build, retag or skip: what run would do
     action_reason: str
-    argv: tuple[str, ...]             # redacted
+    argv: tuple[str, ...]             # redacted; empty in bake mode (see Report.bake)
     secret_env: tuple[str, ...]       # names buildx would get in its environment
+    refusal: str = ""                 # why run would stop before building (release tags)
+    bake_target: str = ""
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -113,8 +118,9 @@ class ImagePlan:
                          "state": self.registry.state, "digest": self.registry.digest,
                          "reason": self.registry.reason},
             "action": self.action, "reason": self.action_reason,
-            "buildx": list(self.argv), "command": shell_echo(self.argv),
-            "secret-env": list(self.secret_env),
+            "buildx": list(self.argv), "command": shell_echo(self.argv) if self.argv else "",
+            "secret-env": list(self.secret_env), "refusal": self.refusal,
+            "bake-target": self.bake_target,
         }
 
 
@@ -124,6 +130,8 @@ class Report:
     config: str
     images: list[ImagePlan] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # bake mode: the definition run would hand to one docker buildx bake (redacted)
+    bake: dict[str, Any] | None = None
 
 
 class QuietActions(Actions):
@@ -157,9 +165,15 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     ctx = with_repo_metadata(ctx, args.repo_metadata, notes)
     report = make_report(env, ctx, root, offline=args.offline, notes=notes,
-                         flags=_given_flags(args))
+                         flags=run_cmd.given_flags(args))
     sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
-    return 3 if any(p.decision.refused for p in report.images) else 0
+    return exit_code(report)
+
+
+def exit_code(report: Report) -> int:
+    """3 when run would be refused by policy (a fork's event, a release tag to move)."""
+    refused = any(p.decision.refused or p.refusal.startswith("refused") for p in report.images)
+    return 3 if refused else 0
 
 
 def with_repo_metadata(ctx: Context, path: str | None, notes: list[str]) -> Context:
@@ -175,22 +189,6 @@ def with_repo_metadata(ctx: Context, path: str | None, notes: list[str]) -> Cont
     return replace(ctx, payload={**ctx.payload, "repository": merged})
 
 
-def _given_flags(args: argparse.Namespace) -> dict[str, str]:
-    return {name: getattr(args, attr) for attr, name in run_cmd.FLAG_INPUTS.items()
-            if getattr(args, attr, None) is not None}
-
-
-def _note_overridden(flags: Mapping[str, str], env: Mapping[str, str], image: str,
-                     notes: list[str]) -> None:
-    """run writes the config's values over every input, flags included: say so rather
-    than let a flag look as if it had counted."""
-    for name, value in flags.items():
-        used = env_input(name, env)
-        if used is not None and used != value.strip():
-            notes.append(f"flag --{name} is not used for {image}: .github/ghbuild.yml sets "
-                         f"'{name}' for it, and run gives the config precedence")
-
-
 def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
                 notes: list[str], client: RegistryClient | None = None,
                 flags: Mapping[str, str] | None = None) -> Report:
@@ -201,9 +199,13 @@ def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
     if client is None and not offline:
         client = RegistryClient(CredentialStore.from_docker_config(environ=env), retries=1,
                                 timeout=5.0, secret_sink=actions.add_secret)
-    for image_env in run_cmd.image_envs(env, root):
-        report.images.append(plan_image(image_env, ctx, root, actions, client))
-        _note_overridden(flags or {}, image_env, report.images[-1].image, notes)
+    envs = run_cmd.image_envs(env, root, flags)
+    bake = run_cmd.bake_mode(envs[0])
+    images = [plan_image(image_env, ctx, root, actions, client, bake=bake)
+              for image_env in envs]
+    report.images = [plan for plan, _ in images]
+    if bake:
+        report.bake = _bake_view(images, actions, report)
     _note_left_out(report)
     return report
 
@@ -217,29 +219,29 @@ def _config_name(env: Mapping[str, str], root: str) -> str:
 
 
 def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
-               client: RegistryClient | None) -> ImagePlan:
-    """``run_image`` without its side effects: the same steps in the same order."""
-    inputs = run_cmd.read_inputs(env)
-    # run stops here on a refused event; the plan goes on to show the rest, and exits 3
-    decision = decide(ctx, inputs.policy)
-    meta = run_cmd.compute_meta(ctx, env, actions)
-    check_paths(inputs.build, cwd=root, workspace=root)
-    refs = run_cmd._tag_refs(meta.tags)
-    run_cmd._warn_credential_args(inputs.build, actions)
-    build = run_cmd._safe_build(inputs.build, actions)
-    cache = run_cmd._cache(inputs, refs[0].name, meta.tags, decision,
-                           _runner_cache_env(env, ctx, actions), actions)
-    key = run_cmd._build_key(inputs, build, ctx, root)
-    view, presence = _check(client, inputs.check, refs[0], key, build.platforms)
-    action, reason = _action(presence, decision, view)
-    plan = run_cmd.make_build_plan(build, meta, refs, key, cache, decision, env,
-                                   metadata_file=METADATA_PLACEHOLDER)
+               client: RegistryClient | None, *, bake: bool = False
+               ) -> tuple[ImagePlan, run_cmd.ImageRun]:
+    """``run``'s own steps for one image (``run.prepare_image``, ``run.check_image``,
+    ``run.decide_action``), without their side effects."""
+    img = run_cmd.prepare_image(env, ctx, actions, cwd=root, refuse=False,
+                                cache_env=_runner_cache_env(env, ctx, actions),
+                                client_for=lambda *_: client)
+    view, presence = _check(img, env)
+    if presence is None and view.reason != "input check is false":
+        action, reason = "build", ("run checks the registry first and builds unless the key "
+                                   "tag is there; not checked here")
+    else:
+        action, reason = run_cmd.decide_action(presence, img.decision)
+    refusal = _refusal(img) if action == "build" and client is not None else ""
+    plan = run_cmd.build_plan(img, metadata_file=METADATA_PLACEHOLDER)
+    argv = () if bake else tuple(actions.redact(a) for a in buildx_argv(plan))
+    meta, build = img.meta, img.build
     return ImagePlan(
-        image=refs[0].name, version=meta.version, tags=meta.tags, labels=meta.labels,
-        annotations=meta.annotations, platforms=build.platforms, decision=decision,
-        cache=cache.description, build_key=key, registry=view, action=action,
-        action_reason=reason, argv=tuple(actions.redact(a) for a in buildx_argv(plan)),
-        secret_env=tuple(sorted(child_env(plan))))
+        image=img.outcome.image, version=meta.version, tags=meta.tags, labels=meta.labels,
+        annotations=meta.annotations, platforms=build.platforms, decision=img.decision,
+        cache=img.cache.description, build_key=img.key, registry=view, action=action,
+        action_reason=reason, argv=argv, secret_env=tuple(sorted(child_env(plan))),
+        refusal=refusal), img
 
 
 def _runner_cache_env(env: Mapping[str, str], ctx: Context,
@@ -247,27 +249,29 @@ def _runner_cache_env(env: Mapping[str, str], ctx: Context,
     """On a runner the action hands buildx the cache service's URL and token; a local
     plan stands in for them so that it shows CI's cache attributes (which never carry
     the values: BuildKit reads them from its environment)."""
-    if ctx.source != "git" or all(env.get(name) for name in GHA_ENV):
+    if ctx.source != "git" or not gha_missing(env):
         return env
     actions.notice("cache: shown as on a GitHub runner, where the action provides the "
                    "gha cache service")
-    return {**env, **{name: env.get(name) or "(runner)" for name in GHA_ENV}}
+    return {**env, **{name: env.get(name) or "(runner)" for name in (GHA_TOKEN, GHA_URL_V1)}}
 
 
-def _check(client: RegistryClient | None, enabled: bool, ref: ImageRef, key: str,
-           platforms: Sequence[str]) -> tuple[RegistryView, Presence | None]:
-    """The read-only registry check ``run`` makes; any failure to ask is "not checked"."""
-    target = str(run_cmd._key_ref(ref, key))
-    if not enabled:
+def _check(img: run_cmd.ImageRun, env: Mapping[str, str]
+           ) -> tuple[RegistryView, Presence | None]:
+    """run's read-only registry check; any failure to ask is "not checked"."""
+    target = str(run_cmd.key_ref(img))
+    if not img.inputs.check:
         return RegistryView(checked=False, ref=target, reason="input check is false"), None
-    if client is None:
+    if img.client is None:
         return RegistryView(checked=False, ref=target, reason="--offline given"), None
     try:
-        got = client.check(run_cmd._key_ref(ref, key), platforms=platforms, key=key)
+        # its log lines and warnings are run's; the plan shows the state below instead
+        got = run_cmd.check_image(img, QuietActions(env, []))
     except (GhbuildError, requests.RequestException, OSError) as exc:
         return RegistryView(checked=False, ref=target, reason=f"registry not reachable: "
                                                                f"{_first_line(exc)}"), None
-    if _unreachable(got):
+    assert got is not None
+    if run_cmd.unreachable(got):
         return RegistryView(checked=False, ref=target,
                             reason=f"registry not reachable: {got.reason}"), None
     view = RegistryView(checked=True, ref=target, state=got.state.value,
@@ -275,15 +279,19 @@ def _check(client: RegistryClient | None, enabled: bool, ref: ImageRef, key: str
     return view, got
 
 
-def _unreachable(got: Presence) -> bool:
-    """No answer at all (a refused connection, a timeout), as opposed to an answer we
-    could not use (HTTP 5xx, 401): the latter is shown as the registry's "unknown"."""
-    if got.state is not State.UNKNOWN:
-        return False
-    # the client gives connection errors and HTTP faults the same cause; its reason
-    # text is the only difference (ghbuild/registry/client.py, fetch)
-    return got.cause == "timeout" or (got.cause == "fault"
-                                      and got.reason.startswith("cannot reach registry"))
+def _refusal(img: run_cmd.ImageRun) -> str:
+    """run's release-tag guard, read-only: what would stop it before the build."""
+    try:
+        present, doubtful = run_cmd.release_tag_conflicts(img)
+    except (GhbuildError, requests.RequestException, OSError) as exc:
+        return f"cannot tell whether release tags exist: {_first_line(exc)}"
+    if present:
+        return ("refused by policy (exit 3): release tag(s) exist and a build would move "
+                "them: " + "; ".join(present) + " (allow-tag-move: true moves them)")
+    if doubtful:
+        return ("run would stop (exit 1): cannot tell whether release tag(s) exist: "
+                + "; ".join(doubtful))
+    return ""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -291,18 +299,23 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def _action(presence: Presence | None, decision: Decision,
-            view: RegistryView) -> tuple[str, str]:
-    """The build / retag / skip decision ``run`` makes from the check (see _reuse/_build)."""
-    if presence is not None and presence.present:
-        if not decision.push:
-            return "skip", (f"{presence.ref} already built as {presence.digest}; this run does "
-                            "not push, so no tags are added")
-        return "retag", f"{presence.ref} already built as {presence.digest}: no build"
-    if not view.checked:
-        return "build", ("run checks the registry first and builds unless the key tag is "
-                         "there; not checked here")
-    return "build", f"no image for this build key yet ({view.reason})"
+def _bake_view(images: Sequence[tuple[ImagePlan, run_cmd.ImageRun]], actions: Actions,
+               report: Report) -> dict[str, Any] | None:
+    """The definition run's one bake run would get: every image is checked against what
+    bake can take (as run does first), the ones to build make up the definition."""
+    every = [BakeImage(img.outcome.image, run_cmd.build_plan(img)) for _, img in images]
+    bake_file(every)
+    building = [(plan, BakeImage(img.outcome.image, run_cmd.build_plan(
+        img, metadata_file=METADATA_PLACEHOLDER))) for plan, img in images
+        if plan.action == "build"]
+    if not building:
+        return None
+    made = bake_file([b for _, b in building])
+    names = {image: target for target, image in made.targets.items()}
+    report.images = [replace(p, bake_target=names.get(p.image, "")) for p in report.images]
+    definition = json.loads(actions.redact(json.dumps(made.definition)))
+    return {"definition": definition, "targets": dict(made.targets),
+            "secret-env": sorted(made.env)}
 
 
 def _note_left_out(report: Report) -> None:
@@ -326,6 +339,7 @@ def render_json(report: Report) -> str:
                     "source": ctx.source},
         "config": report.config,
         "images": [p.as_json() for p in report.images],
+        "bake": report.bake,
         "notes": report.notes,
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
@@ -340,6 +354,14 @@ def render_text(report: Report) -> str:
         lines.append(f"config:     {report.config}")
     for plan in report.images:
         lines += ["", *_image_text(plan)]
+    if report.bake is not None:
+        lines += ["", "bake definition (one docker buildx bake run builds the images above "
+                      "that need a build):"]
+        lines += ["  " + line for line in json.dumps(report.bake["definition"],
+                                                     indent=2).splitlines()]
+        if report.bake["secret-env"]:
+            lines.append("  bake environment (values not shown): "
+                         + ", ".join(report.bake["secret-env"]))
     if report.notes:
         lines += ["", "notes:", *(f"  {n}" for n in report.notes)]
     return "\n".join(lines) + "\n"
@@ -364,6 +386,12 @@ def _image_text(p: ImagePlan) -> list[str]:
     out.append(f"  run would: {p.action} ({p.action_reason})")
     if d.refused:
         out.append("  run would stop here with exit code 3 (refused by policy)")
+    if p.refusal:
+        out.append(f"  run would stop before building: {p.refusal}")
+    if not p.argv:
+        where = f"target {p.bake_target}" if p.bake_target else "not built"
+        out.append(f"  buildx: in the bake definition below ({where})")
+        return out
     out.append("  buildx:" if p.action == "build" else "  buildx (not run, see above):")
     out.append(f"    {shell_echo(p.argv)}")
     if p.secret_env:
@@ -372,9 +400,10 @@ def _image_text(p: ImagePlan) -> list[str]:
 
 
 def dry_run(env: dict[str, str], ctx: Context, workspace: str, *, fmt: str = "text",
-            offline: bool = False) -> int:
+            offline: bool = False, flags: Mapping[str, str] | None = None) -> int:
     """``ghbuild run --dry-run``: the plan for a context ``run`` already has."""
     notes: list[str] = []
-    report = make_report(env, ctx, workspace or os.getcwd(), offline=offline, notes=notes)
+    report = make_report(env, ctx, workspace or os.getcwd(), offline=offline, notes=notes,
+                         flags=flags)
     sys.stdout.write(render_json(report) if fmt == "json" else render_text(report))
-    return 3 if any(p.decision.refused for p in report.images) else 0
+    return exit_code(report)

@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,15 +33,17 @@ from ..build import (
     safe_provenance,
     split_lines,
 )
-from ..buildx import detect_driver, run_build
-from ..cache import CacheArgs, CacheSettings, cache_args, parse_mode
-from ..errors import BuildError, InputError, PolicyError, RegistryError
+from ..buildx import containerd_store, detect_driver, run_build
+from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
+from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
 from ..inputs import env_input, parse_bool
 from ..login import Credentials, private_docker_config
 from ..policy import Decision, PushMode, PushPolicy, decide, policy_from_inputs
+from ..registry import Action, CredentialStore, ImageRef, Presence, RegistryClient, State
 from ..registry import Credentials as RegistryCredentials
-from ..registry import CredentialStore, ImageRef, Presence, RegistryClient
+from ..registry import semver_like as release_tag
+from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
 SECRET_INPUTS = ("github-token", "password")
@@ -129,14 +131,24 @@ class Outcome:
     pushed: bool = False
     seconds: float = 0.0
     buildx_metadata: Mapping[str, Any] = field(default_factory=dict)
+    # On a retag or skip the image keeps its first build's labels: ``labels`` are then
+    # read from the image ("image"), and this run's own are kept in ``computed_labels``.
+    labels_source: str = "computed"
+    computed_labels: list[str] = field(default_factory=list)
+    computed_annotations: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"image": self.image, "version": self.version, "tags": self.tags,
-                "labels": self.labels, "annotations": self.annotations,
-                "platforms": self.platforms, "digest": self.digest, "pushed": self.pushed,
-                "action": self.action, "reason": self.action_reason,
-                "push-reason": self.decision.reason, "cache": self.cache,
-                "buildx": dict(self.buildx_metadata)}
+        doc = {"image": self.image, "version": self.version, "tags": self.tags,
+               "labels": self.labels, "annotations": self.annotations,
+               "labels-source": self.labels_source,
+               "platforms": self.platforms, "digest": self.digest, "pushed": self.pushed,
+               "action": self.action, "reason": self.action_reason,
+               "push-reason": self.decision.reason, "cache": self.cache,
+               "buildx": dict(self.buildx_metadata)}
+        if self.labels_source != "computed":
+            doc["computed-labels"] = self.computed_labels
+            doc["computed-annotations"] = self.computed_annotations
+        return doc
 
 
 # -- entry ------------------------------------------------------------------------------------
@@ -175,6 +187,12 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
             actions.add_secret(value)
 
 
+def given_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The input flags given on the command line (input name -> value)."""
+    return {name: getattr(args, attr) for attr, name in FLAG_INPUTS.items()
+            if getattr(args, attr, None) is not None}
+
+
 def run(args: argparse.Namespace) -> int:
     env = environment(args)
     actions = Actions(env)
@@ -185,8 +203,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "dry_run", False):
         from .plan import dry_run
 
-        return dry_run(env, ctx, workspace, fmt=args.format, offline=args.offline)
-    envs = image_envs(env, workspace)
+        return dry_run(env, ctx, workspace, fmt=args.format, offline=args.offline,
+                       flags=given_flags(args))
+    envs = image_envs(env, workspace, given_flags(args))
     outcomes = run_images(envs, ctx, actions, bake=bake_mode(envs[0]))
     write_outputs(outcomes, actions)
     return 0
@@ -213,8 +232,11 @@ def _say_context(ctx: context.Context, env: Mapping[str, str], actions: Actions)
             actions.info(f"input {name}: {shown}")
 
 
-def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
-    """One environment per image: the inputs, or each image of .github/ghbuild.yml."""
+def image_envs(env: dict[str, str], workspace: str,
+               flags: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """One environment per image: the inputs, or each image of .github/ghbuild.yml.
+
+    Precedence: ``INPUT_*`` variables < the config file < command-line ``flags``."""
     # The config module pulls in jsonschema; a workspace without the file skips that import
     # (it is a large part of a no-op rerun's time, see bench/bench_run.py).
     wanted = env_input("config", env)
@@ -238,6 +260,8 @@ def image_envs(env: dict[str, str], workspace: str) -> list[dict[str, str]]:
             set_input(overlay, name, value)
         if config.bake is not None:
             set_input(overlay, "bake", "true" if config.bake else "false")
+        for name, value in (flags or {}).items():
+            set_input(overlay, name, value)
         out.append(overlay)
     return out
 
@@ -264,6 +288,18 @@ def default_image(ctx: context.Context, actions: Actions) -> str:
     return image.lower()
 
 
+def _say_lowercased(raw: str, images: Sequence[str], actions: Actions) -> None:
+    """The meta engine lowercases image names (meta/images.py) and, as a parser, says
+    nothing: the notice is given here, once per name."""
+    import re
+
+    for name in dict.fromkeys(images):
+        found = re.search(re.escape(name), raw, re.IGNORECASE)
+        if found and found.group(0) != name:
+            actions.notice(f"image name {found.group(0)} lowercased to {name} (registries "
+                           "accept lowercase repository names only)")
+
+
 def _meta_context(ctx: context.Context, env: Mapping[str, str], kind: str) -> context.Context:
     if kind != "git":
         return ctx
@@ -283,6 +319,7 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
     inputs = meta.read_inputs(env, overrides)
     meta_ctx = _meta_context(ctx, env, kind)
     result = meta.compute(meta_ctx, inputs, meta.RepoMeta.from_payload(meta_ctx.payload))
+    _say_lowercased(env_input("images", env) or "", result.images, actions)
     for warning in result.warnings:
         actions.warning(warning)
     if not result.tags:
@@ -309,7 +346,7 @@ class ImageRun:
     build: BuildInputs
     cache: CacheArgs
     key: str
-    client: RegistryClient
+    client: RegistryClient | None
     outcome: Outcome
     cwd: str
     start: float
@@ -317,10 +354,10 @@ class ImageRun:
 
 def run_images(envs: Sequence[dict[str, str]], ctx: context.Context, actions: Actions, *,
                bake: bool = False) -> list[Outcome]:
-    """Every image through the same phases: prepare, login, check (and promote), build,
-    verify. Without bake each image goes through all of them before the next one starts;
-    with bake every image is prepared and checked first, so that the images that need a
-    build are built together by one ``docker buildx bake``."""
+    """Every image through the same phases: prepare, check (and the release-tag guard),
+    login, promote or build, verify. Without bake each image goes through all of them
+    before the next one starts; with bake every image is prepared and checked first, so
+    that the images that need a build are built together by one ``docker buildx bake``."""
     if bake:
         return _run_group([prepare_image(env, ctx, actions) for env in envs], ctx, actions,
                           bake=True)
@@ -334,13 +371,23 @@ def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Ou
     return run_images([env], ctx, actions)[0]
 
 
-def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> ImageRun:
+ClientFactory = Callable[["RunInputs", ImageRef, Actions], "RegistryClient | None"]
+
+
+def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions, *,
+                  cwd: str | None = None, refuse: bool = True,
+                  cache_env: Mapping[str, str] | None = None,
+                  client_for: ClientFactory | None = None) -> ImageRun:
+    """Every step that reads only this image's inputs, in run's order; ``ghbuild plan``
+    calls this too (``refuse=False`` goes on past a refused event to show the rest,
+    ``cache_env`` stands in for the runner's cache service, ``client_for`` gives its
+    read-only client), so plan cannot drift from run."""
     start = time.monotonic()
-    cwd = os.getcwd()
+    cwd = cwd or os.getcwd()
     inputs = read_inputs(env)
     # A refused event (a fork's pull_request_target) stops before anything else is read.
     decision = decide(ctx, inputs.policy)
-    if decision.refused:
+    if decision.refused and refuse:
         raise PolicyError(f"refused by policy: {decision.reason}")
     meta = compute_meta(ctx, env, actions)
     check_paths(inputs.build, cwd=cwd, workspace=ctx.workspace or cwd)
@@ -351,50 +398,56 @@ def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions) -
     outcome = Outcome(image=refs[0].name, version=meta.version, tags=list(meta.tags),
                       labels=list(meta.labels), annotations=list(meta.annotations),
                       platforms=list(build.platforms), decision=decision)
-    cache = _cache(inputs, refs[0].name, meta.tags, decision, env, actions)
+    cache = _cache(inputs, refs[0].name, meta.tags, decision,
+                   env if cache_env is None else cache_env, actions)
     outcome.cache = cache.description
     return ImageRun(env=env, inputs=inputs, decision=decision, meta=meta, refs=refs,
                     build=build, cache=cache, key=_build_key(inputs, build, ctx, cwd),
-                    client=_client(inputs, refs[0], actions), outcome=outcome, cwd=cwd,
-                    start=start)
+                    client=(client_for or _client)(inputs, refs[0], actions),
+                    outcome=outcome, cwd=cwd, start=start)
 
 
 def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
                bake: bool) -> list[Outcome]:
     if bake:
         _check_bakeable(group)
+    # Read-only first, for every image: the check, and the release tags a build would
+    # move. A refusal here leaves the registry as it was and nothing is built.
+    checked = [(img, check_image(img, actions)) for img in group]
+    for img, presence in checked:
+        if not _is_present(presence):
+            guard_release_tags(img, actions)
+            _warn_push_unlikely(img, presence, actions)
     with _maybe_login(group, ctx, actions) as login_env:
-        pending = [(img, why) for img in group
-                   if (why := _check_or_reuse(img, actions)) is not None]
+        pending = []
+        for img, presence in checked:
+            if _is_present(presence):
+                assert presence is not None
+                _reuse(img, presence, actions)
+            else:
+                pending.append((img, presence))
         if bake and pending:
             _bake(pending, login_env, actions)
         else:
-            for img, why in pending:
-                _build(img, {**img.env, **login_env}, actions, why)
+            for img, presence in pending:
+                _build(img, {**img.env, **login_env}, actions, presence)
         for img, _ in pending:
             if img.outcome.pushed:
-                _verify(img.client, img.refs, img.key, img.outcome.digest, actions)
+                _verify(img, actions)
     for img in group:
         # With bake, an image's time includes the one bake run it shared with the others.
         img.outcome.seconds = time.monotonic() - img.start
     return [img.outcome for img in group]
 
 
+def _is_present(presence: Presence | None) -> bool:
+    return presence is not None and presence.present
+
+
 def _check_bakeable(group: Sequence[ImageRun]) -> None:
     """Refuse what bake cannot take (a ``network`` input, two builders) before any
     login or promotion, so a refusal leaves the registry as it was."""
-    bake_file([BakeImage(img.outcome.image, _plan(img)) for img in group])
-
-
-def _check_or_reuse(img: ImageRun, actions: Actions) -> str | None:
-    """The registry check; a present build is promoted (or skipped) here. Returns why a
-    build is needed, or None when the image needs none."""
-    presence = _check(img.client, img.inputs, img.refs, img.key, img.build, actions)
-    if presence is not None and presence.present:
-        _reuse(img.client, presence, img.refs, img.key, img.decision, img.inputs, img.outcome,
-               actions)
-        return None
-    return presence.reason if presence is not None else "input check is false"
+    bake_file([BakeImage(img.outcome.image, build_plan(img)) for img in group])
 
 
 def _tag_refs(tags: Sequence[str]) -> list[ImageRef]:
@@ -514,48 +567,187 @@ def _key_ref(ref: ImageRef, key: str) -> ImageRef:
     return ref.with_tag(buildkey.key_tag_name(key))
 
 
-def _check(client: RegistryClient, inputs: RunInputs, refs: list[ImageRef], key: str,
-           build: BuildInputs, actions: Actions) -> Presence | None:
-    if not inputs.check:
+def key_ref(img: ImageRun) -> ImageRef:
+    """The build key tag the check asks for (``<image>:ghbuild-key-rev-<sha>``)."""
+    return _key_ref(img.refs[0], img.key)
+
+
+def check_image(img: ImageRun, actions: Actions) -> Presence | None:
+    """The registry check of the build key tag; None when input check is false."""
+    if not img.inputs.check:
         actions.info("registry check: off (input check is false): building")
         return None
-    target = _key_ref(refs[0], key)
-    presence = client.check(target, platforms=build.platforms, key=key)
+    assert img.client is not None
+    target = key_ref(img)
+    presence = img.client.check(target, platforms=img.build.platforms, key=img.key)
     actions.info(f"registry check {target}: {presence.state.value} — {presence.reason}")
-    if presence.state.value == "unknown":
+    if presence.state is State.UNKNOWN:
         actions.warning(f"registry answer for {target} is unknown ({presence.reason}); "
                         "building rather than skipping")
     return presence
 
 
-def _reuse(client: RegistryClient, presence: Presence, refs: list[ImageRef], key: str,
-           decision: Decision, inputs: RunInputs, outcome: Outcome, actions: Actions) -> None:
-    assert presence.digest
+def unreachable(presence: Presence | None) -> bool:
+    """No answer at all (a refused connection, a timeout), as opposed to an answer we
+    could not use (HTTP 5xx, 401)."""
+    if presence is None or presence.state is not State.UNKNOWN:
+        return False
+    # the client gives connection errors and HTTP faults the same cause; its reason
+    # text is the only difference (ghbuild/registry/client.py, fetch)
+    return presence.cause == "timeout" or (presence.cause == "fault" and
+                                           presence.reason.startswith("cannot reach registry"))
+
+
+def decide_action(presence: Presence | None, decision: Decision) -> tuple[str, str]:
+    """build, retag or skip, and why, from the check (run and plan both say this)."""
+    if presence is not None and presence.present:
+        if not decision.push:
+            return "skip", (f"{presence.ref} already built as {presence.digest}; this run "
+                            "does not push, so no tags are added")
+        return "retag", f"{presence.ref} already built as {presence.digest}: no build"
+    if presence is None:
+        return "build", "the registry check is off (input check is false)"
+    if presence.state is State.UNKNOWN:
+        return "build", (f"the registry check was inconclusive ({presence.reason}): "
+                         "building rather than risk a skip")
+    if presence.digest and "lacks platform" in presence.reason:
+        return "build", f"the image for this build key lacks a requested platform: " \
+                        f"{presence.reason}"
+    if presence.digest:
+        return "build", f"the image for this build key does not fit: {presence.reason}"
+    return "build", f"no image for this build key yet ({presence.reason})"
+
+
+def release_tag_conflicts(img: ImageRun) -> tuple[list[str], list[str]]:
+    """Release tags a build would move: (those that exist, with their digest; those the
+    registry gave no clear answer for). Read-only."""
+    if not img.decision.push or img.inputs.allow_tag_move:
+        return [], []
+    assert img.client is not None
+    present, doubtful = [], []
+    for ref in img.refs:
+        if not ref.tag or not release_tag(ref.tag):
+            continue
+        seen = img.client.resolve(ref)
+        if seen.present:
+            present.append(f"{ref} is {seen.digest}")
+        elif seen.state is State.UNKNOWN:
+            doubtful.append(f"{ref} ({seen.reason})")
+    return present, doubtful
+
+
+def guard_release_tags(img: ImageRun, actions: Actions) -> None:
+    """Before a build that pushes: a release (full semver) tag that already exists would
+    move to the new digest, so refuse unless allow-tag-move; a doubtful answer refuses
+    too, since it must never lead to an overwrite. Nothing is built or written."""
+    present, doubtful = release_tag_conflicts(img)
+    if present:
+        raise PolicyError("refusing to build and push: release tag(s) already exist and this "
+                          "build would move them to a new digest: " + "; ".join(present) +
+                          "; nothing was built or pushed",
+                          hint="release tags are immutable; set allow-tag-move: true to move "
+                               "them")
+    if doubtful:
+        raise RegistryError("refusing to build and push: cannot tell whether release tag(s) "
+                            "already exist: " + "; ".join(doubtful) + "; a doubtful answer "
+                            "never leads to an overwrite, so nothing was built or pushed")
+
+
+def _warn_push_unlikely(img: ImageRun, presence: Presence | None, actions: Actions) -> None:
+    if img.decision.push and unreachable(presence):
+        assert presence is not None
+        actions.warning(f"the registry cannot be reached ({presence.reason}): building "
+                        "anyway, but the push at the end will likely fail")
+
+
+def _reuse(img: ImageRun, presence: Presence, actions: Actions) -> None:
+    assert presence.digest and img.client is not None
+    outcome = img.outcome
     outcome.digest = presence.digest
     outcome.platforms = outcome.platforms or list(presence.platforms)
-    if not decision.push:
-        outcome.action = "skip"
-        outcome.action_reason = (f"{presence.ref} already built as {presence.digest}; this "
-                                 "run does not push, so no tags are added")
-        actions.info(f"build decision: skip — {outcome.action_reason}")
+    outcome.action, outcome.action_reason = decide_action(presence, img.decision)
+    actions.info(f"build decision: {outcome.action} — {outcome.action_reason}")
+    source = key_ref(img).with_digest(presence.digest)
+    if outcome.action == "retag":
+        with actions.group("promote tags"):
+            results = img.client.promote(source, img.refs,
+                                         allow_move=img.inputs.allow_tag_move)
+            for result in results:
+                actions.info(result.describe())
+        # "pushed" means this run wrote a tag; all of them already there writes nothing.
+        outcome.pushed = any(r.action is not Action.UNCHANGED for r in results)
+    _carried_metadata(img, source, actions)
+
+
+def _carried_metadata(img: ImageRun, source: ImageRef, actions: Actions) -> None:
+    """A reused digest keeps the labels and annotations of its first build, not the ones
+    computed now (version, created): report what the image carries, and say so."""
+    assert img.client is not None
+    outcome = img.outcome
+    outcome.computed_labels = list(outcome.labels)
+    outcome.computed_annotations = list(outcome.annotations)
+    try:
+        labels, annotations, platforms = image_metadata(img.client, source)
+    except (GhbuildError, ValueError) as exc:
+        actions.warning(f"could not read the labels of {source} ({exc}); the labels output "
+                        "shows this run's computed labels, which that image may not carry")
         return
-    outcome.action = "retag"
-    outcome.action_reason = f"{presence.ref} already built as {presence.digest}: no build"
-    actions.info(f"build decision: retag — {outcome.action_reason}")
-    source = _key_ref(refs[0], key).with_digest(presence.digest)
-    with actions.group("promote tags"):
-        results = client.promote(source, refs, allow_move=inputs.allow_tag_move)
-        for result in results:
-            actions.info(result.describe())
-    outcome.pushed = True
+    outcome.labels, outcome.annotations = labels, annotations
+    outcome.labels_source = "image"
+    outcome.platforms = outcome.platforms or platforms
+    version = dict(line.partition("=")[::2] for line in labels).get(VERSION_LABEL)
+    if labels != outcome.computed_labels:
+        actions.notice(f"{outcome.action}: {outcome.image}@{outcome.digest} keeps the labels "
+                       f"and annotations of its first build (version "
+                       f"{version or '(none)'}, not {outcome.version or '(none)'}); the "
+                       "labels and annotations outputs are the image's own")
 
 
-def _verify(client: RegistryClient, refs: list[ImageRef], key: str, digest: str,
-            actions: Actions) -> None:
-    """After a push, each tag must resolve to the digest buildx reported."""
+VERSION_LABEL = "org.opencontainers.image.version"
+
+
+def image_metadata(client: RegistryClient, ref: ImageRef
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """Labels (``key=value``), annotations (``level:key=value``) and platforms of the image
+    at ``ref``; for an index, of its first manifest that is not an attestation."""
+    top = client.get_manifest(ref)
+    data = top.json()
+    annotations = _annotation_lines("index" if top.is_index else "manifest", data)
+    platforms = list(index_platforms(data)) if top.is_index else []
+    image = data
+    if top.is_index:
+        entry = next((e for e in data.get("manifests") or [] if isinstance(e, dict) and
+                      (e.get("annotations") or {}).get("vnd.docker.reference.type")
+                      != ATTESTATION_TYPE), None)
+        if entry is None:
+            raise RegistryError(f"index {top.digest} holds no image manifest")
+        image = client.get_manifest(ref.with_digest(str(entry.get("digest")))).json()
+        annotations += _annotation_lines("manifest", image)
+    digest = (image.get("config") or {}).get("digest")
+    if not isinstance(digest, str):
+        raise RegistryError(f"the image manifest of {ref} names no config blob")
+    config = json.loads(client.get_blob(ref.repo_only(), digest, limit=4 << 20))
+    found = (config.get("config") or {}).get("Labels") or {}
+    labels = [f"{k}={v}" for k, v in sorted(found.items())]
+    if not platforms and (name := platform_of(config)):
+        platforms = [name]
+    return labels, annotations, platforms
+
+
+def _annotation_lines(level: str, data: Mapping[str, Any]) -> list[str]:
+    notes = data.get("annotations") or {}
+    return [f"{level}:{k}={v}" for k, v in sorted(notes.items())
+            if k != buildkey.BUILD_KEY_ANNOTATION] if isinstance(notes, dict) else []
+
+
+def _verify(img: ImageRun, actions: Actions) -> None:
+    """After a push, each tag must resolve to the digest buildx reported; the platforms
+    reported are the registry's."""
+    digest, client = img.outcome.digest, img.client
+    assert client is not None
     if not digest:
         raise RegistryError("buildx reported no digest (containerimage.digest) for the push")
-    targets = [*refs, *{_key_ref(ref.repo_only(), key) for ref in refs}]
+    targets = [*img.refs, *{_key_ref(ref.repo_only(), img.key) for ref in img.refs}]
     for ref in targets:
         got = client.resolve(ref)
         if not got.present or got.digest != digest:
@@ -563,6 +755,9 @@ def _verify(client: RegistryClient, refs: list[ImageRef], key: str, digest: str,
             raise RegistryError(f"after the push, {ref} resolves to {found}, not to the "
                                 f"pushed digest {digest}")
     actions.info(f"verified: {len(targets)} tags resolve to {digest}")
+    described = client.check(img.refs[0].with_digest(digest), describe=True)
+    if described.present and described.platforms:
+        img.outcome.platforms = list(described.platforms)
 
 
 # -- build ---------------------------------------------------------------------------------
@@ -574,7 +769,7 @@ def _is_index(build: BuildInputs, env: Mapping[str, str]) -> bool:
     return len(build.platforms) > 1 or sbom or not attest_off
 
 
-def _say_driver(build: BuildInputs, env: Mapping[str, str], actions: Actions) -> None:
+def _say_driver(build: BuildInputs, env: Mapping[str, str], actions: Actions) -> str:
     """Name the builder's driver: what a build may do depends on it (the docker driver
     exports cache only with the containerd image store, and cannot push by digest)."""
     try:
@@ -582,8 +777,22 @@ def _say_driver(build: BuildInputs, env: Mapping[str, str], actions: Actions) ->
     except BuildError as exc:
         # buildx itself will fail with its own message if the builder is really unusable.
         actions.warning(f"could not read the builder's driver: {exc}")
-        return
+        return ""
     actions.info(f"builder: {build.builder or 'current'} ({driver} driver)")
+    return driver
+
+
+def _fit_cache(img: ImageRun, driver: str, env: Mapping[str, str], actions: Actions) -> None:
+    """Drop a cache export the builder would refuse (it fails the build, not just the
+    cache); asks the engine about its image store only when that matters."""
+    if driver != "docker" or not img.cache.cache_to:
+        return
+    fitted = for_engine(img.cache, driver=driver, containerd_store=containerd_store(env))
+    if fitted is not img.cache:
+        for warning in fitted.warnings[len(img.cache.warnings):]:
+            actions.warning(warning)
+        img.cache = fitted
+        img.outcome.cache = fitted.description
 
 
 def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], key: str,
@@ -602,21 +811,21 @@ def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], ke
                      cache_to=cache.cache_to, push=decision.push, metadata_file=metadata_file)
 
 
-def _decide_build(img: ImageRun, why: str, actions: Actions) -> BuildPlan:
-    img.outcome.action = "build"
-    img.outcome.action_reason = f"no image for this build key yet ({why})"
-    actions.info(f"build decision: build — {img.outcome.action_reason}")
-    return _plan(img)
-
-
-def _plan(img: ImageRun) -> BuildPlan:
+def build_plan(img: ImageRun, metadata_file: str = "") -> BuildPlan:
     return make_build_plan(img.build, img.meta, img.refs, img.key, img.cache, img.decision,
-                           img.env)
+                           img.env, metadata_file=metadata_file)
 
 
-def _build(img: ImageRun, env: dict[str, str], actions: Actions, why: str) -> None:
-    plan = _decide_build(img, why, actions)
-    _say_driver(img.build, env, actions)
+def _decide_build(img: ImageRun, presence: Presence | None, actions: Actions) -> BuildPlan:
+    img.outcome.action, img.outcome.action_reason = decide_action(presence, img.decision)
+    actions.info(f"build decision: build — {img.outcome.action_reason}")
+    return build_plan(img)
+
+
+def _build(img: ImageRun, env: dict[str, str], actions: Actions,
+           presence: Presence | None) -> None:
+    _fit_cache(img, _say_driver(img.build, env, actions), env, actions)
+    plan = _decide_build(img, presence, actions)
     result = run_build(plan, actions, env=env, cwd=img.cwd,
                        dockerfile=os.path.relpath(dockerfile_path(img.build, img.cwd), img.cwd))
     img.outcome.digest = result.digest
@@ -624,15 +833,17 @@ def _build(img: ImageRun, env: dict[str, str], actions: Actions, why: str) -> No
     img.outcome.buildx_metadata = result.metadata
 
 
-def _bake(pending: Sequence[tuple[ImageRun, str]], login_env: Mapping[str, str],
+def _bake(pending: Sequence[tuple[ImageRun, Presence | None]], login_env: Mapping[str, str],
           actions: Actions) -> None:
     """Every image that needs a build, in one ``docker buildx bake`` (one BuildKit session,
     so a stage the images share is solved once); each keeps its own tags and cache."""
-    images = [BakeImage(img.outcome.image, _decide_build(img, why, actions))
-              for img, why in pending]
     first = pending[0][0]
     env = {**first.env, **login_env}
-    _say_driver(first.build, env, actions)
+    driver = _say_driver(first.build, env, actions)
+    for img, _ in pending:
+        _fit_cache(img, driver, env, actions)
+    images = [BakeImage(img.outcome.image, _decide_build(img, presence, actions))
+              for img, presence in pending]
     results = run_bake_results(images, actions, env=env, cwd=first.cwd)
     for img, _ in pending:
         img.outcome.action_reason += f"; built in one docker buildx bake run of {len(images)}"

@@ -314,20 +314,16 @@ def test_monorepo_config_plans_every_image(runner: GitOnlyRunner, tmp_path: Path
     assert [i["image"] for i in one["images"]] == ["ghcr.io/example-org/monorepo-web"]
 
 
-def test_a_flag_the_config_overrides_is_named_in_the_notes(runner: GitOnlyRunner,
-                                                           tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]
-                                                           ) -> None:
+def test_a_flag_overrides_the_config_file(runner: GitOnlyRunner, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # inputs < .github/ghbuild.yml < flags, as run reads them
     repo = make_repo(tmp_path, example="monorepo")
     doc = plan_json(capsys, repo, "--image", "monorepo-api", "--context", "web",
                     "--target", "final")
     img = doc["images"][0]
-    assert img["buildx"][-1] == "api"                     # the config's context
-    assert _values(img["buildx"], "--target") == ["final"]  # not in the config: the flag
-    assert doc["notes"].count("flag --context is not used for "
-                              "ghcr.io/example-org/monorepo-api: .github/ghbuild.yml sets "
-                              "'context' for it, and run gives the config precedence") == 1
-    assert not any(n.startswith("flag --target") for n in doc["notes"])
+    assert img["buildx"][-1] == "web"                     # the flag, not the config's api
+    assert _values(img["buildx"], "--target") == ["final"]
+    assert not any(n.startswith("flag --") for n in doc["notes"])
 
 
 def test_config_error_stops_the_plan(runner: GitOnlyRunner, tmp_path: Path,
@@ -475,7 +471,8 @@ def test_an_answer_we_cannot_use_is_unknown_and_builds(runner: GitOnlyRunner, tm
     repo = make_repo(tmp_path)
     got = _report(repo, FakeClient(Presence.unknown("r", reason, cause)))
     assert (got.registry.checked, got.registry.state, got.action) == (True, "unknown", "build")
-    assert got.action_reason == f"no image for this build key yet ({reason})"
+    assert got.action_reason == (f"the registry check was inconclusive ({reason}): building "
+                                 "rather than risk a skip")
 
 
 def _values(argv: Sequence[str], flag: str) -> list[str]:

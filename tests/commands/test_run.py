@@ -15,7 +15,7 @@ import pytest
 
 from ghbuild import cli, proc
 from ghbuild.commands import run as run_cmd
-from ghbuild.registry import Presence, State
+from ghbuild.registry import OCI_MANIFEST, Action, Manifest, Presence, PromoteResult, State
 
 DIGEST = "sha256:" + "d" * 64
 OTHER = "sha256:" + "e" * 64
@@ -49,25 +49,60 @@ class FakeRunner(proc.Runner):
         return [a for a, _, _ in self.calls if a[:len(prefix)] == list(prefix)]
 
 
-class FakeClient:
-    """The RegistryClient surface run uses: check, resolve, promote."""
+CONFIG_DIGEST = "sha256:" + "c" * 64
+FIRST_BUILD_LABELS = {"org.opencontainers.image.version": "main",
+                      "org.opencontainers.image.created": "2025-01-01T00:00:00Z"}
 
-    def __init__(self, presence: Presence | None = None, resolved: str = DIGEST) -> None:
+
+class FakeClient:
+    """The RegistryClient surface run uses: check, resolve, promote, and the reads of an
+    existing image (get_manifest, get_blob). ``existing`` answers the first resolve of a
+    tag (before the build: the release-tag guard); later ones see the pushed digest."""
+
+    def __init__(self, presence: Presence | None = None, resolved: str = DIGEST, *,
+                 existing: dict[str, Presence] | None = None,
+                 promote_actions: tuple[Action, ...] = (Action.CREATED,),
+                 platforms: tuple[str, ...] = ("linux/amd64",)) -> None:
         self.presence = presence
         self.resolved = resolved
+        self.existing = dict(existing or {})
+        self.promote_actions = promote_actions
+        self.platforms = platforms
         self.checked: list[str] = []
+        self.described: list[str] = []
+        self.resolved_refs: list[str] = []
         self.promoted: list[tuple[str, list[str]]] = []
 
-    def check(self, ref, *, platforms=(), key=None, **_):
+    def check(self, ref, *, platforms=(), key=None, describe=False, **_):
+        if describe:
+            self.described.append(str(ref))
+            return Presence(State.PRESENT, ref=str(ref), digest=ref.digest,
+                            platforms=self.platforms)
         self.checked.append(str(ref))
         return self.presence or Presence.absent(str(ref), f"{ref.tag} not found (404)")
 
     def resolve(self, ref):
+        self.resolved_refs.append(str(ref))
+        if str(ref) in self.existing:
+            return self.existing.pop(str(ref))
         return Presence(State.PRESENT, ref=str(ref), digest=self.resolved)
 
     def promote(self, source, targets, *, allow_move=False, **_):
         self.promoted.append((str(source), [str(t) for t in targets]))
-        return []
+        digest = source.digest
+        return [PromoteResult(t, digest, self.promote_actions[i % len(self.promote_actions)])
+                for i, t in enumerate(targets)]
+
+    def get_manifest(self, ref, **_):
+        body = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"digest": CONFIG_DIGEST},
+                "annotations": {"org.opencontainers.image.version": "main"}}
+        return Manifest(json.dumps(body).encode(), OCI_MANIFEST, ref.digest or DIGEST)
+
+    def get_blob(self, repo, digest, **_):
+        assert digest == CONFIG_DIGEST
+        return json.dumps({"os": "linux", "architecture": "arm64",
+                           "config": {"Labels": FIRST_BUILD_LABELS}}).encode()
 
 
 @pytest.fixture()
@@ -324,8 +359,10 @@ def test_outputs_and_summary(harness, tmp_path):
     summary = (tmp_path / "summary").read_text()
     for text in ("### ghbuild: ghcr.io/acme-org/widget", f"`{DIGEST}`", "| Build | **build**",
                  "| Push | **yes**: push: branch 'main' is the default branch", "| Cache | none",
-                 "| Platforms | engine default"):
+                 "| Platforms | linux/amd64"):
         assert text in summary
+    # After a push the platforms are the registry's answer for the pushed digest.
+    assert meta["platforms"] == ["linux/amd64"]
 
 
 def test_flags_override_inputs(harness, ws):
@@ -503,7 +540,9 @@ class PerImageClient(FakeClient):
         super().__init__()
         self.present, self.by_repo = present, resolved
 
-    def check(self, ref, *, platforms=(), key=None, **_):
+    def check(self, ref, *, platforms=(), key=None, describe=False, **_):
+        if describe:
+            return super().check(ref, describe=True)
         self.checked.append(str(ref))
         if ref.name in self.present:
             return Presence(State.PRESENT, ref=str(ref), digest=self.present[ref.name],
