@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import GhbuildError
@@ -28,16 +29,59 @@ COMMANDS: dict[str, str] = {
 }
 
 
+_DEBUG_HELP = "on an error, also print the Python traceback (before or after the command)"
+
+
+class Parser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit code 2: argparse's whole usage block
+    would bury the one line that says what is wrong (``--help`` still shows it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # the choices plainly (json, text): Python versions quote them differently
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(str(c) for c in action.choices)
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r} (choose from "
+                                                 f"{choices})")
+
+
 def _top_parser() -> argparse.ArgumentParser:
     lines = "\n".join(f"  {name:<9} {text}" for name, text in COMMANDS.items())
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ghbuild", formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="ghbuild [--debug] COMMAND [options]  (ghbuild COMMAND --help for its options)",
         description="Build and push container images from GitHub Actions.",
         epilog=f"commands:\n{lines}\n\nexit codes: 0 ok, 1 failed, 2 bad input, 3 refused "
                "by policy")
     parser.add_argument("--version", action="version", version=f"ghbuild {__version__}")
-    parser.add_argument("command", nargs="?", choices=list(COMMANDS), metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    parser.add_argument("command", nargs="?", choices=list(COMMANDS), metavar="COMMAND",
+                        help="one of the commands below")
     return parser
+
+
+def _command_parser(name: str, module: Any) -> argparse.ArgumentParser:
+    parser = Parser(prog=f"ghbuild {name}", description=COMMANDS[name])
+    module.configure(parser)
+    # main() takes --debug out before parsing; declared here so each --help shows it
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    _describe_choices(parser)
+    return parser
+
+
+def _describe_choices(parser: argparse.ArgumentParser) -> None:
+    """Every option with fixed values says them in its help, whoever wrote it."""
+    for action in parser._actions:
+        if not action.option_strings or action.choices is None or \
+                action.help == argparse.SUPPRESS:
+            continue
+        values = [str(c) for c in action.choices]
+        text = action.help or ""
+        if not all(v in text for v in values):
+            listed = f"one of: {', '.join(values)}"
+            action.help = f"{text} ({listed})" if text else listed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,12 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args_list:
             top.print_help(sys.stderr)
             return 2
-        top.parse_args(args_list[:1])  # prints help/version or an error, then exits
+        try:
+            top.parse_args(args_list[:1])  # prints help/version or an error, then exits
+        except SystemExit as exc:
+            return int(exc.code or 0)
         return 2
     name, rest = args_list[0], args_list[1:]
     module = importlib.import_module(f"ghbuild.commands.{name}")
-    parser = argparse.ArgumentParser(prog=f"ghbuild {name}", description=COMMANDS[name])
-    module.configure(parser)
+    parser = _command_parser(name, module)
     try:
         args = parser.parse_args(rest)
     except SystemExit as exc:

@@ -68,9 +68,10 @@ def from_git(path: str, event: str = "push", event_path: str | None = None,
              environ: Mapping[str, str] | None = None, *, ref: str | None = None,
              pr_number: int | None = None) -> Context:
     if not event or not event.replace("_", "").isalnum():
-        raise InputError(f"event must be an event name such as {', '.join(EVENTS)}; got "
-                         f"{event!r}")
+        raise InputError(f"the event (--event or GITHUB_EVENT_NAME) must be an event name "
+                         f"such as {', '.join(EVENTS)}; got {event!r}")
     env = os.environ if environ is None else environ
+    _check_overrides(ref, pr_number)
     if _git(path, "rev-parse", "--is-inside-work-tree", check=False) != "true":
         raise InputError(f"{path} is not a git checkout")
     sha = _git(path, "rev-parse", "HEAD")
@@ -93,17 +94,27 @@ def from_git(path: str, event: str = "push", event_path: str | None = None,
         now=now_from_env(env), source="git")
 
 
+# Messages below name what the commands offer (plan and meta --context git both take
+# --ref, --pr and --event-path), never this module's parameter names.
+def _check_overrides(ref: str | None, pr_number: int | None) -> None:
+    if ref is not None and not re.fullmatch(r"refs/[^\s]+", ref):
+        raise InputError(f"--ref must be a full git ref such as refs/tags/v1.2.3 or "
+                         f"refs/heads/main, got {ref!r}")
+    if pr_number is not None and pr_number < 1:
+        raise InputError(f"--pr must be a pull request number (1 or more), got {pr_number}")
+
+
 def _ref_for(event: str, branch: str, tags: list[str], number: object,
              default: str) -> str:
     if event == "release":
         if not tags:
-            raise InputError("event release needs a tag at HEAD (git tag vX.Y.Z), or pass "
-                             "ref='refs/tags/...'")
+            raise InputError("event release needs a tag at HEAD: tag the commit (git tag "
+                             "v1.2.3) or pass --ref refs/tags/v1.2.3")
         return f"refs/tags/{tags[0]}"
     if event.startswith("pull_request"):
         if number is None:
-            raise InputError(f"event {event} needs the pull request number: a saved payload "
-                             "with 'number' or pr_number=")
+            raise InputError(f"event {event} needs the pull request number: pass --pr NUMBER, "
+                             "or a saved payload with \"number\" with --event-path FILE")
         return f"refs/pull/{number}/merge"
     if event == "push" and not branch and tags:
         return f"refs/tags/{tags[0]}"

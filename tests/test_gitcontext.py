@@ -87,8 +87,13 @@ def test_tag_at_detached_head_and_release(repo: Path) -> None:
 
 
 def test_release_without_tag_is_an_error(repo: Path) -> None:
-    with pytest.raises(InputError, match="event release needs a tag at HEAD"):
+    with pytest.raises(InputError) as info:
         from_git(str(repo), event="release", environ=ENV)
+    # the flags of plan and meta --context git, not this function's parameter names
+    assert str(info.value) == ("event release needs a tag at HEAD: tag the commit (git tag "
+                               "v1.2.3) or pass --ref refs/tags/v1.2.3")
+    assert from_git(str(repo), event="release", environ=ENV,
+                    ref="refs/tags/v9.0.0").ref == "refs/tags/v9.0.0"
 
 
 def test_pull_request_from_saved_payload(repo: Path, tmp_path: Path) -> None:
@@ -103,8 +108,27 @@ def test_pull_request_from_saved_payload(repo: Path, tmp_path: Path) -> None:
 
 
 def test_pull_request_needs_a_number(repo: Path) -> None:
-    with pytest.raises(InputError, match="needs the pull request number"):
+    with pytest.raises(InputError) as info:
         from_git(str(repo), event="pull_request", environ=ENV)
+    assert str(info.value) == ("event pull_request needs the pull request number: pass --pr "
+                               "NUMBER, or a saved payload with \"number\" with --event-path "
+                               "FILE")
+    assert from_git(str(repo), event="pull_request", environ=ENV,
+                    pr_number=12).ref == "refs/pull/12/merge"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"ref": "v1.2.3"}, "--ref must be a full git ref such as refs/tags/v1.2.3 or "
+                        "refs/heads/main, got 'v1.2.3'"),
+    ({"ref": "refs/tags/a b"}, "--ref must be a full git ref such as refs/tags/v1.2.3 or "
+                               "refs/heads/main, got 'refs/tags/a b'"),
+    ({"pr_number": 0}, "--pr must be a pull request number (1 or more), got 0"),
+    ({"pr_number": -4}, "--pr must be a pull request number (1 or more), got -4"),
+])
+def test_bad_ref_or_pr(repo: Path, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError) as info:
+        from_git(str(repo), event="pull_request", environ=ENV, **kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
 
 
 def test_schedule_on_detached_head_uses_default_branch(repo: Path) -> None:
@@ -115,8 +139,12 @@ def test_schedule_on_detached_head_uses_default_branch(repo: Path) -> None:
 
 def test_other_events_use_the_branch(repo: Path) -> None:
     assert from_git(str(repo), event="create", environ=ENV).ref == "refs/heads/trunk"
-    with pytest.raises(InputError, match="event must be an event name"):
+    with pytest.raises(InputError) as info:
         from_git(str(repo), event="push; rm", environ=ENV)
+    assert str(info.value) == (
+        "the event (--event or GITHUB_EVENT_NAME) must be an event name such as push, "
+        "pull_request, pull_request_target, release, schedule, workflow_dispatch; got "
+        "'push; rm'")
 
 
 def test_not_a_checkout(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from dataclasses import replace
 from ..errors import InputError
 
 _LIST_FLAGS = ("images", "tags", "flavor", "labels", "annotations")
-_TEXT_FLAGS = ("sep-tags", "sep-labels", "sep-annotations", "bake-target", "context")
+_TEXT_FLAGS = ("sep-tags", "sep-labels", "sep-annotations", "bake-target")
+# flags that shape the git context only
+_GIT_FLAGS = ("event", "event_path", "ref", "pr")
 _EVENTS = ("push", "pull_request", "pull_request_target", "release", "schedule",
            "workflow_dispatch")
 
@@ -33,12 +35,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name}", metavar="TEXT", default=None,
                             help=f"the '{name}' input (overrides INPUT_"
                                  f"{name.upper().replace('-', '_')})")
+    parser.add_argument("--context", choices=("workflow", "git"), default=None,
+                        help="the 'context' input (overrides INPUT_CONTEXT): workflow (the "
+                             "runner's GITHUB_* and payload, the default) or git (the checkout "
+                             "in the current directory)")
     parser.add_argument("--repo-metadata", metavar="FILE",
                         help="a GitHub REST repository object (JSON) for the title, "
                              "description, license and URL labels")
     parser.add_argument("--event", choices=_EVENTS, default=None,
                         help="with --context git: the event to compute for (default: "
                              "GITHUB_EVENT_NAME or push)")
+    parser.add_argument("--event-path", metavar="FILE", default=None,
+                        help="with --context git: a saved event payload (JSON) whose fields "
+                             "win over git's (default: GITHUB_EVENT_PATH)")
+    parser.add_argument("--ref", metavar="REF", default=None,
+                        help="with --context git: compute for this ref instead of git's "
+                             "(refs/tags/v1.2.3)")
+    parser.add_argument("--pr", type=int, metavar="NUMBER", default=None,
+                        help="with --context git: the pull request number for --event "
+                             "pull_request / pull_request_target")
     parser.add_argument("--output-file", metavar="FILE",
                         help="also append metadata-action's step outputs to FILE "
                              "(GITHUB_OUTPUT format; bake files written beside it)")
@@ -49,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     env = os.environ
     overrides = {name: getattr(args, name.replace("-", "_")) for name in
-                 (*_LIST_FLAGS, *_TEXT_FLAGS)}
+                 (*_LIST_FLAGS, *_TEXT_FLAGS, "context")}
     inputs = meta.read_inputs(env, overrides)
     ctx = _context(inputs.context, args, env)
     repo = meta.RepoMeta.from_file(args.repo_metadata) if args.repo_metadata else None
@@ -75,9 +90,13 @@ def _context(kind: str, args: argparse.Namespace, env: os._Environ[str]):  # typ
 
         event = args.event or env.get("GITHUB_EVENT_NAME") or "push"
         return from_git(os.getcwd(), event=event,
-                        event_path=env.get("GITHUB_EVENT_PATH") or None, environ=env)
-    if args.event:
-        raise InputError("--event only applies with --context git")
+                        event_path=args.event_path or env.get("GITHUB_EVENT_PATH") or None,
+                        environ=env, ref=args.ref, pr_number=args.pr)
+    given = [f"--{name.replace('_', '-')}" for name in _GIT_FLAGS
+             if getattr(args, name) is not None]
+    if given:
+        raise InputError(f"{', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} "
+                         "with --context git")
     path = env.get("GITHUB_EVENT_PATH", "")
     if path and not os.path.exists(path):
         # the Actions toolkit (and so metadata-action) reads a missing payload file as {}

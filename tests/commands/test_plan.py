@@ -180,8 +180,9 @@ def test_release_needs_a_tag_at_head(runner: GitOnlyRunner, tmp_path: Path,
     repo = make_repo(tmp_path)
     code = main(["plan", "--dir", str(repo), "--offline", "--event", "release"])
     assert code == 2
-    assert capsys.readouterr().err == ("ghbuild: error: event release needs a tag at HEAD "
-                                       "(git tag vX.Y.Z), or pass ref='refs/tags/...'\n")
+    assert capsys.readouterr().err == ("ghbuild: error: event release needs a tag at HEAD: "
+                                       "tag the commit (git tag v1.2.3) or pass --ref "
+                                       "refs/tags/v1.2.3\n")
     git(repo, "tag", "v2.0.0")
     doc = plan_json(capsys, repo, "--event", "release")
     assert doc["context"]["ref"] == "refs/tags/v2.0.0"

@@ -73,3 +73,46 @@ def test_git_context_from_a_real_checkout(tmp_path):
     doc = json.loads(done.stdout)
     assert doc["tags"] == ["ghcr.io/acme/widget:release-2.x", "ghcr.io/acme/widget:cd-20240401"]
     assert doc["labels"]["org.opencontainers.image.source"] == "https://github.com/Acme/Widget"
+
+
+def _checkout(path: Path, remote: bool = True) -> None:
+    git_env = _env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
+                   GIT_CONFIG_GLOBAL="/dev/null")
+    steps = [["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "x"]]
+    if remote:
+        steps.append(["remote", "add", "origin", "https://github.com/Acme/Widget.git"])
+    for argv in steps:
+        subprocess.run(["git", "-C", str(path), *argv], env=git_env, check=True)
+
+
+def test_git_context_pull_request_needs_pr_then_takes_it(tmp_path):
+    _checkout(tmp_path)
+    env = _env(SOURCE_DATE_EPOCH="1578616200", INPUT_TAGS="type=ref,event=pr")
+    done = _meta(env, "--context", "git", "--event", "pull_request", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("ghbuild: error: event pull_request needs the pull request number: "
+                           "pass --pr NUMBER, or a saved payload with \"number\" with "
+                           "--event-path FILE\n")
+    done = _meta(env, "--context", "git", "--event", "pull_request", "--pr", "42", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tags"] == ["pr-42"]
+    payload = tmp_path / "event.json"
+    payload.write_text(json.dumps({"number": 9}))
+    done = _meta(env, "--context", "git", "--event", "pull_request", "--event-path",
+                 str(payload), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tags"] == ["pr-9"]
+
+
+def test_git_context_release_without_a_tag_names_the_ref_flag(tmp_path):
+    _checkout(tmp_path, remote=False)
+    env = _env(SOURCE_DATE_EPOCH="1578616200", INPUT_TAGS="type=semver,pattern={{version}}")
+    done = _meta(env, "--context", "git", "--event", "release", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("ghbuild: error: event release needs a tag at HEAD: tag the commit "
+                           "(git tag v1.2.3) or pass --ref refs/tags/v1.2.3\n")
+    done = _meta(env, "--context", "git", "--event", "release", "--ref", "refs/tags/v1.2.3",
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tags"] == ["1.2.3", "latest"]

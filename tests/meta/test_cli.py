@@ -128,3 +128,23 @@ def test_missing_payload_file_is_an_empty_payload(monkeypatch, capsys) -> None:
     code, out, err = run_cli(monkeypatch, capsys, env)
     assert code == 0 and json.loads(out)["tags"] == ["2", "latest"]
     assert "GITHUB_EVENT_PATH /nonexistent/event.json does not exist" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--pr", "5"), "--pr only applies with --context git"),
+    (("--ref", "refs/tags/v1", "--event", "release"),
+     "--event, --ref only apply with --context git"),
+    (("--event-path", "/tmp/x.json",), "--event-path only applies with --context git"),
+])
+def test_git_only_flags_refused_in_the_workflow_context(monkeypatch, capsys, args,
+                                                         message) -> None:
+    code, out, err = run_cli(monkeypatch, capsys, {"SOURCE_DATE_EPOCH": str(EPOCH)}, *args)
+    assert (code, out) == (2, "")
+    assert err == f"ghbuild: error: {message}\n"
+
+
+def test_context_flag_values_are_checked(monkeypatch, capsys) -> None:
+    code, out, err = run_cli(monkeypatch, capsys, {}, "--context", "gitt")
+    assert (code, out) == (2, "")
+    assert err == ("ghbuild meta: error: argument --context: invalid choice: 'gitt' (choose "
+                   "from workflow, git)\n")
