@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     repo = meta.RepoMeta.from_file(args.repo_metadata) if args.repo_metadata else None
     result = meta.compute(ctx, inputs, repo)
     _warn(result.warnings)
+    if inputs.context == "git":
+        _note_empty_repo_labels(result.labels)
     if args.output_file:
         _write_outputs(result.outputs(inputs, os.path.dirname(os.path.abspath(
             args.output_file))), args.output_file)
@@ -104,6 +106,18 @@ def _context(kind: str, args: argparse.Namespace, env: os._Environ[str]):  # typ
         thin = {k: v for k, v in env.items() if k != "GITHUB_EVENT_PATH"}
         return replace(context.from_env(thin), event_path=path)
     return context.from_env(env)
+
+
+def _note_empty_repo_labels(labels: dict[str, str]) -> None:
+    from ..gha import Actions
+    from ..meta.labels import empty_repo_labels
+
+    empty = empty_repo_labels(labels)
+    if empty:
+        # a checkout without an origin remote leaves title, url and source empty too
+        Actions().notice(f"OCI labels {', '.join(empty)} left empty: this checkout does not "
+                         "provide them (pass --repo-metadata FILE with the repository's REST "
+                         "object)")
 
 
 def _warn(warnings: tuple[str, ...]) -> None:

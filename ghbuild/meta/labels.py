@@ -11,7 +11,7 @@ after ASCII letters, an approximation of ICU that only matters for such keys.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..errors import InputError
 
@@ -53,6 +53,18 @@ def merge_entries(defaults: Iterable[tuple[str, str]], extra: Iterable[str]) -> 
             merged[key] = value
     keys = sorted(merged, key=_collation_key)
     return [f"{k}={merged[k]}" for k in keys]
+
+
+# The OCI labels whose defaults come from repository metadata (name, description,
+# html_url twice, license.spdx_id), which a local checkout cannot supply.
+REPO_LABELS = tuple(f"org.opencontainers.image.{key}" for key in
+                    ("title", "description", "url", "source", "licenses"))
+
+
+def empty_repo_labels(labels: Mapping[str, str]) -> tuple[str, ...]:
+    """The repository-sourced labels that came out empty: neither the repository metadata
+    nor the user's ``labels`` input gave them a value."""
+    return tuple(key for key in REPO_LABELS if not labels.get(key))
 
 
 _KV_RE = re.compile(r"([^=]*)=(.*)")

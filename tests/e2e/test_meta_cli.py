@@ -116,3 +116,30 @@ def test_git_context_release_without_a_tag_names_the_ref_flag(tmp_path):
                  cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tags"] == ["1.2.3", "latest"]
+
+
+LEFT_EMPTY = ("notice: OCI labels {} left empty: this checkout does not provide them (pass "
+              "--repo-metadata FILE with the repository's REST object)\n")
+
+
+def test_git_context_names_exactly_the_labels_left_empty(tmp_path):
+    bare, remote = tmp_path / "bare", tmp_path / "remote"
+    bare.mkdir()
+    remote.mkdir()
+    _checkout(bare, remote=False)
+    _checkout(remote)
+    env = _env(SOURCE_DATE_EPOCH="1578616200", INPUT_TAGS="type=ref,event=branch")
+    oci = "org.opencontainers.image."
+    done = _meta(env, "--context", "git", cwd=bare)
+    assert done.returncode == 0
+    assert done.stderr == LEFT_EMPTY.format(", ".join(
+        oci + k for k in ("title", "description", "url", "source", "licenses")))
+    done = _meta(env, "--context", "git", cwd=remote)
+    assert done.stderr == LEFT_EMPTY.format(f"{oci}description, {oci}licenses")
+    # a label given by the user is not empty
+    done = _meta(env, "--context", "git", "--labels", f"{oci}licenses=MIT", cwd=remote)
+    assert done.stderr == LEFT_EMPTY.format(f"{oci}description")
+    repo_json = tmp_path / "repo.json"
+    repo_json.write_text(json.dumps({"description": "d", "license": {"spdx_id": "MIT"}}))
+    done = _meta(env, "--context", "git", "--repo-metadata", str(repo_json), cwd=remote)
+    assert (done.returncode, done.stderr) == (0, "")
