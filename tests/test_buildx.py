@@ -155,3 +155,21 @@ def test_parse_failure_docker_cli_error_keeps_the_cause():
     lines = ["unknown flag: --bogus", "See 'docker buildx build --help'.",
              "Run 'docker --help' for more information"]
     assert parse_failure(lines).message == "unknown flag: --bogus"
+
+
+@pytest.mark.parametrize(("stdout", "code", "expected"), [
+    # what this project's engine prints (dockerd 26, containerd snapshotter)
+    ('[["driver-type","io.containerd.snapshotter.v1"]]\n', 0, True),
+    ('[["Backing Filesystem","extfs"],["Supports d_type","true"],'
+     '["Using metacopy","false"],["Native Overlay Diff","true"],["userxattr","false"]]\n',
+     0, False),
+    ("null\n", 0, None),
+    ("template: :1: bad\n", 0, None),
+    ("", 1, None),
+], ids=["containerd", "classic", "null", "not-json", "failed"])
+def test_containerd_store(fake, stdout, code, expected):
+    from ghbuild.buildx import containerd_store
+
+    runner = fake(stdout=stdout, code=code)
+    assert containerd_store({"X": "1"}) is expected
+    assert runner.calls[0][0] == ["docker", "info", "--format", "{{json .DriverStatus}}"]

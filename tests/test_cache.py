@@ -129,3 +129,46 @@ def test_parse_mode(raw, mode):
 def test_parse_mode_bad():
     with pytest.raises(InputError, match="input 'cache' must be one of gha, registry"):
         parse_mode("s3")
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    (GHA_ENV, ""),
+    ({"ACTIONS_RUNTIME_TOKEN": "x.y.z", "ACTIONS_RESULTS_URL": "http://127.0.0.1:1/",
+      "ACTIONS_CACHE_SERVICE_V2": "True"}, ""),
+    # the results URL alone is the v2 service only when the switch says so
+    ({"ACTIONS_RUNTIME_TOKEN": "x.y.z", "ACTIONS_RESULTS_URL": "http://127.0.0.1:1/"},
+     "ACTIONS_CACHE_URL (or ACTIONS_RESULTS_URL with ACTIONS_CACHE_SERVICE_V2=true)"),
+    ({"ACTIONS_CACHE_URL": "http://127.0.0.1:1/"}, "ACTIONS_RUNTIME_TOKEN"),
+    ({}, "ACTIONS_RUNTIME_TOKEN and ACTIONS_CACHE_URL (or ACTIONS_RESULTS_URL with "
+         "ACTIONS_CACHE_SERVICE_V2=true)"),
+], ids=["v1", "v2", "v2-no-switch", "no-token", "nothing"])
+def test_gha_service_v1_or_v2(env, missing):
+    from ghbuild.cache import gha_missing
+
+    assert gha_missing(env) == missing
+    got = cache_args(CacheSettings(), image=IMG, tags=[f"{IMG}:main"], write=True, environ=env)
+    assert bool(got.cache_from) == (missing == "")
+    if missing:
+        (warning,) = got.warnings
+        assert f"cache 'gha' needs {missing} in the environment" in warning
+
+
+def test_for_engine_drops_export_only_where_the_docker_driver_refuses_it():
+    from ghbuild.cache import for_engine
+
+    settings = CacheSettings(mode=CacheMode.REGISTRY)
+    args = cache_args(settings, image=IMG, tags=[f"{IMG}:main"], write=True)
+    assert for_engine(args, driver="docker-container", containerd_store=False) is args
+    assert for_engine(args, driver="docker", containerd_store=True) is args
+    assert for_engine(args, driver="docker", containerd_store=None) is args
+    dropped = for_engine(args, driver="docker", containerd_store=False)
+    assert dropped.cache_to == () and dropped.cache_from == args.cache_from
+    (warning,) = dropped.warnings
+    assert "docker/setup-buildx-action" in warning
+    inline = cache_args(CacheSettings(mode=CacheMode.INLINE), image=IMG, tags=[f"{IMG}:main"],
+                        write=True)
+    assert for_engine(inline, driver="docker", containerd_store=False) is inline
+    custom = cache_args(CacheSettings(cache_to=("type=inline", "type=local,dest=/c")),
+                        image=IMG, tags=[], write=True)
+    assert for_engine(custom, driver="docker", containerd_store=False).cache_to == \
+        ("type=inline",)

@@ -136,6 +136,7 @@ class Outcome:
     labels_source: str = "computed"
     computed_labels: list[str] = field(default_factory=list)
     computed_annotations: list[str] = field(default_factory=list)
+    labels_note: str = ""
 
     def as_json(self) -> dict[str, Any]:
         doc = {"image": self.image, "version": self.version, "tags": self.tags,
@@ -697,6 +698,9 @@ def _carried_metadata(img: ImageRun, source: ImageRef, actions: Actions) -> None
     outcome.platforms = outcome.platforms or platforms
     version = dict(line.partition("=")[::2] for line in labels).get(VERSION_LABEL)
     if labels != outcome.computed_labels:
+        outcome.labels_note = (f"kept from its first build (version {version or '(none)'}, "
+                               f"not {outcome.version or '(none)'}): the digest is reused, so "
+                               "this run's labels are not on the image")
         actions.notice(f"{outcome.action}: {outcome.image}@{outcome.digest} keeps the labels "
                        f"and annotations of its first build (version "
                        f"{version or '(none)'}, not {outcome.version or '(none)'}); the "
@@ -886,6 +890,9 @@ def summary_markdown(o: Outcome) -> str:
         ("Push", f"**{'yes' if o.pushed else 'no'}**: {o.decision.reason}"),
         ("Cache", o.cache), ("Time", f"{o.seconds:.1f}s"),
     ]
+    if o.labels_note:
+        rows.insert(4, ("Labels", f"the image keeps the labels and annotations of its first "
+                                  f"build: {o.labels_note}"))
     body = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
     return f"### ghbuild: {o.image}\n\n| | |\n| --- | --- |\n{body}\n"
 

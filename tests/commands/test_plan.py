@@ -478,3 +478,60 @@ def test_an_answer_we_cannot_use_is_unknown_and_builds(runner: GitOnlyRunner, tm
 
 def _values(argv: Sequence[str], flag: str) -> list[str]:
     return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
+
+
+# -- plan goes through run's own steps ------------------------------------------------------
+def test_bake_mode_shows_the_bake_definition(runner: GitOnlyRunner, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path, example="monorepo")
+    monkeypatch.setenv("INPUT_BAKE", "true")
+    doc = plan_json(capsys, repo)
+    api, web = doc["images"]
+    assert api["buildx"] == [] and web["buildx"] == []
+    targets = doc["bake"]["definition"]["target"]
+    assert sorted(targets) == [api["bake-target"], web["bake-target"]] == \
+        ["example-org-monorepo-api", "example-org-monorepo-web"]
+    assert targets["example-org-monorepo-api"]["context"] == "api"
+    assert "ghcr.io/example-org/monorepo-web:main-web" in targets[web["bake-target"]]["tags"]
+    assert doc["bake"]["definition"]["group"]["default"]["targets"] == sorted(targets)
+    code = main(["plan", "--dir", str(repo), "--offline"])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "bake definition (one docker buildx bake run" in text
+    assert "  buildx: in the bake definition below (target example-org-monorepo-api)" in text
+    assert "docker buildx build" not in text
+
+
+def test_without_bake_there_is_no_bake_definition(runner: GitOnlyRunner, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    doc = plan_json(capsys, make_repo(tmp_path, example="monorepo"))
+    assert doc["bake"] is None
+    assert all(i["buildx"][:3] == ["docker", "buildx", "build"] for i in doc["images"])
+
+
+class ReleaseClient(FakeClient):
+    """Key tag absent; the release tag ``v1.0.0`` already names another digest."""
+
+    def resolve(self, ref: Any) -> Presence:  # type: ignore[override]
+        self.asked.append(f"resolve {ref}")
+        if ref.tag == "v1.0.0":
+            return Presence(State.PRESENT, ref=str(ref), digest="sha256:" + "b" * 64)
+        return Presence.absent(str(ref), "not found (404)")
+
+
+def test_plan_shows_runs_release_tag_refusal(runner: GitOnlyRunner, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    ctx = from_git(str(repo), event="push", ref="refs/tags/v1.0.0")
+    client = ReleaseClient(Presence.absent("k", "k not found (404)"))
+    report = plan.make_report({}, ctx, str(repo), offline=False, notes=[], client=client)
+    (img,) = report.images
+    assert img.action == "build"
+    assert img.refusal == ("refused by policy (exit 3): release tag(s) exist and a build would "
+                           "move them: ghcr.io/acme/widget:v1.0.0 is sha256:" + "b" * 64 +
+                           " (allow-tag-move: true moves them)")
+    assert plan.exit_code(report) == 3
+    assert "run would stop before building: refused by policy" in plan.render_text(report)
+    moved = plan.make_report({"INPUT_ALLOW-TAG-MOVE": "true"}, ctx, str(repo), offline=False,
+                             notes=[], client=ReleaseClient(Presence.absent("k", "404")))
+    assert moved.images[0].refusal == "" and plan.exit_code(moved) == 0

@@ -754,3 +754,231 @@ def test_bake_keeps_secret_values_out_of_the_definition_and_argv(harness, ws, tm
     assert env["NPM_TOKEN"] == "npm-value-7a8b" and "key-value-5e6f" in env.values()
     logged = [line for line in io.err.splitlines() if not line.startswith("::add-mask::")]
     assert not any("key-value-5e6f" in line or "npm-value-7a8b" in line for line in logged)
+
+
+# -- findings of the hostile new-user test ----------------------------------------------------
+RELEASE = "ghcr.io/acme-org/widget:1.0.0"
+
+
+def test_a_build_that_would_move_a_release_tag_is_refused_before_anything(harness, tmp_path):
+    # v1.0.0 pushed again on a new commit: the key is absent, so run would build and push
+    # 1.0.0 over the old digest. It must refuse first: nothing built, logged in or written.
+    client = FakeClient(existing={RELEASE: Presence(State.PRESENT, ref=RELEASE, digest=OTHER)})
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0",
+                                        "INPUT_PASSWORD": "pw-guard-1"}, client=client)
+    assert code == 3, io.err
+    (line,) = error_lines(io.err)
+    assert f"{RELEASE} is {OTHER}" in line and "nothing was built or pushed" in line
+    assert "allow-tag-move: true" in line
+    assert runner.calls == [] and client.promoted == []
+    assert outputs(tmp_path) == {}
+
+
+def test_allow_tag_move_lets_the_build_move_a_release_tag(harness, tmp_path):
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0",
+                                        "INPUT_ALLOW-TAG-MOVE": "true"})
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert RELEASE in build and "--push" in build
+    # Read once, by the check after the push; no guard before the build.
+    assert client.resolved_refs.count(RELEASE) == 1
+    assert outputs(tmp_path)["digest"] == DIGEST
+
+
+def test_an_absent_release_tag_builds(harness, tmp_path):
+    client = FakeClient(existing={RELEASE: Presence.absent(RELEASE, "1.0.0 not found (404)")})
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0"}, client=client)
+    assert code == 0, io.err
+    assert len(runner.argvs("docker", "buildx", "build")) == 1
+    assert client.resolved_refs[0] == RELEASE  # asked before the build
+    assert outputs(tmp_path)["pushed"] == "true"
+
+
+def test_a_doubtful_release_tag_answer_refuses_rather_than_overwrite(harness, tmp_path):
+    unknown = Presence.unknown(RELEASE, "registry ghcr.io answered HTTP 503", "fault")
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0"},
+                                       client=FakeClient(existing={RELEASE: unknown}))
+    assert code == 1, io.err
+    (line,) = error_lines(io.err)
+    assert "cannot tell whether release tag(s) already exist" in line
+    assert "HTTP 503" in line and "nothing was built or pushed" in line
+    assert runner.calls == []
+
+
+def test_bake_refuses_a_release_tag_move_before_any_promotion(harness, ws, tmp_path):
+    _two_image_config(ws)
+    config = ws / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text().replace("type=ref,event=branch",
+                                                 "type=semver,pattern={{version}}"))
+    # api is present (it would only be retagged); web needs a build, and web:1.0.0 exists.
+    client = PerImageClient({API: API_DIGEST}, BOTH)
+    runner = BakeRunner(TARGETS)
+    code, _, _, io = harness({"INPUT_BAKE": "true", "GITHUB_REF": "refs/tags/v1.0.0"},
+                             client=client, runner=runner)
+    assert code == 3, io.err
+    assert f"{WEB}:1.0.0 is {WEB_DIGEST}" in error_lines(io.err)[0]
+    assert f"{API}:1.0.0" not in error_lines(io.err)[0]
+    # nothing is written before the refusal, not even api's promotion
+    assert client.promoted == [] and runner.calls == []
+
+
+def test_retag_reports_the_labels_the_image_carries(harness, tmp_path):
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    code, _, client, io = harness({"GITHUB_REF": "refs/tags/v3.0.0"},
+                                  client=FakeClient(present))
+    assert code == 0, io.err
+    out = outputs(tmp_path)
+    assert out["version"] == "3.0.0"
+    assert out["labels"].splitlines() == [f"{k}={v}" for k, v in
+                                          sorted(FIRST_BUILD_LABELS.items())]
+    assert out["annotations"].splitlines() == ["manifest:org.opencontainers.image.version=main"]
+    meta = json.loads(out["metadata"])
+    assert meta["labels-source"] == "image"
+    assert "org.opencontainers.image.version=3.0.0" in meta["computed-labels"]
+    # The platform of the reused image, read from its config.
+    assert meta["platforms"] == ["linux/arm64"]
+    assert ("::notice::retag: ghcr.io/acme-org/widget@" + OTHER + " keeps the labels and "
+            "annotations of its first build (version main, not 3.0.0)") in io.err
+    assert "keeps the labels and annotations of its first build" in \
+        (tmp_path / "summary").read_text()
+
+
+def test_a_build_reports_its_computed_labels(harness, tmp_path):
+    code, _, _, io = harness({})
+    assert code == 0, io.err
+    meta = json.loads(outputs(tmp_path)["metadata"])
+    assert meta["labels-source"] == "computed" and "computed-labels" not in meta
+    assert "org.opencontainers.image.version=main" in meta["labels"]
+
+
+def test_pushed_is_false_when_a_retag_wrote_nothing(harness, tmp_path):
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    client = FakeClient(present, promote_actions=(Action.UNCHANGED,))
+    code, _, _, io = harness({}, client=client)
+    assert code == 0, io.err
+    out = outputs(tmp_path)
+    assert (out["action"], out["pushed"]) == ("retag", "false")
+    client = FakeClient(present, promote_actions=(Action.UNCHANGED, Action.CREATED))
+    code, _, _, io = harness({"INPUT_TAGS": "type=ref,event=branch\ntype=sha"}, client=client)
+    assert code == 0, io.err
+    assert outputs(tmp_path)["pushed"] == "true"
+
+
+def test_platforms_without_a_push_come_from_the_plan(harness, tmp_path):
+    code, _, client, io = harness({"INPUT_PUSH": "false",
+                                   "INPUT_PLATFORMS": "linux/amd64,linux/arm64"})
+    assert code == 0, io.err
+    assert json.loads(outputs(tmp_path)["metadata"])["platforms"] == ["linux/amd64",
+                                                                      "linux/arm64"]
+    assert client.described == []
+    code, _, _, io = harness({"INPUT_PUSH": "false", "INPUT_PLATFORMS": ""})
+    assert "| Platforms | engine default" in (tmp_path / "summary").read_text()
+
+
+def test_a_bad_platform_is_refused_before_anything_runs(harness):
+    code, runner, client, io = harness({"INPUT_PLATFORMS": "linux/amd6"})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert "input 'platforms': 'linux/amd6' is not a platform: unknown architecture" in line
+    assert "did you mean linux/amd64?" in line
+    assert runner.calls == [] and client.checked == []
+
+
+@pytest.mark.parametrize(("presence", "wording"), [
+    (Presence.unknown("k", "cannot reach registry ghcr.io: connection refused", "fault"),
+     "build decision: build — the registry check was inconclusive (cannot reach registry "
+     "ghcr.io: connection refused): building rather than risk a skip"),
+    (Presence.absent("k", f"{OTHER} lacks platform linux/arm64 (has linux/amd64)",
+                     digest=OTHER),
+     "build decision: build — the image for this build key lacks a requested platform: "
+     f"{OTHER} lacks platform linux/arm64 (has linux/amd64)"),
+    (Presence.absent("k", "k not found (404)"),
+     "build decision: build — no image for this build key yet (k not found (404))"),
+], ids=["unknown", "lacks-platform", "absent"])
+def test_build_decision_wording(harness, presence, wording):
+    code, _, _, io = harness({}, client=FakeClient(presence))
+    assert code == 0, io.err
+    assert wording in io.err
+
+
+def test_an_unreachable_registry_warns_up_front_that_the_push_will_likely_fail(harness):
+    unknown = Presence.unknown("k", "cannot reach registry ghcr.io: connection refused",
+                               "fault")
+    code, _, _, io = harness({}, client=FakeClient(unknown))
+    assert code == 0, io.err
+    warning = ("::warning::the registry cannot be reached (cannot reach registry ghcr.io: "
+               "connection refused): building anyway, but the push at the end will likely fail")
+    lines = io.err.splitlines()
+    assert warning in lines
+    assert lines.index(warning) < lines.index("::group::docker buildx build")
+    # An answer the registry gave (HTTP 503) is not "unreachable": no such warning.
+    code, _, _, io = harness({}, client=FakeClient(Presence.unknown("k", "HTTP 503", "fault")))
+    assert "will likely fail" not in io.err
+
+
+def test_an_uppercase_explicit_image_is_lowercased_with_one_notice(harness, tmp_path):
+    code, runner, _, io = harness({"INPUT_IMAGES": "ghcr.io/Acme/Widget\nghcr.io/acme/other"})
+    assert code == 0, io.err
+    notice = ("::notice::image name ghcr.io/Acme/Widget lowercased to ghcr.io/acme/widget "
+              "(registries accept lowercase repository names only)")
+    assert io.err.count("lowercased to") == 1 and notice in io.err
+    assert "ghcr.io/acme/widget:main" in runner.argvs("docker", "buildx", "build")[0]
+
+
+def test_flags_override_the_config_file(harness, ws):
+    _two_image_config(ws)
+    shutil.copytree(ws / "web", ws / "other")
+    code, runner, _, io = harness({}, argv=("--image", "widget-api", "--context", "other"))
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert build[-1] == "other" and "ghcr.io/acme/widget-api:main" in build
+
+
+class StoreRunner(FakeRunner):
+    """A docker driver whose engine answers ``docker info`` with ``status``."""
+
+    def __init__(self, status: str, code: int = 0) -> None:
+        super().__init__()
+        self.status, self.code = status, code
+
+    def run(self, argv, *, env=None, stdin=None, cwd=None, check=False):
+        if list(argv[:2]) == ["docker", "info"]:
+            self.calls.append((list(argv), dict(env or {}), stdin))
+            return proc.Completed(tuple(argv), self.code, self.status, "")
+        return super().run(argv, env=env, stdin=stdin, cwd=cwd, check=check)
+
+
+CLASSIC = '[["Backing Filesystem","extfs"],["Supports d_type","true"]]\n'
+CONTAINERD = '[["driver-type","io.containerd.snapshotter.v1"]]\n'
+
+
+def test_docker_driver_without_containerd_store_drops_cache_export(harness, tmp_path):
+    code, runner, _, io = harness({"INPUT_CACHE": "registry"}, runner=StoreRunner(CLASSIC))
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--cache-to" not in build
+    assert "type=registry,ref=ghcr.io/acme-org/widget:buildcache" in build  # still read
+    warnings = [line for line in io.err.splitlines() if line.startswith("::warning::cache ")]
+    assert len(warnings) == 1 and "docker/setup-buildx-action" in warnings[0]
+    assert "containerd image store" in warnings[0]
+    assert "not written" in json.loads(outputs(tmp_path)["metadata"])["cache"]
+
+
+@pytest.mark.parametrize("status", [CONTAINERD, "not json"], ids=["containerd", "unknown"])
+def test_cache_export_kept_with_the_containerd_store_or_when_unsure(harness, status):
+    code, runner, _, io = harness({"INPUT_CACHE": "registry"}, runner=StoreRunner(status))
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--cache-to" in build
+    assert runner.argvs("docker", "info")  # asked: the docker driver and a cache export
+
+
+def test_gha_cache_through_the_results_service(harness):
+    code, runner, _, io = harness({"INPUT_CACHE": "gha", "ACTIONS_RUNTIME_TOKEN": "a.b.c",
+                                   "ACTIONS_RESULTS_URL": "http://127.0.0.1:9/",
+                                   "ACTIONS_CACHE_SERVICE_V2": "True"},
+                                  runner=StoreRunner(CONTAINERD))
+    assert code == 0, io.err
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "type=gha,scope=ghcr.io-acme-org-widget" in build
+    assert "cache 'gha' needs" not in io.err
