@@ -226,3 +226,43 @@ def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, 
     for repo_path, digest in ((f"{unique_repo}/monorepo-api", api),
                               (f"{unique_repo}/monorepo-web", web)):
         assert registry_digest(registry, repo_path, f"ghbuild-key-rev-{sha}") == digest
+
+
+def test_bake_mode_refuses_to_move_a_release_tag_before_building(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo):
+    import requests
+
+    from tests.e2e.run_support import ACCEPT
+
+    ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
+    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
+    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
+           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+           "SOURCE_DATE_EPOCH": "1700000000", "INPUT_GITHUB_TOKEN": "",
+           "INPUT_NETWORK": "", "INPUT_BAKE": "true", "INPUT_IMAGE": "monorepo-api"}
+    first = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert first.code == 0, first.stderr[-4000:]
+    api = f"{unique_repo}/monorepo-api"
+    # An earlier release of api: its main image, tagged 1.0.0 (the manifest bytes, as is).
+    resp = requests.get(f"http://{registry}/v2/{api}/manifests/main",
+                        headers={"Accept": ACCEPT}, timeout=10)
+    resp.raise_for_status()
+    put = requests.put(f"http://{registry}/v2/{api}/manifests/1.0.0", data=resp.content,
+                       headers={"Content-Type": resp.headers["Content-Type"]}, timeout=10)
+    assert put.status_code == 201, put.text
+    released = resp.headers["Docker-Content-Digest"]
+    before = {name: tags_of(registry, f"{unique_repo}/monorepo-{name}")
+              for name in ("api", "web")}
+
+    # v1.0.0 on a new commit, both images: web needs a build too, but nothing is baked.
+    env.update({"GITHUB_REF": "refs/tags/v1.0.0", "GITHUB_SHA": new_sha(), "INPUT_IMAGE": ""})
+    moved = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert moved.code == 3, moved.stderr[-4000:]
+    errors = [line for line in moved.stderr.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1
+    assert f"{registry}/{api}:1.0.0 is {released}" in errors[0]
+    assert moved.calls.commands("docker", "buildx", "bake") == []
+    assert moved.calls.commands("docker", "buildx", "build") == []
+    assert {name: tags_of(registry, f"{unique_repo}/monorepo-{name}")
+            for name in ("api", "web")} == before
