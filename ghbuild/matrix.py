@@ -184,8 +184,9 @@ def build_matrix(decisions: Sequence[Decision], base: str, *, split_platforms: b
 
 # (image name, base commit, platforms) -> (present, reason): is the base build there?
 BaseCheck = Callable[[str, str, Sequence[str]], tuple[bool, str]]
-# Checks wait on the network, not the CPU: enough threads for 50 images in two waves.
-CHECK_WORKERS = 32
+# Checks wait on the network, not the CPU: one thread per check up to 64, so 50 images
+# go out in one wave (the registry client keeps 64 connections per host to match).
+CHECK_WORKERS = 64
 
 
 def confirm_promotable(decisions: Sequence[Decision], base: str, check: BaseCheck,
@@ -227,7 +228,10 @@ def plan_matrix(repo: Path, base: str, *, config_rel: str | None = None,
     if only:
         config = replace(config, images=tuple(config.image(n) for n in only))
     diff = changed_files(repo, base)
-    old = base_config(repo, diff.base, rel) if diff.files is not None else None
+    # The old entries matter only when the config file itself changed (see decide);
+    # otherwise reading it again at the base would cost a git process and a parse.
+    old = base_config(repo, diff.base, rel) if diff.files is not None and rel in diff.files \
+        else None
     decisions = decide(config, diff, old, rel)
     if check is not None:
         decisions = confirm_promotable(decisions, diff.base, check)
