@@ -1,10 +1,11 @@
 """``ghbuild run``: the action's job, from tags to a verified push.
 
 In order, each decision printed with its reason: tags, labels and annotations from
-the meta engine; the push policy; a login only if needed; the registry check on the
-build key tag; then either promotion of the new tags onto the digest already built,
-or a buildx build; after a push, every tag is read back and must name the digest;
-last the step outputs and the job summary. Inputs are ``INPUT_*`` variables (as the
+the meta engine; the push policy; the registry check on the build key tag and, before
+a build that pushes, the release tags it would move (read-only, before any login); a
+login only if needed; then either promotion of the new tags onto the digest already
+built, or a buildx build; after a push, every tag is read back and must name the
+digest; last the step outputs and the job summary. Inputs are ``INPUT_*`` variables (as the
 composite action passes them); the flags below override them. docs/run.md lists all.
 """
 
@@ -295,7 +296,8 @@ def _say_lowercased(raw: str, images: Sequence[str], actions: Actions) -> None:
     import re
 
     for name in dict.fromkeys(images):
-        found = re.search(re.escape(name), raw, re.IGNORECASE)
+        # the whole name, not the front of a longer one (widget in widget-api)
+        found = re.search(rf"(?<![\w./:-]){re.escape(name)}(?![\w./:-])", raw, re.IGNORECASE)
         if found and found.group(0) != name:
             actions.notice(f"image name {found.group(0)} lowercased to {name} (registries "
                            "accept lowercase repository names only)")

@@ -982,3 +982,12 @@ def test_gha_cache_through_the_results_service(harness):
     (build,) = runner.argvs("docker", "buildx", "build")
     assert "type=gha,scope=ghcr.io-acme-org-widget" in build
     assert "cache 'gha' needs" not in io.err
+
+
+def test_the_lowercasing_notice_names_whole_image_names_only(harness):
+    code, _, _, io = harness({"INPUT_IMAGES": "ghcr.io/Acme/widget-api\nghcr.io/acme/widget"})
+    assert code == 0, io.err
+    notices = [line for line in io.err.splitlines() if "lowercased to" in line]
+    assert notices == ["::notice::image name ghcr.io/Acme/widget-api lowercased to "
+                       "ghcr.io/acme/widget-api (registries accept lowercase repository "
+                       "names only)"]
