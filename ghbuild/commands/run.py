@@ -729,12 +729,16 @@ def image_metadata(client: RegistryClient, ref: ImageRef
             raise RegistryError(f"index {top.digest} holds no image manifest")
         image = client.get_manifest(ref.with_digest(str(entry.get("digest")))).json()
         annotations += _annotation_lines("manifest", image)
-    digest = (image.get("config") or {}).get("digest")
+    descriptor = image.get("config")
+    digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
     if not isinstance(digest, str):
         raise RegistryError(f"the image manifest of {ref} names no config blob")
     config = json.loads(client.get_blob(ref.repo_only(), digest, limit=4 << 20))
-    found = (config.get("config") or {}).get("Labels") or {}
-    labels = [f"{k}={v}" for k, v in sorted(found.items())]
+    inner = config.get("config") if isinstance(config, dict) else None
+    found = inner.get("Labels") if isinstance(inner, dict) else None
+    if not isinstance(config, dict) or not isinstance(found or {}, dict):
+        raise RegistryError(f"config blob {digest} of {ref} is not an image config")
+    labels = [f"{k}={v}" for k, v in sorted((found or {}).items())]
     if not platforms and (name := platform_of(config)):
         platforms = [name]
     return labels, annotations, platforms

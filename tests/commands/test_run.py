@@ -991,3 +991,19 @@ def test_the_lowercasing_notice_names_whole_image_names_only(harness):
     assert notices == ["::notice::image name ghcr.io/Acme/widget-api lowercased to "
                        "ghcr.io/acme/widget-api (registries accept lowercase repository "
                        "names only)"]
+
+
+def test_a_retag_whose_labels_cannot_be_read_says_so(harness, tmp_path):
+    from ghbuild.errors import RegistryError
+
+    class NoBlob(FakeClient):
+        def get_blob(self, repo, digest, **_):
+            raise RegistryError(f"GET blob {digest}: HTTP 500")
+
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    code, _, _, io = harness({"GITHUB_REF": "refs/tags/v3.0.0"}, client=NoBlob(present))
+    assert code == 0, io.err
+    assert "::warning::could not read the labels of" in io.err and "HTTP 500" in io.err
+    meta = json.loads(outputs(tmp_path)["metadata"])
+    assert meta["labels-source"] == "computed" and meta["action"] == "retag"
+    assert "org.opencontainers.image.version=3.0.0" in meta["labels"]
