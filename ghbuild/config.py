@@ -157,7 +157,11 @@ def schema() -> dict[str, Any]:
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read, check and resolve the config file; any problem is one :class:`ConfigError`."""
     shown = _display(Path(path))
-    text = _read(Path(path), shown)
+    return load_config_text(_read(Path(path), shown), shown)
+
+
+def load_config_text(text: str, shown: str) -> Config:
+    """The config from the file's text; ``shown`` is the file name messages give."""
     return _load_fast(text, shown) or _load_round_trip(text, shown)
 
 
@@ -232,6 +236,12 @@ def _parse(text: str, shown: str) -> Any:
         problem = exc.problem or exc.context or "unreadable"
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise ConfigError(f"YAML syntax error: {problem}", file=shown, line=line, col=col)
+    except (ValueError, IndexError, TypeError) as exc:
+        # ruamel.yaml's value readers can fail outside its own error types: a plain "-_"
+        # matches its YAML 1.2 integer pattern and then crashes its integer reader. It
+        # gives no position then, so only the file is named.
+        raise ConfigError(f"YAML: a value cannot be read ({type(exc).__name__}: {exc}); "
+                          "quote values that look like numbers", file=shown)
 
 
 def _check_duplicates(node: Node, path: list[PathPart], shown: str, seen: set[int]) -> None:

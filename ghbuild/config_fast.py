@@ -11,7 +11,8 @@ one and numbers for the other, ``012`` is 10 or 12. So :func:`read` vouches for 
 only when every node means the same under both: mappings with text keys, each key
 once; lists; text, ``true``/``false``, null, and plain decimal integers. Anything else
 (another number form, text that could be read as a number or date, an anchor or
-alias, a merge key, an explicit tag, a ``%`` directive, a syntax error) gives None and
+alias, a merge key, an explicit tag, a ``%`` directive, a tab, a syntax error) gives
+None and
 the caller takes the round-trip path. That path also reports every error, so this
 module never raises one of its own and never changes a message.
 """
@@ -38,6 +39,8 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 # YAML 1.2 numbers and dates start like this; a "/" rules them out (image names, paths).
 _NUMBER_START = re.compile(r"[-+.0-9]")
+# libyaml takes block headers ruamel.yaml refuses, such as ">#" with no space before "#".
+_BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ ]+#.*|[ ]*)$")
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,13 @@ def available() -> bool:
 
 def read(text: str) -> Parsed | None:
     """The file's data, or None when the round-trip loader must decide."""
-    if _LOADER is None or text.lstrip().startswith("%") or "\n%" in text:
+    # ruamel.yaml refuses some tabs that libyaml takes as spaces (one after a value).
+    if _LOADER is None or text.lstrip().startswith("%") or "\n%" in text or "\t" in text:
         return None
     loader = _LOADER(text)
     try:
         root = loader.get_single_node()
-        if root is None or not _agrees(root, set()):
+        if root is None or not _agrees(root, set(), text.split("\n")):
             return None
         data = loader.construct_document(root)
     except yaml.YAMLError:
@@ -68,35 +72,39 @@ def read(text: str) -> Parsed | None:
     return Parsed(data, _image_lines(root))
 
 
-def _agrees(node: Node, seen: set[int]) -> bool:
+def _agrees(node: Node, seen: set[int], lines: list[str]) -> bool:
     """Whether ``node`` and everything under it reads the same under YAML 1.1 and 1.2."""
     if id(node) in seen:  # an alias: ruamel keeps anchors its own way; let it decide
         return False
     seen.add(id(node))
     if isinstance(node, ScalarNode):
-        return _scalar_agrees(node)
+        return _scalar_agrees(node, lines)
     if isinstance(node, SequenceNode):
-        return node.tag == _SEQ and all(_agrees(item, seen) for item in node.value)
+        return node.tag == _SEQ and all(_agrees(item, seen, lines) for item in node.value)
     if isinstance(node, MappingNode):
-        return node.tag == _MAP and _mapping_agrees(node, seen)
+        return node.tag == _MAP and _mapping_agrees(node, seen, lines)
     return False
 
 
-def _mapping_agrees(node: MappingNode, seen: set[int]) -> bool:
+def _mapping_agrees(node: MappingNode, seen: set[int], lines: list[str]) -> bool:
     keys: set[str] = set()
     for key, value in node.value:
         # A duplicate is an error the round-trip path reports with both lines.
         if not isinstance(key, ScalarNode) or key.tag != _STR or key.value in keys:
             return False
         keys.add(key.value)
-        if not (_agrees(key, seen) and _agrees(value, seen)):
+        if not (_agrees(key, seen, lines) and _agrees(value, seen, lines)):
             return False
     return True
 
 
-def _scalar_agrees(node: ScalarNode) -> bool:
+def _scalar_agrees(node: ScalarNode, lines: list[str]) -> bool:
     tag, text = node.tag, node.value
-    if node.style is not None:  # quoted or a block: text under both, unless tagged
+    if node.style in ("|", ">"):
+        mark = node.start_mark
+        header = lines[mark.line][mark.column:] if mark.line < len(lines) else ""
+        return tag == _STR and _BLOCK_HEADER.match(header) is not None
+    if node.style:  # quoted: text under both, unless tagged ("" is plain in libyaml)
         return tag == _STR
     if tag == _STR:
         return not (text in _BOOLS or text in _NULLS
