@@ -893,7 +893,7 @@ def summary_markdown(o: Outcome) -> str:
         ("Tags", tags), ("Digest", f"`{o.digest}`" if o.digest else "none"),
         ("Platforms", ", ".join(o.platforms) or "engine default"),
         ("Build", f"**{o.action}**: {o.action_reason}"),
-        ("Push", f"**{'yes' if o.pushed else 'no'}**: {o.decision.reason}"),
+        ("Push", _push_cell(o)),
         ("Cache", o.cache), ("Time", f"{o.seconds:.1f}s"),
     ]
     if o.labels_note:
@@ -901,6 +901,12 @@ def summary_markdown(o: Outcome) -> str:
                                   f"build: {o.labels_note}"))
     body = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
     return f"### ghbuild: {o.image}\n\n| | |\n| --- | --- |\n{body}\n"
+
+
+def _push_cell(o: Outcome) -> str:
+    if o.decision.push and not o.pushed and o.action == "retag":
+        return f"**no**: nothing to write, every tag already names the digest ({o.decision.reason})"
+    return f"**{'yes' if o.pushed else 'no'}**: {o.decision.reason}"
 
 
 def _cell(text: str) -> str:

@@ -858,6 +858,8 @@ def test_pushed_is_false_when_a_retag_wrote_nothing(harness, tmp_path):
     assert code == 0, io.err
     out = outputs(tmp_path)
     assert (out["action"], out["pushed"]) == ("retag", "false")
+    assert "| Push | **no**: nothing to write, every tag already names the digest" in \
+        (tmp_path / "summary").read_text()
     client = FakeClient(present, promote_actions=(Action.UNCHANGED, Action.CREATED))
     code, _, _, io = harness({"INPUT_TAGS": "type=ref,event=branch\ntype=sha"}, client=client)
     assert code == 0, io.err

@@ -92,6 +92,8 @@ def test_release_tag_lifecycle(monkeypatch, capsys, tmp_path, engine_env, regist
     again = run(first, "refs/tags/v1.0.0")
     assert again.code == 0, again.stderr
     assert (again.outputs["action"], again.outputs["pushed"]) == ("retag", "false")
+    assert "| Push | **no**: nothing to write, every tag already names the digest" in \
+        again.summary
 
     # 4. v1.0.0 pushed again on a new commit: refused before any build or login
     before = tags_of(registry, unique_repo)
