@@ -255,6 +255,8 @@ def image_envs(env: dict[str, str], workspace: str,
     config = load_config(path)
     chosen = env_input("image", env)
     images = [config.image(chosen)] if chosen else list(config.images)
+    for image in images:
+        _check_config_platforms(config.path, image)
     out = []
     for image in images:
         overlay = dict(env)
@@ -266,6 +268,22 @@ def image_envs(env: dict[str, str], workspace: str,
             set_input(overlay, name, value)
         out.append(overlay)
     return out
+
+
+def _check_config_platforms(shown: str, image: Any) -> None:
+    """The file's ``platforms`` through the one platform parser, so a typo is reported
+    at the image's entry in the file rather than as a bare input."""
+    from ..errors import ConfigError
+    from ..registry.checks import normalise_platform
+
+    key = f"images[{image.index}].platforms"
+    for platform in image.platforms or ():
+        try:
+            normalise_platform(platform, input_name=key)
+        except InputError as exc:
+            problem = exc.message.split(": ", 1)[-1]  # the parser's "input '…': " prefix
+            raise ConfigError(f"{key}: {problem} (image {image.name})", file=shown,
+                              line=image.line, hint=exc.hint) from None
 
 
 # -- tags, labels, annotations (the meta engine) -----------------------------------------

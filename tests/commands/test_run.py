@@ -1009,3 +1009,16 @@ def test_a_retag_whose_labels_cannot_be_read_says_so(harness, tmp_path):
     meta = json.loads(outputs(tmp_path)["metadata"])
     assert meta["labels-source"] == "computed" and meta["action"] == "retag"
     assert "org.opencontainers.image.version=3.0.0" in meta["labels"]
+
+
+def test_a_bad_platform_in_the_config_file_names_the_file_and_image(harness, ws):
+    _two_image_config(ws)
+    config = ws / ".github" / "ghbuild.yml"
+    config.write_text(config.read_text() + "    platforms: [linux/amd64, linux/arm65]\n")
+    code, runner, client, io = harness({})
+    assert code == 2
+    (line,) = error_lines(io.err)
+    assert ".github/ghbuild.yml:6: images[1].platforms: 'linux/arm65' is not a platform: " \
+           "unknown architecture 'arm65' (image ghcr.io/acme/widget-web)" in line
+    assert "did you mean linux/arm64?" in line
+    assert runner.calls == [] and client.checked == []
