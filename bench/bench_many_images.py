@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -43,6 +44,7 @@ import threading
 import time
 import tracemalloc
 import uuid
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -169,8 +171,31 @@ def _measure(repo: Path, base: str, size: int, rounds: int) -> Result:
 
 class LatencyProxy:
     """A TCP relay on 127.0.0.1 that holds each request for ``delay`` seconds before
-    passing it on: the round trip of a registry that is not on this machine."""
+    passing it on: the round trip of a registry that is not on this machine.
 
+    It runs in a child process: in this one its two threads per connection would take
+    turns at the GIL with the checks being measured, which a real network does not.
+    """
+
+    def __init__(self, upstream: str, delay: float) -> None:
+        ctx = multiprocessing.get_context("fork")
+        ours, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_relay, args=(upstream, delay, theirs), daemon=True)
+        self.process.start()
+        self.address: str = ours.recv()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+def _relay(upstream: str, delay: float, pipe: Connection) -> None:
+    relay = _Relay(upstream, delay)
+    pipe.send(relay.address)
+    threading.Event().wait()  # until terminated
+
+
+class _Relay:
     def __init__(self, upstream: str, delay: float) -> None:
         host, port = upstream.rsplit(":", 1)
         self.upstream, self.delay = (host, int(port)), delay
@@ -237,9 +262,12 @@ def main() -> int:
                         help="round trip added by the relay in the second scenario")
     args = parser.parse_args()
     proxy = LatencyProxy(args.registry, args.latency_ms / 1000)
-    with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp:
-        direct = _scenario(Path(tmp), args.registry, "direct", args.rounds)
-        remote = _scenario(Path(tmp), proxy.address, "remote", args.rounds)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp:
+            direct = _scenario(Path(tmp), args.registry, "direct", args.rounds)
+            remote = _scenario(Path(tmp), proxy.address, "remote", args.rounds)
+    finally:
+        proxy.stop()
     _report(f"registry on loopback ({args.registry}): each check is client and registry CPU "
             "on the same cores", direct)
     ratio, mem = _report(f"registry {args.latency_ms:g} ms away (relay {proxy.address}), "

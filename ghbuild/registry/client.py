@@ -140,7 +140,7 @@ class RegistryClient:
         self._tokens = auth.TokenCache()
         self._fetch_locks: dict[tuple[str, str], threading.Lock] = {}
         self._challenges: dict[str, auth.Challenge] = {}
-        self._first_contact: dict[str, threading.Lock] = {}
+        self._first_contact: dict[str, threading.Event] = {}
         self._contacted: set[str] = set()
         self._state_lock = threading.Lock()
         self.session = session or self._new_session(retries, backoff, max_backoff,
@@ -191,26 +191,34 @@ class RegistryClient:
               **kw: Any) -> requests.Response:
         host = ref.api_host
         with self._state_lock:
-            first = self._first_contact.setdefault(host, threading.Lock())
             known = host in self._contacted
+            learnt = self._first_contact.get(host)
+            leader = not known and learnt is None
+            if leader:
+                learnt = self._first_contact[host] = threading.Event()
         if known:
             return self._send_once(method, ref, path, scopes, **kw)
-        # The first request to a host goes alone: once it has learnt how the host wants
-        # to be authenticated, concurrent checks fetch their tokens up front instead of
-        # each paying for a 401 first.
-        with first:
-            with self._state_lock:
-                known = host in self._contacted
-            if not known:
-                try:
-                    return self._send_once(method, ref, path, scopes, **kw)
-                finally:
-                    with self._state_lock:
-                        self._contacted.add(host)
-        return self._send_once(method, ref, path, scopes, **kw)
+        if not leader:
+            # The first request to a host goes alone: once its answer has shown how the
+            # host wants to be authenticated, concurrent checks fetch their tokens up
+            # front instead of each paying for a 401 first. They wait for that answer
+            # only, not for the first request's own token fetch and retry.
+            assert learnt is not None
+            learnt.wait()
+            return self._send_once(method, ref, path, scopes, **kw)
+        try:
+            return self._send_once(method, ref, path, scopes, learnt=lambda: self._learnt(host),
+                                   **kw)
+        finally:
+            self._learnt(host)  # also when the first request failed: the others may try
 
-    def _send_once(self, method: str, ref: ImageRef, path: str, scopes: Sequence[str],
-                   **kw: Any) -> requests.Response:
+    def _learnt(self, host: str) -> None:
+        with self._state_lock:
+            self._contacted.add(host)
+            self._first_contact[host].set()
+
+    def _send_once(self, method: str, ref: ImageRef, path: str, scopes: Sequence[str], *,
+                   learnt: Callable[[], None] | None = None, **kw: Any) -> requests.Response:
         host = ref.api_host
         scope = auth.merge_scopes(scopes)
         headers = dict(kw.pop("headers", {}) or {})
@@ -220,7 +228,7 @@ class RegistryClient:
         resp = self._http(method, self._url(host, path), headers=headers, **kw)
         if resp.status_code != 401:
             return resp
-        header = self._answer_challenge(resp, ref.registry, host, scope, sent)
+        header = self._answer_challenge(resp, ref.registry, host, scope, sent, learnt)
         if header is None:
             return resp
         headers["Authorization"] = header
@@ -241,8 +249,10 @@ class RegistryClient:
         return f"Bearer {self._token(registry, host, scope, challenge)}"
 
     def _answer_challenge(self, resp: requests.Response, registry: str, host: str,
-                          scope: str, sent: str | None) -> str | None:
-        """The header to retry with once, or None when a retry cannot help."""
+                          scope: str, sent: str | None,
+                          learnt: Callable[[], None] | None = None) -> str | None:
+        """The header to retry with once, or None when a retry cannot help. ``learnt`` is
+        called as soon as the challenge is stored, before any token is fetched."""
         header = resp.headers.get("WWW-Authenticate", "")
         bearer = auth.find_challenge(header, "bearer")
         if bearer is not None:
@@ -250,6 +260,8 @@ class RegistryClient:
             self._tokens.drop(host, scope)
             with self._state_lock:
                 self._challenges[host] = bearer
+            if learnt:
+                learnt()
             wanted = auth.merge_scopes([scope, bearer.params.get("scope", "")])
             return f"Bearer {self._token(registry, host, scope, bearer, wanted)}"
         basic = auth.find_challenge(header, "basic")
@@ -258,6 +270,8 @@ class RegistryClient:
             return None
         with self._state_lock:
             self._challenges[host] = basic
+        if learnt:
+            learnt()
         self._note_secrets(creds)
         return auth.basic_header(creds.username, creds.password)
 
