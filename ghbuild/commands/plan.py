@@ -102,7 +102,7 @@ class ImagePlan:
     action_reason: str
     argv: tuple[str, ...]             # redacted; empty in bake mode (see Report.bake)
     secret_env: tuple[str, ...]       # names buildx would get in its environment
-    refusal: str = ""                 # why run would stop before building (release tags)
+    refusal: str = ""                 # why run would stop before writing (release tags)
     bake_target: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -232,7 +232,7 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
                                    "tag is there; not checked here")
     else:
         action, reason = run_cmd.decide_action(presence, img.decision)
-    refusal = _refusal(img) if action == "build" and client is not None else ""
+    refusal = _refusal(img, presence) if action != "skip" and client is not None else ""
     plan = run_cmd.build_plan(img, metadata_file=METADATA_PLACEHOLDER)
     argv = () if bake else tuple(actions.redact(a) for a in buildx_argv(plan))
     meta, build = img.meta, img.build
@@ -279,14 +279,16 @@ def _check(img: run_cmd.ImageRun, env: Mapping[str, str]
     return view, got
 
 
-def _refusal(img: run_cmd.ImageRun) -> str:
-    """run's release-tag guard, read-only: what would stop it before the build."""
+def _refusal(img: run_cmd.ImageRun, presence: Presence | None) -> str:
+    """run's release-tag guard, read-only: what would stop it before any write."""
+    reused = presence.digest or "" if presence is not None and presence.present else ""
     try:
-        present, doubtful = run_cmd.release_tag_conflicts(img)
+        present, doubtful = run_cmd.release_tag_conflicts(img, reused)
     except (GhbuildError, requests.RequestException, OSError) as exc:
         return f"cannot tell whether release tags exist: {_first_line(exc)}"
     if present:
-        return ("refused by policy (exit 3): release tag(s) exist and a build would move "
+        how = f"promoting {reused}" if reused else "a build"
+        return (f"refused by policy (exit 3): release tag(s) exist and {how} would move "
                 "them: " + "; ".join(present) + " (allow-tag-move: true moves them)")
     if doubtful:
         return ("run would stop (exit 1): cannot tell whether release tag(s) exist: "
@@ -387,7 +389,7 @@ def _image_text(p: ImagePlan) -> list[str]:
     if d.refused:
         out.append("  run would stop here with exit code 3 (refused by policy)")
     if p.refusal:
-        out.append(f"  run would stop before building: {p.refusal}")
+        out.append(f"  run would stop before writing anything: {p.refusal}")
     if not p.argv:
         where = f"target {p.bake_target}" if p.bake_target else "not built"
         out.append(f"  buildx: in the bake definition below ({where})")

@@ -436,8 +436,8 @@ def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
     # move. A refusal here leaves the registry as it was and nothing is built.
     checked = [(img, check_image(img, actions)) for img in group]
     for img, presence in checked:
+        guard_release_tags(img, presence)
         if not _is_present(presence):
-            guard_release_tags(img, actions)
             _warn_push_unlikely(img, presence, actions)
     with _maybe_login(group, ctx, actions) as login_env:
         pending = []
@@ -639,9 +639,10 @@ def decide_action(presence: Presence | None, decision: Decision) -> tuple[str, s
     return "build", f"no image for this build key yet ({presence.reason})"
 
 
-def release_tag_conflicts(img: ImageRun) -> tuple[list[str], list[str]]:
-    """Release tags a build would move: (those that exist, with their digest; those the
-    registry gave no clear answer for). Read-only."""
+def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], list[str]]:
+    """Release tags this run would move: (those that exist at another digest than
+    ``digest``, the reused one, or at any digest before a build; those the registry
+    gave no clear answer for). Read-only."""
     if not img.decision.push or img.inputs.allow_tag_move:
         return [], []
     assert img.client is not None
@@ -650,26 +651,31 @@ def release_tag_conflicts(img: ImageRun) -> tuple[list[str], list[str]]:
         if not ref.tag or not release_tag(ref.tag):
             continue
         seen = img.client.resolve(ref)
-        if seen.present:
+        if seen.present and seen.digest != digest:
             present.append(f"{ref} is {seen.digest}")
         elif seen.state is State.UNKNOWN:
             doubtful.append(f"{ref} ({seen.reason})")
     return present, doubtful
 
 
-def guard_release_tags(img: ImageRun, actions: Actions) -> None:
-    """Before a build that pushes: a release (full semver) tag that already exists would
-    move to the new digest, so refuse unless allow-tag-move; a doubtful answer refuses
-    too, since it must never lead to an overwrite. Nothing is built or written."""
-    present, doubtful = release_tag_conflicts(img)
+def guard_release_tags(img: ImageRun, presence: Presence | None) -> None:
+    """Before anything is written: a release (full semver) tag that already exists would
+    move (to a build's new digest, or to another reused one), so refuse unless
+    allow-tag-move; a doubtful answer refuses too, since it must never lead to an
+    overwrite. Promotion checks again itself; this makes a group (bake) refuse before
+    its first write."""
+    reused = presence.digest or "" if presence is not None and presence.present else ""
+    present, doubtful = release_tag_conflicts(img, reused)
+    what = f"promote {reused}" if reused else "build and push"
     if present:
-        raise PolicyError("refusing to build and push: release tag(s) already exist and this "
-                          "build would move them to a new digest: " + "; ".join(present) +
+        target = reused or "a new digest"
+        raise PolicyError(f"refusing to {what}: release tag(s) already exist and this run "
+                          f"would move them to {target}: " + "; ".join(present) +
                           "; nothing was built or pushed",
                           hint="release tags are immutable; set allow-tag-move: true to move "
                                "them")
     if doubtful:
-        raise RegistryError("refusing to build and push: cannot tell whether release tag(s) "
+        raise RegistryError(f"refusing to {what}: cannot tell whether release tag(s) "
                             "already exist: " + "; ".join(doubtful) + "; a doubtful answer "
                             "never leads to an overwrite, so nothing was built or pushed")
 

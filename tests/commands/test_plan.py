@@ -531,7 +531,7 @@ def test_plan_shows_runs_release_tag_refusal(runner: GitOnlyRunner, tmp_path: Pa
                            "move them: ghcr.io/acme/widget:v1.0.0 is sha256:" + "b" * 64 +
                            " (allow-tag-move: true moves them)")
     assert plan.exit_code(report) == 3
-    assert "run would stop before building: refused by policy" in plan.render_text(report)
+    assert "run would stop before writing anything: refused by policy" in plan.render_text(report)
     moved = plan.make_report({"INPUT_ALLOW-TAG-MOVE": "true"}, ctx, str(repo), offline=False,
                              notes=[], client=ReleaseClient(Presence.absent("k", "404")))
     assert moved.images[0].refusal == "" and plan.exit_code(moved) == 0

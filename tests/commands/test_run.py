@@ -290,7 +290,7 @@ def test_present_key_promotes_tags_without_build(harness, tmp_path):
     present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
     code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.2.3",
                                         "INPUT_PASSWORD": "pw-5678", "INPUT_REGISTRY": "ghcr.io"},
-                                       client=FakeClient(present))
+                                       client=FakeClient(present, resolved=OTHER))
     assert code == 0, io.err
     assert runner.argvs("docker", "buildx", "build") == []
     source, targets = client.promoted[0]
@@ -825,7 +825,7 @@ def test_bake_refuses_a_release_tag_move_before_any_promotion(harness, ws, tmp_p
 def test_retag_reports_the_labels_the_image_carries(harness, tmp_path):
     present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
     code, _, client, io = harness({"GITHUB_REF": "refs/tags/v3.0.0"},
-                                  client=FakeClient(present))
+                                  client=FakeClient(present, resolved=OTHER))
     assert code == 0, io.err
     out = outputs(tmp_path)
     assert out["version"] == "3.0.0"
@@ -1003,7 +1003,8 @@ def test_a_retag_whose_labels_cannot_be_read_says_so(harness, tmp_path):
             raise RegistryError(f"GET blob {digest}: HTTP 500")
 
     present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
-    code, _, _, io = harness({"GITHUB_REF": "refs/tags/v3.0.0"}, client=NoBlob(present))
+    code, _, _, io = harness({"GITHUB_REF": "refs/tags/v3.0.0"},
+                             client=NoBlob(present, resolved=OTHER))
     assert code == 0, io.err
     assert "::warning::could not read the labels of" in io.err and "HTTP 500" in io.err
     meta = json.loads(outputs(tmp_path)["metadata"])
@@ -1022,3 +1023,15 @@ def test_a_bad_platform_in_the_config_file_names_the_file_and_image(harness, ws)
            "unknown architecture 'arm65' (image ghcr.io/acme/widget-web)" in line
     assert "did you mean linux/arm64?" in line
     assert runner.calls == [] and client.checked == []
+
+
+def test_a_retag_that_would_move_a_release_tag_is_refused_before_any_write(harness):
+    # The key is present at OTHER, but 1.0.0 already names DIGEST (another build).
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0"},
+                                       client=FakeClient(present, resolved=DIGEST))
+    assert code == 3, io.err
+    (line,) = error_lines(io.err)
+    assert f"refusing to promote {OTHER}: release tag(s) already exist" in line
+    assert f"{RELEASE} is {DIGEST}" in line
+    assert client.promoted == [] and runner.calls == []
