@@ -44,6 +44,7 @@ import threading
 import time
 import tracemalloc
 import uuid
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def _plan(repo: Path, base: str) -> tuple[int, float]:
     check = registry_check(client)
     spans: list[tuple[float, float]] = []
 
-    def timed(image: str, commit: str, platforms: tuple[str, ...]) -> tuple[bool, str]:
+    def timed(image: str, commit: str, platforms: Sequence[str]) -> tuple[bool, str]:
         start = time.perf_counter()
         try:
             return check(image, commit, platforms)

@@ -18,14 +18,17 @@ requests per image (target at most 2). Usage:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +43,32 @@ from tests.e2e.registry_servers import (  # noqa: E402
     TokenServer,
     seed_image,
 )
+
+
+class DelayProxy:
+    """The e2e fault proxy, delaying every request by ``stall`` seconds, in a process of
+    its own: in this one its handler threads would take turns at the GIL with the
+    checks being measured, which a real network does not. (The token server still runs
+    in this process, so the cold numbers include its CPU.)"""
+
+    def __init__(self, upstream: str, stall: float) -> None:
+        ctx = multiprocessing.get_context("spawn")  # this process already runs threads
+        ours, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_serve_delay, args=(upstream, stall, theirs),
+                                   daemon=True)
+        self.process.start()
+        self.addr: str = ours.recv()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+def _serve_delay(upstream: str, stall: float, pipe: Connection) -> None:
+    proxy = FaultProxy(upstream).start()
+    proxy.fail("delay", path="/", stall=stall)
+    pipe.send(proxy.addr)
+    threading.Event().wait()  # until terminated
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -130,20 +159,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp:
         tokens = TokenServer(dict(USERS)).start()
         reg = LocalRegistry(Path(tmp) / "reg", tokens.auth_config(Path(tmp) / "auth")).start()
-        proxy = FaultProxy(reg.addr).start()
         results = []
         try:
             refs = _seed(reg.addr, args.images)
             results.append(("loopback, no added latency", measure(refs, args.rounds,
                                                                   args.workers)))
-            far = [ImageRef.parse(f"{proxy.addr}/{r.repository}:{r.tag}") for r in refs]
             for rtt in [float(x) for x in args.rtt_ms.split(",") if x.strip()]:
-                proxy.clear()
-                proxy.fail("delay", path="/", stall=rtt / 1000)
-                title = f"through a proxy adding {rtt:g} ms per request (a hosted registry's RTT)"
-                results.append((title, measure(far, args.rounds, args.workers)))
+                proxy = DelayProxy(reg.addr, rtt / 1000)
+                try:
+                    far = [ImageRef.parse(f"{proxy.addr}/{r.repository}:{r.tag}") for r in refs]
+                    title = f"through a proxy adding {rtt:g} ms per request (a hosted " \
+                            "registry's RTT)"
+                    results.append((title, measure(far, args.rounds, args.workers)))
+                finally:
+                    proxy.stop()
         finally:
-            proxy.stop()
             reg.stop()
             tokens.stop()
     for title, result in results:
