@@ -113,6 +113,14 @@ def test_release_tag_lifecycle(monkeypatch, capsys, tmp_path, engine_env, regist
     d2 = manifest(registry, unique_repo, "1.0.0")[0]
     assert d2 == allowed.outputs["digest"] != d1
 
+    # 6. the first commit's v1.0.0 again: a retag of d1 would move 1.0.0 back; refused,
+    # naming both digests, before anything is written
+    back = run(first, "refs/tags/v1.0.0", allow_tag_move="false")  # step 5 set it
+    assert back.code == 3, back.stderr
+    (error,) = [line for line in back.stderr.splitlines() if line.startswith("::error")]
+    assert f"refusing to promote {d1}" in error and f"{image}:1.0.0 is {d2}" in error
+    assert manifest(registry, unique_repo, "1.0.0")[0] == d2
+
 
 def test_an_unreachable_registry_says_up_front_that_the_push_will_likely_fail(
         monkeypatch, capsys, tmp_path, engine_env, examples_ready):
