@@ -432,8 +432,8 @@ def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
                bake: bool) -> list[Outcome]:
     if bake:
         _check_bakeable(group)
-    # Read-only first, for every image: the check, and the release tags a build would
-    # move. A refusal here leaves the registry as it was and nothing is built.
+    # Read-only first, for every image: the check, and the release tags a build or a
+    # retag would move. A refusal here leaves the registry as it was, nothing built.
     checked = [(img, check_image(img, actions)) for img in group]
     for img, presence in checked:
         guard_release_tags(img, presence)
