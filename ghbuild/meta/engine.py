@@ -313,16 +313,23 @@ def _apply_match(env: _Env, rule: TagRule, version: _Version, raw: str) -> str |
     return found[1]
 
 
-def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
-    from . import semver
-
+def _matched_version(env: _Env, rule: TagRule, version: _Version) -> str | _Outcome:
+    """The text a semver/pep440 rule parses (after match=, slashes as dashes), or its skip."""
     raw = _version_source(env, rule, version)
     if raw is None:
         return _skip("only on tag pushes (refs/tags/*) or with value=")
     raw = _apply_match(env, rule, version, raw)
     if raw is None:
         return _skip("match= has no group 1")
-    raw = raw.replace("/", "-")
+    return raw.replace("/", "-")
+
+
+def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
+    from . import semver
+
+    raw = _matched_version(env, rule, version)
+    if isinstance(raw, _Outcome):
+        return raw
     parsed = semver.parse(raw)
     if parsed is None:
         version.warnings.append(f"input 'tags' {rule.where}: {raw} is not a valid semver "
@@ -342,13 +349,9 @@ def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
 def _proc_pep440(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
     from . import pep440
 
-    raw = _version_source(env, rule, version)
-    if raw is None:
-        return _skip("only on tag pushes (refs/tags/*) or with value=")
-    raw = _apply_match(env, rule, version, raw)
-    if raw is None:
-        return _skip("match= has no group 1")
-    raw = raw.replace("/", "-")
+    raw = _matched_version(env, rule, version)
+    if isinstance(raw, _Outcome):
+        return raw
     parsed = pep440.parse(raw)
     if parsed is None:
         version.warnings.append(f"input 'tags' {rule.where}: {raw} does not conform to PEP 440;"
