@@ -89,25 +89,14 @@ def _read_quoted(text: str, pos: int, name: str, line: int) -> tuple[str, int]:
     """Read a quoted field starting at the opening quote; returns its value and the
     position after the closing quote. A quote followed by anything but a delimiter is
     kept as text (relaxed quoting)."""
-    out: list[str] = []
-    pos += 1
-    size = len(text)
-    while pos < size:
-        ch = text[pos]
-        if ch == '"':
-            if pos + 1 < size and text[pos + 1] == '"':
-                out.append('"')
-                pos += 2
-                continue
-            nxt = text[pos + 1] if pos + 1 < size else ""
-            if nxt in ("", ",", "\n", "\r"):
-                return "".join(out), pos + 1
-            # relaxed: the quote did not close the field; both quotes stay as text
-            return '"' + "".join(out) + '"', pos + 1
-        out.append(ch)
-        pos += 1
-    raise InputError(f"input '{name}' line {line}: unclosed quote in "
-                     f"{_excerpt(text[text.rfind(chr(10), 0, pos) + 1:])!s}")
+    value, close = _quoted_body(text, pos)
+    if close < 0:
+        raise InputError(f"input '{name}' line {line}: unclosed quote in "
+                         f"{_excerpt(text[text.rfind(chr(10)) + 1:])!s}")
+    if _ends_field(text, close + 1):
+        return value, close + 1
+    # relaxed: the quote did not close the field; both quotes stay as text
+    return '"' + value + '"', close + 1
 
 
 def split_fields(item: ListItem, name: str) -> list[str]:
@@ -137,6 +126,18 @@ def split_fields(item: ListItem, name: str) -> list[str]:
 
 
 def _strict_quoted(text: str, pos: int, item: ListItem, name: str) -> tuple[str, int]:
+    value, close = _quoted_body(text, pos)
+    if close < 0:
+        raise InputError(f"input '{name}' line {item.line}: unclosed quote in {_excerpt(text)}")
+    if not _ends_field(text, close + 1):
+        raise InputError(f"input '{name}' line {item.line}: text after a closing "
+                         f"quote in {_excerpt(text)}")
+    return value, close + 1
+
+
+def _quoted_body(text: str, pos: int) -> tuple[str, int]:
+    """The value of the quoted field opening at ``pos`` (a doubled quote stands for one)
+    and the position of its closing quote, -1 when it never closes."""
     out: list[str] = []
     pos += 1
     size = len(text)
@@ -147,13 +148,15 @@ def _strict_quoted(text: str, pos: int, item: ListItem, name: str) -> tuple[str,
                 out.append('"')
                 pos += 2
                 continue
-            if pos + 1 < size and text[pos + 1] not in ",\n\r":
-                raise InputError(f"input '{name}' line {item.line}: text after a closing "
-                                 f"quote in {_excerpt(text)}")
-            return "".join(out), pos + 1
+            return "".join(out), pos
         out.append(ch)
         pos += 1
-    raise InputError(f"input '{name}' line {item.line}: unclosed quote in {_excerpt(text)}")
+    return "".join(out), -1
+
+
+def _ends_field(text: str, pos: int) -> bool:
+    """Whether ``pos`` is the end of the text or a field or record delimiter."""
+    return text[pos:pos + 1] in ("", ",", "\n", "\r")
 
 
 def _excerpt(text: str) -> str:
