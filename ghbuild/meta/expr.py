@@ -130,25 +130,21 @@ def _standalone_comments(parts: list[object]) -> None:
         prev = parts[i - 1] if i > 0 else None
         nxt = parts[i + 1] if i + 1 < len(parts) else None
         first, last = i - 1 <= 0, i + 1 >= len(parts) - 1
-        if prev is None:
-            prev_ok = True
-        elif isinstance(prev, _Text):
-            pattern = r"(^|\r?\n)\s*?$" if first else r"\r?\n\s*?$"
-            prev_ok = re.search(pattern, prev.original) is not None
-        else:
-            prev_ok = False
-        if nxt is None:
-            next_ok = True
-        elif isinstance(nxt, _Text):
-            pattern = r"^\s*?(\r?\n|$)" if last else r"^\s*?\r?\n"
-            next_ok = re.search(pattern, nxt.original) is not None
-        else:
-            next_ok = False
+        prev_ok = _blank_beside(prev, r"(^|\r?\n)\s*?$" if first else r"\r?\n\s*?$")
+        next_ok = _blank_beside(nxt, r"^\s*?(\r?\n|$)" if last else r"^\s*?\r?\n")
         if prev_ok and next_ok:
             if isinstance(prev, _Text):
                 prev.value = re.sub(r"[ \t]+$", "", prev.value)
             if isinstance(nxt, _Text):
                 nxt.value = re.sub(r"^[ \t]*\r?\n?", "", nxt.value)
+
+
+def _blank_beside(part: object, pattern: str) -> bool:
+    """Whether the part on one side of a comment leaves it alone on its line: nothing, or
+    text whose original form matches ``pattern`` (only blanks up to the line break)."""
+    if part is None:
+        return True
+    return isinstance(part, _Text) and re.search(pattern, part.original) is not None
 
 
 _TRIPLE_CLOSE = re.compile(r"\}(~?)\}\}")
