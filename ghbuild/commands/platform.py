@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -40,6 +39,7 @@ from ..multiplatform import (
     platform_job,
 )
 from ..policy import decide, policy_from_inputs
+from .run import environment
 
 _FLAG_INPUTS = {"context": "context", "file": "file", "target": "target", "cache": "cache",
                 "cache_ref": "cache-ref", "push": "push"}
@@ -66,19 +66,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="read the registry password or token from stdin")
 
 
-def _environment(args: argparse.Namespace) -> dict[str, str]:
-    env = dict(os.environ)
-    for attr, name in _FLAG_INPUTS.items():
-        value = getattr(args, attr, None)
-        if value is not None:
-            upper = name.upper()
-            env.pop(f"INPUT_{upper.replace('-', '_')}", None)
-            env[f"INPUT_{upper}"] = value
-    return env
-
-
 def run(args: argparse.Namespace) -> int:
-    env = _environment(args)
+    env = environment(args, flags=_FLAG_INPUTS)
     actions = Actions(env)
     password = _password(args, actions)
     ctx = context.from_env(env)

@@ -154,10 +154,12 @@ class Outcome:
 
 
 # -- entry ------------------------------------------------------------------------------------
-def environment(args: argparse.Namespace, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The process environment with every given flag written over its input."""
+def environment(args: argparse.Namespace, base: Mapping[str, str] | None = None,
+                flags: Mapping[str, str] = FLAG_INPUTS) -> dict[str, str]:
+    """The process environment with every given flag written over its input; ``flags``
+    maps the flags' attribute names to input names (``ghbuild platform`` has fewer)."""
     env = dict(os.environ if base is None else base)
-    for attr, name in FLAG_INPUTS.items():
+    for attr, name in flags.items():
         value = getattr(args, attr, None)
         if value is not None:
             set_input(env, name, value)
