@@ -208,6 +208,10 @@ class _Relay:
         while True:
             client, _ = self.sock.accept()
             server = socket.create_connection(self.upstream)
+            # An answer may arrive in two writes (headers, body): with Nagle's algorithm
+            # the second waits for the first's delayed ACK, up to 40 ms no network adds.
+            for end in (client, server):
+                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             threading.Thread(target=self._pipe, args=(client, server, self.delay),
                              daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, 0.0),

@@ -252,6 +252,11 @@ def _check_duplicates(node: Node, path: list[PathPart], shown: str, seen: set[in
         first: dict[str, Node] = {}
         for key, value in node.value:
             name = str(key.value)
+            if str(key.tag).endswith(":null"):
+                # A null key has no name to report, and jsonschema fails on one outright.
+                raise ConfigError(f"{_dotted(path) or 'the top level'}: a key is empty or "
+                                  f"null ({name!r})", file=shown, line=key.start_mark.line + 1,
+                                  col=key.start_mark.column + 1)
             if name in first and name != "<<":
                 raise ConfigError(
                     f"{_dotted([*path, name])}: duplicate key "

@@ -210,3 +210,15 @@ def test_a_value_ruamel_cannot_construct_is_one_config_error_naming_the_file() -
     with pytest.raises(ConfigError) as caught:
         config.load_config_text("images:\n  - name: ghcr.io/acme/a\n    target: -_\n", SHOWN)
     assert str(caught.value).startswith(f"{SHOWN}: YAML: a value cannot be read")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("null: 1\nimages:\n  - name: ghcr.io/acme/a\n",
+     f"{SHOWN}:1:1: the top level: a key is empty or null ('null')"),
+    ("images:\n  - name: ghcr.io/acme/a\n    labels: {~: x}\n",
+     f"{SHOWN}:3:14: images[0].labels: a key is empty or null ('~')"),
+])
+def test_a_null_key_is_one_error_at_its_place(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.load_config_text(text, SHOWN)
+    assert str(caught.value) == message
