@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.run_support import prepare_examples
+
 ENGINE_ROOT = Path(os.environ.get("GHBUILD_ENGINE_ROOT", "/tmp/ghbuild-engine"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +70,13 @@ def registry(engine_env) -> str:
 def unique_repo() -> str:
     """A repository path no other test uses, e.g. ``e2e/t-1a2b3c4d``."""
     return f"e2e/t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def examples_ready() -> None:
+    """The examples made buildable (scripts/prepare-example.sh copies busybox in), once
+    per test module."""
+    prepare_examples()
 
 
 @pytest.fixture(scope="session")

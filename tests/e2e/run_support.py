@@ -71,6 +71,25 @@ def new_sha() -> str:
     return secrets.token_hex(20)
 
 
+def forget_images_fixture(*paths: str) -> Any:
+    """An autouse fixture for a test module: after each test the engine forgets the images
+    it kept of ``registry/unique_repo`` (or of each ``registry/unique_repo<path>``)."""
+    @pytest.fixture(autouse=True)
+    def _forget_images(engine_env, registry, unique_repo):
+        yield
+        for path in paths or ("",):
+            forget_local_images(f"{registry}/{unique_repo}{path}", engine_env)
+    return _forget_images
+
+
+def main_push_env(tmp_path: Path) -> dict[str, str]:
+    """The runner variables of a push to main of acme/widget, on a new commit."""
+    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
+    return {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
+            "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload))}
+
+
 def prepare_examples() -> None:
     subprocess.run(["bash", str(REPO_ROOT / "scripts" / "prepare-example.sh")], check=True)
 

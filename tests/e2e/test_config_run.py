@@ -17,14 +17,13 @@ import pytest
 
 from tests.e2e.run_support import (
     blob,
-    forget_local_images,
+    forget_images_fixture,
     image_config,
+    main_push_env,
     manifest,
-    new_sha,
     prepare_examples,
     run_ghbuild,
     tags_of,
-    write_payload,
 )
 
 pytestmark = pytest.mark.e2e
@@ -52,11 +51,7 @@ COPY page.html /www/index.html
 """
 
 
-@pytest.fixture(autouse=True)
-def _forget_images(engine_env, registry, unique_repo):
-    yield
-    for name in ("api", "web"):
-        forget_local_images(f"{registry}/{unique_repo}/{name}", engine_env)
+_forget_images = forget_images_fixture("/api", "/web")
 
 
 def test_config_file_drives_two_real_builds(monkeypatch, capsys, tmp_path, engine_env,
@@ -88,10 +83,7 @@ def test_config_file_drives_two_real_builds(monkeypatch, capsys, tmp_path, engin
             labels:
               com.example.team: web
         """))
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "INPUT_GITHUB_TOKEN": "", "NPM_TOKEN": TOKEN}
     # The api image gets its second secret from the mapping form, id -> variable name.
     config = ws / ".github" / "ghbuild.yml"

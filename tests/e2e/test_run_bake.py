@@ -16,7 +16,8 @@ import pytest
 
 from tests.e2e.run_support import (
     REPO_ROOT,
-    forget_local_images,
+    forget_images_fixture,
+    main_push_env,
     manifest,
     new_sha,
     prepare_examples,
@@ -28,11 +29,7 @@ from tests.e2e.run_support import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def _forget_images(engine_env, registry, unique_repo):
-    yield
-    for name in ("api", "web"):
-        forget_local_images(f"{registry}/{unique_repo}/monorepo-{name}", engine_env)
+_forget_images = forget_images_fixture("/monorepo-api", "/monorepo-web")
 
 
 def _monorepo(tmp_path, base: str):
@@ -49,10 +46,7 @@ def _monorepo(tmp_path, base: str):
 def test_one_bake_run_builds_both_images_then_a_rerun_builds_nothing(
         monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo):
     ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "SOURCE_DATE_EPOCH": "1700000000", "INPUT_GITHUB_TOKEN": "",
            # bake in buildx 0.13 has no network attribute; these Dockerfiles need none.
            "INPUT_NETWORK": "", "INPUT_BAKE": "true"}
@@ -132,10 +126,7 @@ def test_a_failing_dockerfile_in_bake_mode_points_at_its_line(
     number = lines.index("COPY www/ /www/") + 1
     lines[number - 1] = bad
     dockerfile.write_text("\n".join(lines) + "\n")
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "INPUT_GITHUB_TOKEN": "", "INPUT_NETWORK": "", "INPUT_BAKE": "true"}
 
     result = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
@@ -235,10 +226,7 @@ def test_bake_mode_refuses_to_move_a_release_tag_before_building(
     from tests.e2e.run_support import ACCEPT
 
     ws = _monorepo(tmp_path, f"{registry}/{unique_repo}")
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "SOURCE_DATE_EPOCH": "1700000000", "INPUT_GITHUB_TOKEN": "",
            "INPUT_NETWORK": "", "INPUT_BAKE": "true", "INPUT_IMAGE": "monorepo-api"}
     first = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)

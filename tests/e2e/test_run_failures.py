@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.run_support import (
-    forget_local_images,
-    new_sha,
-    prepare_examples,
+    forget_images_fixture,
+    main_push_env,
     run_ghbuild,
     tags_of,
-    write_payload,
 )
 
 pytestmark = pytest.mark.e2e
@@ -31,15 +29,7 @@ RUN ["/bin/busybox", "false"]
 """
 
 
-@pytest.fixture(scope="module")
-def examples_ready() -> None:
-    prepare_examples()
-
-
-@pytest.fixture(autouse=True)
-def _forget_images(engine_env, registry, unique_repo):
-    yield
-    forget_local_images(f"{registry}/{unique_repo}", engine_env)
+_forget_images = forget_images_fixture()
 
 
 def _ws(tmp_path: Path) -> Path:
@@ -52,10 +42,7 @@ def _ws(tmp_path: Path) -> Path:
 
 
 def _env(tmp_path: Path, image: str, **inputs: str) -> dict[str, str]:
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "INPUT_IMAGES": image, "INPUT_CONTEXT": "app", "INPUT_CACHE": "none",
            "INPUT_TAGS": "type=ref,event=branch"}
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})

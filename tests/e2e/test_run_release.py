@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.run_support import (
-    forget_local_images,
+    forget_images_fixture,
     image_config,
     manifest,
     new_sha,
-    prepare_examples,
     run_ghbuild,
     tags_of,
     workspace,
@@ -30,15 +29,7 @@ REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
 TAGS = "type=ref,event=branch\ntype=semver,pattern={{version}}"
 
 
-@pytest.fixture(scope="module")
-def examples_ready() -> None:
-    prepare_examples()
-
-
-@pytest.fixture(autouse=True)
-def _forget_images(engine_env, registry, unique_repo):
-    yield
-    forget_local_images(f"{registry}/{unique_repo}", engine_env)
+_forget_images = forget_images_fixture()
 
 
 def _env(tmp_path: Path, image: str, sha: str, ref: str, **inputs: str) -> dict[str, str]:

@@ -14,12 +14,10 @@ import pytest
 
 from tests.e2e.run_support import (
     attestation_blobs,
-    forget_local_images,
+    forget_images_fixture,
     image_config,
-    new_sha,
-    prepare_examples,
+    main_push_env,
     run_ghbuild,
-    write_payload,
 )
 
 pytestmark = pytest.mark.e2e
@@ -35,15 +33,7 @@ RUN --mount=type=secret,id=npm ["/bin/busybox", "sh", "-c", \
 """
 
 
-@pytest.fixture(scope="module")
-def examples_ready() -> None:
-    prepare_examples()
-
-
-@pytest.fixture(autouse=True)
-def _forget_images(engine_env, registry, unique_repo):
-    yield
-    forget_local_images(f"{registry}/{unique_repo}", engine_env)
+_forget_images = forget_images_fixture()
 
 
 def test_secret_and_credential_arg_stay_out(monkeypatch, capsys, tmp_path, engine_env,
@@ -52,10 +42,7 @@ def test_secret_and_credential_arg_stay_out(monkeypatch, capsys, tmp_path, engin
     (ws / "app").mkdir(parents=True)
     (ws / "app" / "Dockerfile").write_text(DOCKERFILE)
     shutil.copy("/bin/busybox", ws / "app" / "busybox")
-    payload = {"repository": {"full_name": "acme/widget", "default_branch": "main"}}
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-           "GITHUB_SHA": new_sha(), "GITHUB_REPOSITORY": "acme/widget",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+    env = {**main_push_env(tmp_path),
            "INPUT_IMAGES": f"{registry}/{unique_repo}", "INPUT_CONTEXT": "app",
            "INPUT_CACHE": "none", "INPUT_TAGS": "type=ref,event=branch",
            "INPUT_SECRETS": f"npm={SECRET}", "INPUT_BUILD-ARGS": f"NPM_TOKEN={ARG_SECRET}",
