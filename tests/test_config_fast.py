@@ -193,6 +193,7 @@ SCALAR = st.text(alphabet="0123456789+-._:eExXoObB/ aTZtyesnofl~#'\"[]{},&*!|>%@
 
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 @given(value=SCALAR, key=SCALAR, label=SCALAR)
 def test_whatever_the_scalar_the_fast_path_agrees_or_declines(value: str, key: str,
                                                               label: str) -> None:
