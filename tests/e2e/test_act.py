@@ -90,11 +90,30 @@ def copy_project(dest: Path) -> None:
         shutil.copy2(src, target, follow_symlinks=False)
 
 
+# The committer of the test repositories (git() reads no global or system git config).
+GIT_IDENTITY = ("-c", "user.name=Test", "-c", "user.email=test@example.invalid")
+
+
 def git(repo: Path, *argv: str) -> str:
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     done = subprocess.run(["git", "-C", str(repo), *argv], capture_output=True, text=True,
                           env=env, check=True)
     return done.stdout.strip()
+
+
+def init_repo(repo: Path) -> None:
+    """``git init`` on main, with the origin remote act takes GITHUB_REPOSITORY from."""
+    git(repo, "init", "-q", "-b", "main")
+    # Upper case owner and name: the image name and labels must come out lowercased
+    # where registries need it and keep their case where they are text.
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Commit every file of ``repo``; returns the new commit's sha."""
+    git(repo, "add", "-A")
+    git(repo, *GIT_IDENTITY, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
 
 
 def make_repo(tmp_path: Path, workflow: str) -> Path:
@@ -103,13 +122,8 @@ def make_repo(tmp_path: Path, workflow: str) -> Path:
     copy_project(repo)
     (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     (repo / ".github" / "workflows" / "e2e.yml").write_text(workflow, encoding="utf-8")
-    git(repo, "init", "-q", "-b", "main")
-    # Upper case owner and name: the image name and labels must come out lowercased
-    # where registries need it and keep their case where they are text.
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", "widget")
+    init_repo(repo)
+    commit_all(repo, "widget")
     return repo
 
 
@@ -225,6 +239,24 @@ def image_config(registry: str, repo: str, digest: str) -> dict:
 
 
 # -- the workflow ----------------------------------------------------------------------------------
+def push_job(name: str, job: str) -> str:
+    """The start of a workflow ``name`` run on push: one job ``job`` on ubuntu-latest whose
+    first step checks the repository out; the job's other steps follow it."""
+    return f"""\
+name: {name}
+on: push
+permissions:
+  contents: read
+jobs:
+  {job}:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+"""
+
+
 RECORD_OUTPUTS = """\
       - name: Record the outputs
         if: always()
@@ -246,18 +278,7 @@ RECORD_OUTPUTS = """\
 
 
 def push_workflow(image: str) -> str:
-    return f"""\
-name: e2e
-on: push
-permissions:
-  contents: read
-jobs:
-  image:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          persist-credentials: false
+    return push_job("e2e", "image") + f"""\
       # The example starts FROM scratch and needs a static busybox in its context; the
       # file is git-ignored, so act's copy of the checkout does not carry it.
       - name: Prepare the example
@@ -472,8 +493,7 @@ def template_repo(tmp_path: Path, image: str) -> Path:
     # No RUN step: the template passes no `network: host`, which RUN needs on this machine.
     (repo / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\n")
     (repo / "hello.txt").write_text("hello\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    init_repo(repo)
     subprocess.run([sys.executable, "-m", "ghbuild", "init", "publish", "--dir", str(repo),
                     "--image", image], check=True, capture_output=True, cwd=REPO_ROOT)
     workflow = repo / ".github" / "workflows" / "publish.yml"
@@ -482,9 +502,7 @@ def template_repo(tmp_path: Path, image: str) -> Path:
     # The one edit made here: the placeholder for the published action becomes the local
     # copy, because act can fetch no remote action.
     workflow.write_text(text.replace("uses: org/ghbuild@v1", "uses: ./.ghbuild"))
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", "widget")
+    commit_all(repo, "widget")
     return repo
 
 
@@ -536,8 +554,7 @@ def test_publish_template_through_act(act_bin, engine_env, registry, unique_repo
     before = registry_tags(registry, repo_path)
     git(repo, "checkout", "-q", "-b", "feature")
     (repo / "hello.txt").write_text("hello from a pull request\n")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-am", "change")
+    git(repo, *GIT_IDENTITY, "commit", "-q", "-am", "change")
     head = git(repo, "rev-parse", "HEAD")
     pr = {"number": 7, "head": {"ref": "feature", "sha": head, "repo": REPOSITORY},
           "base": {"ref": "main", "sha": sha, "repo": REPOSITORY}}
@@ -604,12 +621,8 @@ def test_reusable_workflow_through_act(act_bin, engine_env, registry, unique_rep
     (workflows / "reusable.yml").write_text(reusable.replace("uses: org/ghbuild@v1",
                                                              "uses: ./.ghbuild"))
     (workflows / "caller.yml").write_text(caller_workflow(image))
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", "caller")
-    sha = git(repo, "rev-parse", "HEAD")
+    init_repo(repo)
+    sha = commit_all(repo, "caller")
     out = tmp_path / "out"
     out.mkdir()
 
@@ -636,18 +649,7 @@ def test_failing_dockerfile_through_act(act_bin, engine_env, registry, unique_re
     repo.mkdir()
     copy_project(repo / ".ghbuild")
     (repo / "Dockerfile").write_text("FROM scratch\nCOPY no-such-file.txt /\n")
-    workflow = f"""\
-name: Broken
-on: push
-permissions:
-  contents: read
-jobs:
-  image:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          persist-credentials: false
+    workflow = push_job("Broken", "image") + f"""\
       - uses: ./.ghbuild
         with:
           images: {registry}/{repo_path}
@@ -657,12 +659,8 @@ jobs:
 """
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "broken.yml").write_text(workflow)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", "broken")
-    sha = git(repo, "rev-parse", "HEAD")
+    init_repo(repo)
+    sha = commit_all(repo, "broken")
 
     done = run_act(act_bin, repo, event="push",
                    payload=payload_file(tmp_path / "push.json",

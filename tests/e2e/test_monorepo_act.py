@@ -27,9 +27,11 @@ import ghbuild
 from tests.e2e.test_act import (
     REPO_ROOT,
     REPOSITORY,
+    commit_all,
     copy_project,
     git,
     github_script_stand_in,
+    init_repo,
     need,
     registry_digest,
     registry_tags,
@@ -67,13 +69,6 @@ def venv_key(action_root: Path) -> str:
     return str(module.venv_key(action_root))
 
 
-def commit(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
 def user_repo(tmp_path: Path, base: str) -> Path:
     repo = tmp_path / "mono"
     subprocess.run(["bash", str(REPO_ROOT / "scripts" / "prepare-example.sh")], check=True)
@@ -86,8 +81,7 @@ def user_repo(tmp_path: Path, base: str) -> Path:
     # act's cache server works, but this test is about the matrix: keep it quick.
     config.write_text(text.replace("  cache: gha\n", "  cache: none\n"))
     copy_project(repo / ".ghbuild")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
+    init_repo(repo)
     subprocess.run([sys.executable, "-m", "ghbuild", "init", "monorepo", "--dir", str(repo)],
                    check=True, capture_output=True, cwd=REPO_ROOT)
     workflow = repo / ".github" / "workflows" / "monorepo.yml"
@@ -122,7 +116,7 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
     base = f"{registry}/{unique_repo}"
     api_repo, web_repo = f"{unique_repo}-api", f"{unique_repo}-web"
     repo = user_repo(tmp_path, base)
-    first = commit(repo, "two images")
+    first = commit_all(repo, "two images")
     stand_in = github_script_stand_in(tmp_path, runs_script=True)
     token = unsigned_jwt()
     out = tmp_path / "out"
@@ -152,7 +146,7 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
 
     # 2. A push that changes only the web page: only the web image is published again.
     (repo / "web" / "www" / "index.html").write_text("<p>changed</p>\n")
-    second = commit(repo, "web only")
+    second = commit_all(repo, "web only")
     log = act("push", {"ref": "refs/heads/main", "after": second, "before": first})
     assert f"{base}-api: promote only (no input changed)" in log
     assert f"Promote {base}-api (unchanged since {first[:12]})" in log
@@ -165,7 +159,7 @@ def test_monorepo_template_builds_only_what_changed(act_bin, engine_env, registr
     before = {r: registry_tags(registry, r) for r in (api_repo, web_repo)}
     git(repo, "checkout", "-q", "-b", "feature")
     (repo / "api" / "src" / "api.sh").write_text('#!/bin/sh\necho "{}"\n')
-    head = commit(repo, "api change")
+    head = commit_all(repo, "api change")
     pr = {"number": 9, "head": {"ref": "feature", "sha": head, "repo": REPOSITORY},
           "base": {"ref": "main", "sha": second, "repo": REPOSITORY}}
     log = act("pull_request", {"action": "opened", "number": 9, "pull_request": pr})

@@ -145,18 +145,7 @@ def _registry_tag_race(stderr: str) -> bool:
 
 
 # -- through the composite action (act): the input reaches ghbuild ---------------------------
-BAKE_WORKFLOW = """\
-name: Bake
-on: push
-permissions:
-  contents: read
-jobs:
-  images:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          persist-credentials: false
+BAKE_STEPS = """\
       - uses: ./.ghbuild
         with:
           bake: "true"
@@ -168,12 +157,16 @@ jobs:
 def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, unique_repo,
                                                  tmp_path):
     from tests.e2e.test_act import (
+        GIT_IDENTITY,
+        commit_all,
         copy_project,
         failure,
         git,
         github_script_stand_in,
+        init_repo,
         need,
         payload_file,
+        push_job,
         registry_digest,
         run_act,
     )
@@ -186,12 +179,10 @@ def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, 
     config.write_text(config.read_text().replace("  cache: registry\n", "  cache: none\n"))
     copy_project(repo / ".ghbuild")
     (repo / ".github" / "workflows").mkdir()
-    (repo / ".github" / "workflows" / "bake.yml").write_text(BAKE_WORKFLOW)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/Acme/Widget")
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-        "-q", "-m", "two images")
+    (repo / ".github" / "workflows" / "bake.yml").write_text(push_job("Bake", "images") +
+                                                             BAKE_STEPS)
+    init_repo(repo)
+    commit_all(repo, "two images")
 
     def act() -> tuple[str, subprocess.CompletedProcess[str]]:
         sha = git(repo, "rev-parse", "HEAD")
@@ -205,8 +196,7 @@ def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, 
     sha, done = act()
     if done.returncode != 0 and _registry_tag_race(done.stdout + done.stderr):
         # The local registry's race (see the first test): once more, on a new commit.
-        git(repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit",
-            "-q", "--allow-empty", "-m", "again")
+        git(repo, *GIT_IDENTITY, "commit", "-q", "--allow-empty", "-m", "again")
         sha, done = act()
     log = done.stdout + done.stderr
     assert done.returncode == 0, failure(log)

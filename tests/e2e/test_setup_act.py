@@ -22,6 +22,7 @@ from tests.e2e.test_act import (
     github_script_stand_in,
     make_repo,
     need,
+    push_job,
     push_payload,
     remove_local_images,
     run_act,
@@ -31,18 +32,7 @@ pytestmark = pytest.mark.e2e
 
 
 def setup_workflow(image: str) -> str:
-    return f"""\
-name: setup
-on: push
-permissions:
-  contents: read
-jobs:
-  setup:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          persist-credentials: false
+    return push_job("setup", "setup") + f"""\
       - name: Install ghbuild
         id: setup
         uses: ./setup
