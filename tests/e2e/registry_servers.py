@@ -84,6 +84,21 @@ class _Server(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
+def _serve(port: int, handler: type[http.server.BaseHTTPRequestHandler]) -> _Server:
+    """``handler`` answering on 127.0.0.1:``port`` from a background thread."""
+    server = _Server(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _close(server: _Server | None, port: int) -> None:
+    """Stop a server of :func:`_serve` (if it started) and give its port back."""
+    if server:
+        server.shutdown()
+        server.server_close()
+    release_port(port)
+
+
 def _wait_http(url: str, *, seconds: float = 15.0, ok: tuple[int, ...] = (200, 401)) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -231,15 +246,11 @@ class TokenServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = _Server(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = _serve(self.port, Handler)
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        release_port(self.port)
+        _close(self._server, self.port)
 
     def _answer(self, header: str, query: dict[str, list[str]]) -> tuple[int, dict]:
         user = None
@@ -347,15 +358,11 @@ class FaultProxy:
 
             do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle  # noqa: N815
 
-        self._server = _Server(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = _serve(self.port, Handler)
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-        release_port(self.port)
+        _close(self._server, self.port)
 
     def _forward(self, handler: http.server.BaseHTTPRequestHandler, body: bytes,
                  trickle: float = 0.0) -> None:
