@@ -18,12 +18,24 @@ Python memory of one plan per N (tracemalloc) with its ratio 50/1 (target: at mo
 i.e. growing no faster than the number of images). Exit 1 when the remote scenario
 misses a target.
 
-Known shortfall, measured on the 2-core CI machine: memory meets its target (50/1 is
-about 7 to 25), time does not: 50/1 is about 5 to 8 with 20 ms latency and 8 to 13 on
-loopback. The checks do run concurrently (32 threads), but each costs about 1.5 ms of
-CPU in requests/urllib3 plus the registry's own CPU on the same two cores, and loading
-a 50-image config file (ruamel.yaml + JSON Schema) takes about 50 ms, both growing with
-the image count; the 1-image baseline is only about 20 to 50 ms. Usage:
+The relay runs in a process of its own (its threads would otherwise take turns at this
+process's GIL with the checks) and with Nagle's algorithm off, as a real network path
+does not add a delayed ACK per answer.
+
+Known shortfall, measured on the 2-core CI machine (3 runs of 7 rounds, while other
+jobs loaded it: load average 3 to 15). Memory meets its target (50/1 is about 4 to 12).
+Time does not: with 20 ms latency the 1-image plan takes 32 to 34 ms and the 50-image
+plan 128 to 183 ms, 50/1 = 4.0 to 5.6 (target 3; before the config loader's libyaml
+path and the other changes below it was 4.7 to 8, with a 251 ms 50-image plan); on
+loopback 50/1 is 6 to 12 (a 9 to 17 ms baseline). What is left is the checks: one image
+costs one round trip, 50 cost at least two (the first request to a registry goes alone
+to learn its authentication, then all the others in one wave of up to 64 threads), plus
+about 1 to 1.5 ms of CPU per check in requests/urllib3 on a fresh connection, and the
+registry's and the relay's CPU on the same two cores. The rest of the plan (config,
+git, decisions, thread start-up, bake file) is about 30 ms for 50 images and 8 to 10 ms
+for one (26 ms and 8 ms with the checks stubbed out, from 270 ms and 21 ms): loading a
+50-image config file fell from about 55 ms to 8 ms, the config at the base commit is
+read only when the file changed, and the checks no longer run in two waves. Usage:
 ``source /tmp/ghbuild-engine/env.sh && python bench/bench_many_images.py [--rounds N]``.
 """
 
