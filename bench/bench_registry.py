@@ -15,16 +15,16 @@ requests per image (target at most 2). The delay proxy runs in a process of its 
 that its handler threads do not share this process's GIL with the checks; the token
 server still runs here, so the cold numbers include its CPU.
 
-Measured on the 2-core CI machine, 3 runs while other jobs loaded it (load average 2 to
-16): warm requests per image 1.00, cold 2.02 (one 401 in all, then a token per
-repository). skopeo is slower per check in every run: 3.6 to 11x with 50 in flight,
-2.4 to 2.9x for one image behind a proxy, 6 to 14x on loopback. The 3x target is met
-only where the round trip dominates: warm 50/1 is 2.1 to 3.3x at 50 ms, 3.1x at 25 ms
-on the quietest run but 5 to 8x under load, and 28 to 55x on loopback, where a check
-is about 2 ms of client and registry CPU on two cores and nothing else. The 50 checks
-cost about 1.5 to 2 ms of CPU each in all (requests/urllib3/http.client in this process,
-the registry and the proxy beside it), which two cores cannot hide behind a 25 ms round
-trip. Usage:
+Measured on the 2-core CI machine, 6 runs while other jobs loaded it (load average 1.5
+to 16): warm requests per image 1.00, cold 2.02 (one 401 in all, then a token per
+repository). skopeo is slower per check in every run: 3.6 to 12x with 50 in flight,
+2.4 to 2.9x for one image behind a proxy, 6 to 14x on loopback. The 3x target holds
+only where the round trip dominates and the machine is quiet: warm 50/1 is 2.1 to 3.8x
+at 50 ms, 3.1x at 25 ms on the quietest run but 4.7 to 8.3x under load, and 28 to 56x
+on loopback, where a check is about 2 ms of client and registry CPU on two cores and
+nothing else. The 50 checks cost about 1.5 to 2 ms of CPU each in all
+(requests/urllib3/http.client in this process, the registry and the proxy beside it),
+which two cores cannot hide behind a 25 ms round trip. Usage:
 ``source /tmp/ghbuild-engine/env.sh && python bench/bench_registry.py [--images 50]``.
 """
 
