@@ -90,6 +90,22 @@ def main_push_env(tmp_path: Path) -> dict[str, str]:
             "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload))}
 
 
+# The repository object of the Acme/Widget payloads (mixed case: names must be lowercased).
+REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
+                "html_url": "https://github.com/Acme/Widget"}
+
+
+def hello_env(tmp_path: Path, image: str, sha: str, ref: str, payload: dict[str, Any],
+              event: str = "push") -> dict[str, str]:
+    """The runner variables of an Acme/Widget ``event`` with ``payload``, and the inputs
+    that build examples/hello into ``image`` with a registry cache at a pinned time."""
+    return {"GITHUB_EVENT_NAME": event, "GITHUB_REF": ref, "GITHUB_SHA": sha,
+            "GITHUB_REPOSITORY": "Acme/Widget", "GITHUB_REPOSITORY_OWNER": "Acme",
+            "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
+            "SOURCE_DATE_EPOCH": "1764000000", "INPUT_IMAGES": image,
+            "INPUT_CONTEXT": "examples/hello", "INPUT_CACHE": "registry"}
+
+
 def prepare_examples() -> None:
     subprocess.run(["bash", str(REPO_ROOT / "scripts" / "prepare-example.sh")], check=True)
 

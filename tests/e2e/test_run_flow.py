@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.run_support import (
+    REPO_PAYLOAD,
     forget_images_fixture,
+    hello_env,
     image_config,
     image_manifests,
     manifest,
@@ -22,27 +24,17 @@ from tests.e2e.run_support import (
     run_ghbuild,
     tags_of,
     workspace,
-    write_payload,
 )
 
 pytestmark = pytest.mark.e2e
-
-REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
-                "html_url": "https://github.com/Acme/Widget"}
-
 
 _forget_images = forget_images_fixture()
 
 
 def _env(tmp_path: Path, image: str, sha: str, event: str, ref: str, payload: dict,
          **inputs: str) -> dict[str, str]:
-    env = {"GITHUB_EVENT_NAME": event, "GITHUB_REF": ref, "GITHUB_SHA": sha,
-           "GITHUB_REPOSITORY": "Acme/Widget", "GITHUB_REPOSITORY_OWNER": "Acme",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
-           "SOURCE_DATE_EPOCH": "1764000000",
-           "INPUT_IMAGES": image, "INPUT_CONTEXT": "examples/hello",
-           "INPUT_CACHE": "registry", "INPUT_USERNAME": "ci-bot",
-           "INPUT_PASSWORD": "e2e-password-not-for-logs"}
+    env = {**hello_env(tmp_path, image, sha, ref, payload, event),
+           "INPUT_USERNAME": "ci-bot", "INPUT_PASSWORD": "e2e-password-not-for-logs"}
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
     return env
 

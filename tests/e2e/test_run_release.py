@@ -12,20 +12,19 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.run_support import (
+    REPO_PAYLOAD,
     forget_images_fixture,
+    hello_env,
     image_config,
     manifest,
     new_sha,
     run_ghbuild,
     tags_of,
     workspace,
-    write_payload,
 )
 
 pytestmark = pytest.mark.e2e
 
-REPO_PAYLOAD = {"full_name": "Acme/Widget", "default_branch": "main",
-                "html_url": "https://github.com/Acme/Widget"}
 TAGS = "type=ref,event=branch\ntype=semver,pattern={{version}}"
 
 
@@ -33,11 +32,8 @@ _forget_images = forget_images_fixture()
 
 
 def _env(tmp_path: Path, image: str, sha: str, ref: str, **inputs: str) -> dict[str, str]:
-    env = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": ref, "GITHUB_SHA": sha,
-           "GITHUB_REPOSITORY": "Acme/Widget", "GITHUB_REPOSITORY_OWNER": "Acme",
-           "GITHUB_EVENT_PATH": str(write_payload(tmp_path, {"repository": REPO_PAYLOAD})),
-           "SOURCE_DATE_EPOCH": "1764000000", "INPUT_IMAGES": image,
-           "INPUT_CONTEXT": "examples/hello", "INPUT_CACHE": "registry", "INPUT_TAGS": TAGS}
+    env = {**hello_env(tmp_path, image, sha, ref, {"repository": REPO_PAYLOAD}),
+           "INPUT_TAGS": TAGS}
     env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
     return env
 
