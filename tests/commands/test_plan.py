@@ -46,10 +46,9 @@ class GitOnlyRunner(proc.Runner):
         raise AssertionError(f"plan streamed a process: {list(argv)}")
 
 
-@pytest.fixture()
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GitOnlyRunner:
-    # A git that reads no user or system config and dates commits at EPOCH, so every
-    # commit id below is the same on every machine.
+def pin_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A git that reads no user or system config and dates commits at EPOCH, so every
+    commit id is the same on every machine (also used by tests/e2e/test_plan.py)."""
     home = tmp_path / "home"
     home.mkdir()
     for key, value in {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
@@ -59,6 +58,11 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GitOnlyRunner:
                        "SOURCE_DATE_EPOCH": EPOCH, "DOCKER_CONFIG": str(home / "docker")
                        }.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GitOnlyRunner:
+    pin_git(monkeypatch, tmp_path)
     fake = GitOnlyRunner()
     monkeypatch.setattr(proc, "RUNNER", fake)
     return fake

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import requests
 from ghbuild import proc
 from ghbuild.cli import main
 from ghbuild.registry import ACCEPT, Credentials, CredentialStore, ImageRef, RegistryClient
+from tests.commands.test_plan import GitOnlyRunner, pin_git
 from tests.e2e.registry_servers import (  # noqa: F401  (fixtures)
     USERS,
     htpasswd_registry,
@@ -29,32 +29,13 @@ from tests.e2e.registry_servers import (  # noqa: F401  (fixtures)
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DATE = "2023-11-14T22:13:20+00:00"
-
-
-class GitOnlyRunner(proc.Runner):
-    def run(self, argv: Sequence[str], **kwargs: Any) -> proc.Completed:
-        if not argv or argv[0] != "git":
-            raise AssertionError(f"plan started a process other than git: {list(argv)}")
-        return super().run(argv, **kwargs)
-
-    def stream(self, argv: Sequence[str], **kwargs: Any) -> proc.Completed:
-        raise AssertionError(f"plan streamed a process: {list(argv)}")
 
 
 @pytest.fixture()
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
          ) -> Path:
     subprocess.run(["bash", str(ROOT / "scripts" / "prepare-example.sh")], check=True)
-    home = tmp_path / "home"
-    home.mkdir()
-    for key, value in {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-                       "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
-                       "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com",
-                       "GIT_AUTHOR_DATE": DATE, "GIT_COMMITTER_DATE": DATE,
-                       "SOURCE_DATE_EPOCH": "1700000000",
-                       "DOCKER_CONFIG": str(home / "docker")}.items():
-        monkeypatch.setenv(key, value)
+    pin_git(monkeypatch, tmp_path)
     path = tmp_path / "repo"
     shutil.copytree(ROOT / "examples" / "monorepo", path)
     # The images live where the test says (all traffic stays on loopback).
