@@ -37,8 +37,11 @@ _BOOLS = {"true": True, "True": True, "TRUE": True,
           "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-# YAML 1.2 numbers and dates start like this; a "/" rules them out (image names, paths).
-_NUMBER_START = re.compile(r"[-+.0-9]")
+# YAML 1.2 numbers and dates (in every form ruamel.yaml knows: hex, octal, binary,
+# ".inf", ".nan", timestamps) start with one of these and use no other characters, so
+# text with any other one (a "/", a "w") is text to both loaders.
+_NUMBER_START = frozenset("+-.0123456789")
+_NUMBER_CHARS = frozenset("0123456789+-._: abcdefABCDEFxXoOiInNTtZz")
 # libyaml takes block headers ruamel.yaml refuses, such as ">#" with no space before "#".
 _BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ ]+#.*|[ ]*)$")
 
@@ -107,8 +110,7 @@ def _scalar_agrees(node: ScalarNode, lines: list[str]) -> bool:
     if node.style:  # quoted: text under both, unless tagged ("" is plain in libyaml)
         return tag == _STR
     if tag == _STR:
-        return not (text in _BOOLS or text in _NULLS
-                    or (_NUMBER_START.match(text) is not None and "/" not in text))
+        return not (text in _BOOLS or text in _NULLS or _number_like(text))
     if tag == _BOOL:
         return text in _BOOLS
     if tag == _NULL:
@@ -116,6 +118,10 @@ def _scalar_agrees(node: ScalarNode, lines: list[str]) -> bool:
     if tag == _INT:
         return _DECIMAL.fullmatch(text) is not None
     return False  # floats, dates, merge keys, binary, sets and the like
+
+
+def _number_like(text: str) -> bool:
+    return text[:1] in _NUMBER_START and set(text) <= _NUMBER_CHARS
 
 
 def _image_lines(root: Node) -> tuple[int, ...]:
