@@ -239,8 +239,9 @@ def _parse(text: str, shown: str) -> Any:
     except (ValueError, IndexError, TypeError) as exc:
         # ruamel.yaml's value readers can fail outside its own error types: a plain "-_"
         # matches its YAML 1.2 integer pattern and then crashes its integer reader. It
-        # gives no position then, so only the file is named.
-        raise ConfigError(f"YAML: a value cannot be read ({type(exc).__name__}: {exc}); "
+        # gives no position then, so only the file is named; nor is its message shown,
+        # which may quote the value (a secret pasted by mistake, say).
+        raise ConfigError(f"YAML: a value cannot be read (ruamel.yaml {type(exc).__name__}); "
                           "quote values that look like numbers", file=shown)
 
 
