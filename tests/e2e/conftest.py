@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import requests
@@ -22,7 +23,7 @@ ENGINE_ROOT = Path(os.environ.get("GHBUILD_ENGINE_ROOT", "/tmp/ghbuild-engine"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _missing(reason: str) -> None:
+def _missing(reason: str) -> NoReturn:
     if os.environ.get("GHBUILD_REQUIRE_E2E") == "1":
         pytest.fail(f"e2e requirement missing (GHBUILD_REQUIRE_E2E=1): {reason}")
     pytest.skip(reason)
