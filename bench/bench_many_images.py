@@ -22,15 +22,16 @@ The relay runs in a process of its own (its threads would otherwise take turns a
 process's GIL with the checks) and with Nagle's algorithm off, as a real network path
 does not add a delayed ACK per answer.
 
-Known shortfall, measured on the 2-core CI machine (3 runs of 7 rounds, while other
-jobs loaded it: load average 3 to 15). Memory meets its target (50/1 is about 4 to 12).
-Time does not: with 20 ms latency the 1-image plan takes 32 to 34 ms and the 50-image
-plan 128 to 183 ms, 50/1 = 4.0 to 5.6 (target 3; before the config loader's libyaml
+Known shortfall, measured on the 2-core CI machine (5 runs of 7 rounds, load average 1
+to 15 from other jobs). Memory meets its target (50/1 is about 4 to 12). Time does
+not: with 20 ms latency the 1-image plan takes 31 to 34 ms and the 50-image plan 128 to
+184 ms, 50/1 = 4.0 to 5.9 (target 3; before the config loader's libyaml
 path and the other changes below it was 4.7 to 8, with a 251 ms 50-image plan); on
 loopback 50/1 is 6 to 12 (a 9 to 17 ms baseline). What is left is the checks: one image
 costs one round trip, 50 cost at least two (the first request to a registry goes alone
 to learn its authentication, then all the others in one wave of up to 64 threads), plus
-about 1 to 1.5 ms of CPU per check in requests/urllib3 on a fresh connection, and the
+about 1 to 1.5 ms of CPU per check in requests/urllib3 on a fresh connection (0.8 ms on
+a reused one), which the GIL serialises half before and half after the wait, and the
 registry's and the relay's CPU on the same two cores. The rest of the plan (config,
 git, decisions, thread start-up, bake file) is about 30 ms for 50 images and 8 to 10 ms
 for one (26 ms and 8 ms with the checks stubbed out, from 270 ms and 21 ms): loading a
