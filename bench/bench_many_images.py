@@ -25,8 +25,8 @@ does not add a delayed ACK per answer.
 Known shortfall, measured on the 2-core CI machine (5 runs of 7 rounds, load average 1
 to 15 from other jobs). Memory meets its target (50/1 is about 4 to 12). Time does
 not: with 20 ms latency the 1-image plan takes 31 to 34 ms and the 50-image plan 128 to
-184 ms, 50/1 = 4.0 to 5.9 (target 3; before the config loader's libyaml
-path and the other changes below it was 4.7 to 8, with a 251 ms 50-image plan); on
+184 ms, 50/1 = 4.0 to 5.9 (target 3; before the config loader's libyaml path and the
+other changes below it was 4.7 to 8, with a 251 ms 50-image plan); on
 loopback 50/1 is 6 to 12 (a 9 to 17 ms baseline). What is left is the checks: one image
 costs one round trip, 50 cost at least two (the first request to a registry goes alone
 to learn its authentication, then all the others in one wave of up to 64 threads), plus
