@@ -90,6 +90,9 @@ def read_json_object(path: str, what: str, expected: str = "a JSON object") -> d
         raise InputError(f"{what} {path}: not UTF-8 text (byte {exc.start})")
     except json.JSONDecodeError as exc:
         raise InputError(f"{what} {path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+    except RecursionError:
+        raise InputError(f"{what} {path}: nested too deeply to read (no event payload or "
+                         "repository object is)")
     except OSError as exc:
         raise InputError(f"{what} {path}: cannot be read: {exc.strerror or exc}")
     if not isinstance(data, dict):

@@ -30,6 +30,7 @@ def test_empty_variables_are_a_thin_context():
     (b"\xff\xfe{}", "not UTF-8 text (byte 0)"),
     (b'{"a": }', ":1:7: not JSON: Expecting value"),
     (b"[1, 2]", "expected a JSON object"),
+    (b"[" * 200_000 + b"]" * 200_000, "nested too deeply to read"),
 ])
 def test_bad_payload_files_name_the_input(tmp_path, content, expected):
     path = tmp_path / "event.json"
