@@ -67,10 +67,10 @@ def now_from_env(environ: Mapping[str, str]) -> float:
     raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
         return time.time()
-    try:
-        value = int(raw)
-    except ValueError:
+    # ASCII digits only: int() would also take '１２３' or '1_000'.
+    if not (raw.isascii() and raw.lstrip("-").isdigit()):
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {raw!r}")
+    value = int(raw)
     if not 0 <= value <= _EPOCH_MAX:
         raise InputError(f"SOURCE_DATE_EPOCH {raw} is out of range (0 to {_EPOCH_MAX}, "
                          "the last second of year 9999)")
