@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ def now_from_env(environ: Mapping[str, str]) -> float:
     if not raw:
         return time.time()
     # ASCII digits only: int() would also take '１２３' or '1_000'.
-    if not (raw.isascii() and raw.lstrip("-").isdigit()):
+    if not re.fullmatch(r"-?[0-9]+", raw):
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {raw!r}")
     value = int(raw)
     if not 0 <= value <= _EPOCH_MAX:

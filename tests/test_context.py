@@ -49,6 +49,7 @@ def test_bad_payload_files_name_the_input(tmp_path, content, expected):
     ("1.5", "SOURCE_DATE_EPOCH must be whole seconds since 1970, got '1.5'"),
     ("-1", "SOURCE_DATE_EPOCH -1 is out of range"),
     ("１２３", "SOURCE_DATE_EPOCH must be whole seconds since 1970, got '１２３'"),
+    ("--1", "SOURCE_DATE_EPOCH must be whole seconds since 1970, got '--1'"),
     ("1_000", "SOURCE_DATE_EPOCH must be whole seconds since 1970, got '1_000'"),
     ("99999999999999999", "SOURCE_DATE_EPOCH 99999999999999999 is out of range"),
 ])
