@@ -342,12 +342,16 @@ def _explain(err: jsonschema.ValidationError,
         # YAML turned the text into a float or a date, which loses how it was written
         if "string" in types and isinstance(err.instance, (float, datetime.date)):
             hint = f"quote it to keep the text as written: '{err.instance}'"
+        elif "boolean" in types:
+            hint = _quoted_bool_hint(err.instance)
         return path, f"{prefix}expected {expected}, got {shown}", hint, False
     if kind in ("enum", "const"):
         choices = err.validator_value if kind == "enum" else [err.validator_value]
         names = ", ".join(_show_choice(c) for c in choices)
         close = difflib.get_close_matches(str(err.instance), [str(c) for c in choices], n=1)
         hint = f"did you mean '{close[0]}'?" if close else None
+        if any(isinstance(c, bool) for c in choices):
+            hint = _quoted_bool_hint(err.instance) or hint
         return path, f"{prefix}expected one of {names}, got {shown}", hint, False
     if kind == "pattern":
         wanted = err.schema.get("patternErrorMessage", f"text matching {err.validator_value}")
@@ -394,6 +398,14 @@ def _property_names(node: Mapping[str, Any]) -> set[str]:
     for part in node.get("allOf", []):
         names |= _property_names(part)
     return names
+
+
+def _quoted_bool_hint(value: object) -> str | None:
+    """A boolean written in quotes ("false") is text to YAML; the fix is to drop the
+    quotes, not the close match by spelling (which would be Python's 'False')."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return f"write {value.strip().lower()} without quotes"
+    return None
 
 
 def _show_choice(value: object) -> str:

@@ -268,6 +268,19 @@ ERRORS = [
     pytest.param("""\
         images:
           - name: ghcr.io/acme/a
+            push: "false"
+        """, ".github/ghbuild.yml:3:11: images[0].push: expected one of 'auto', true, false, "
+             "got 'false' (write false without quotes)", id="quoted-false-in-enum"),
+    pytest.param("""\
+        defaults:
+          bake: 'True'
+        images:
+          - name: ghcr.io/acme/a
+        """, ".github/ghbuild.yml:2:9: defaults.bake: expected true or false, got 'True' "
+             "(write true without quotes)", id="quoted-true-for-boolean"),
+    pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
             platforms: [linux/amd64, linux-arm64]
         """, ".github/ghbuild.yml:3:30: images[0].platforms[1]: expected a platform such as "
              "linux/amd64 or linux/arm/v7, got 'linux-arm64'", id="pattern"),
