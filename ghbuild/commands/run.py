@@ -296,6 +296,8 @@ class Meta:
     tags: tuple[str, ...]
     labels: tuple[str, ...]        # key=value
     annotations: tuple[str, ...]   # [level:]key=value
+    # the tags (as in ``tags``) the meta engine says name one exact release
+    release_tags: tuple[str, ...] = ()
 
 
 def default_image(ctx: context.Context, actions: Actions) -> str:
@@ -353,7 +355,8 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
     actions.info(f"version: {result.version or '(none)'}")
     actions.info("tags: " + ", ".join(result.tags))
     return Meta(images=result.images, version=result.version, tags=result.tags,
-                labels=labels, annotations=result.annotations)
+                labels=labels, annotations=result.annotations,
+                release_tags=result.release_tags)
 
 
 # -- one image, in phases ---------------------------------------------------------------------
@@ -414,6 +417,8 @@ def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions, *
         raise PolicyError(f"refused by policy: {decision.reason}")
     meta = compute_meta(ctx, env, actions)
     check_paths(inputs.build, cwd=cwd, workspace=ctx.workspace or cwd)
+    buildkey.check_context_paths(inputs.build.build_contexts, cwd=cwd,
+                                 workspace=ctx.workspace or cwd)
     refs = _tag_refs(meta.tags)
     _say_decision(decision, actions)
     _warn_credential_args(inputs.build, actions)
@@ -425,7 +430,7 @@ def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions, *
                    env if cache_env is None else cache_env, actions)
     outcome.cache = cache.description
     return ImageRun(env=env, inputs=inputs, decision=decision, meta=meta, refs=refs,
-                    build=build, cache=cache, key=_build_key(inputs, build, ctx, cwd),
+                    build=build, cache=cache, key=_build_key(inputs, build, ctx, cwd, actions),
                     client=(client_for or _client)(inputs, refs[0], actions),
                     outcome=outcome, cwd=cwd, start=start)
 
@@ -512,15 +517,26 @@ def _cache(inputs: RunInputs, image: str, tags: Sequence[str], decision: Decisio
     return got
 
 
-def _build_key(inputs: RunInputs, build: BuildInputs, ctx: context.Context, cwd: str) -> str:
+def _build_key(inputs: RunInputs, build: BuildInputs, ctx: context.Context, cwd: str,
+               actions: Actions | None = None) -> str:
+    """The key the check asks for. A revision key carries a hash of the build settings
+    (file, target, build args, named contexts) when they are not the defaults, so a build
+    variant of one commit never reuses another variant's image."""
     if inputs.build_key == "content":
+        remote = buildkey.remote_contexts(build.build_contexts)
+        if remote and actions is not None:
+            actions.warning("build-key content cannot see into the named build context(s) "
+                            f"{', '.join(remote)} (an image, OCI layout or URL): a change "
+                            "there keeps the key; use build-key: revision or no-cache when "
+                            "it must rebuild")
         args = [(kv.key, kv.value) for kv in build.build_args]
         return buildkey.content_key(Path(cwd) / build.context, dockerfile_path(build, cwd),
-                                    args, build.target, build.platforms)
+                                    args, build.target, build.platforms,
+                                    build_contexts=build.build_contexts, base=cwd)
     if not ctx.sha:
         raise InputError("build key: GITHUB_SHA is not set, so the source revision is "
                          "unknown (set build-key: content, or run on a runner)")
-    return buildkey.revision_key(ctx.sha)
+    return buildkey.revision_key(ctx.sha, buildkey.build_settings(build, cwd))
 
 
 # -- registry ----------------------------------------------------------------------------
@@ -649,8 +665,8 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
         return [], []
     assert img.client is not None
     present, doubtful = [], []
-    for ref in img.refs:
-        if not ref.tag or not release_tag(ref.tag):
+    for tag, ref in zip(img.meta.tags, img.refs, strict=True):
+        if not ref.tag or not (release_tag(ref.tag) or tag in img.meta.release_tags):
             continue
         seen = img.client.resolve(ref)
         if seen.present and seen.digest != digest:
@@ -658,6 +674,14 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
         elif seen.state is State.UNKNOWN:
             doubtful.append(f"{ref} ({seen.reason})")
     return present, doubtful
+
+
+def release_predicate(img: ImageRun) -> Callable[[str], bool]:
+    """Which tags promotion must not move: full semver (``release_tag``), and every tag
+    the meta engine made from one exact release (``app-5.0.0``, ``2.0.0rc1``)."""
+    names = {ref.tag for tag, ref in zip(img.meta.tags, img.refs, strict=True)
+             if ref.tag and tag in img.meta.release_tags}
+    return lambda tag: release_tag(tag) or tag in names
 
 
 def guard_release_tags(img: ImageRun, presence: Presence | None) -> None:
@@ -700,7 +724,8 @@ def _reuse(img: ImageRun, presence: Presence, actions: Actions) -> None:
     if outcome.action == "retag":
         with actions.group("promote tags"):
             results = img.client.promote(source, img.refs,
-                                         allow_move=img.inputs.allow_tag_move)
+                                         allow_move=img.inputs.allow_tag_move,
+                                         immutable=release_predicate(img))
             for result in results:
                 actions.info(result.describe())
         # "pushed" means this run wrote a tag; all of them already there writes nothing.
@@ -726,13 +751,22 @@ def _carried_metadata(img: ImageRun, source: ImageRef, actions: Actions) -> None
     outcome.platforms = outcome.platforms or platforms
     version = dict(line.partition("=")[::2] for line in labels).get(VERSION_LABEL)
     if labels != outcome.computed_labels:
-        outcome.labels_note = (f"kept from its first build (version {version or '(none)'}, "
-                               f"not {outcome.version or '(none)'}): the digest is reused, so "
-                               "this run's labels are not on the image")
-        actions.notice(f"{outcome.action}: {outcome.image}@{outcome.digest} keeps the labels "
-                       f"and annotations of its first build (version "
-                       f"{version or '(none)'}, not {outcome.version or '(none)'}); the "
-                       "labels and annotations outputs are the image's own")
+        _say_carried(outcome, version or "", actions)
+
+
+def _say_carried(outcome: Outcome, version: str, actions: Actions) -> None:
+    """The notice and summary note of a reused digest's labels. With the same version on
+    both sides, "version main, not main" would read as a contradiction: then only the
+    labels that do differ (created time, revision) are named."""
+    if version == outcome.version:
+        which = "labels (created time, revision) of its first build"
+    else:
+        which = (f"labels and annotations of its first build (version {version or '(none)'}, "
+                 f"not {outcome.version or '(none)'})")
+    outcome.labels_note = (f"the image keeps the {which}: the digest is reused, so this "
+                           "run's labels are not on the image")
+    actions.notice(f"{outcome.action}: {outcome.image}@{outcome.digest} keeps the {which}; "
+                   "the labels and annotations outputs are the image's own")
 
 
 VERSION_LABEL = "org.opencontainers.image.version"
@@ -923,8 +957,7 @@ def summary_markdown(o: Outcome) -> str:
         ("Cache", o.cache), ("Time", f"{o.seconds:.1f}s"),
     ]
     if o.labels_note:
-        rows.insert(4, ("Labels", f"the image keeps the labels and annotations of its first "
-                                  f"build: {o.labels_note}"))
+        rows.insert(4, ("Labels", o.labels_note))
     body = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
     return f"### ghbuild: {o.image}\n\n| | |\n| --- | --- |\n{body}\n"
 

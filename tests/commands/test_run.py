@@ -843,6 +843,21 @@ def test_retag_reports_the_labels_the_image_carries(harness, tmp_path):
         (tmp_path / "summary").read_text()
 
 
+def test_retag_with_the_same_version_names_only_created_and_revision(harness, tmp_path):
+    present = Presence(State.PRESENT, ref="k", digest=OTHER, reason="found")
+    # a push to main: version main, as on the first build's image (FIRST_BUILD_LABELS)
+    code, _, _, io = harness({}, client=FakeClient(present, resolved=OTHER))
+    assert code == 0, io.err
+    assert outputs(tmp_path)["version"] == "main"
+    (notice,) = [line for line in io.err.splitlines() if "keeps the" in line]
+    assert notice == ("::notice::retag: ghcr.io/acme-org/widget@" + OTHER + " keeps the "
+                      "labels (created time, revision) of its first build; the labels and "
+                      "annotations outputs are the image's own")
+    assert "not main" not in io.err
+    assert "| Labels | the image keeps the labels (created time, revision) of its first " \
+        "build: the digest is reused" in (tmp_path / "summary").read_text()
+
+
 def test_a_build_reports_its_computed_labels(harness, tmp_path):
     code, _, _, io = harness({})
     assert code == 0, io.err
