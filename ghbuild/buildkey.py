@@ -26,6 +26,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
@@ -33,22 +34,98 @@ BUILD_KEY_ANNOTATION = "io.ghbuild.build-key"
 KEY_TAG_PREFIX = "ghbuild-key-"
 _FORMAT = "ghbuild-content-key-v1"
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_KEY = re.compile(r"^(?:rev-(?:[0-9a-f]{40}|[0-9a-f]{64})|ctx-[0-9a-f]{64})$")
+_KEY = re.compile(r"^(?:rev-(?:[0-9a-f]{40}|[0-9a-f]{64})(?:-[0-9a-f]{12})?|ctx-[0-9a-f]{64})$")
+_SETTINGS_FORMAT = "ghbuild-build-settings-v1"
 
 
-def revision_key(sha: str) -> str:
-    """``rev-<sha>`` for a full git commit id (SHA-1 or SHA-256 repositories)."""
+@dataclass(frozen=True, kw_only=True)
+class BuildSettings:
+    """What, besides the commit, decides which image a build makes: the Dockerfile, the
+    stage, the build args and the named build contexts. Two builds of one commit that
+    differ here are different images (``flavor: suffix=-debug`` with ``target: debug``).
+
+    ``file`` is the Dockerfile path relative to the workspace, "" for the context's own
+    ``Dockerfile``. A credential-named build arg enters by name only: a hash of a secret
+    is still derived from it, so its value never reaches a key (a changed token alone then
+    keeps the key, which is what a rotated token should do).
+    """
+
+    file: str = ""
+    target: str = ""
+    build_args: tuple[tuple[str, str], ...] = ()
+    build_contexts: tuple[str, ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return self == BuildSettings()
+
+    def digest(self) -> str:
+        """12 hex digits of a sha256 over the settings (order-insensitive lists)."""
+        digest = hashlib.sha256()
+        _field(digest, "format", _SETTINGS_FORMAT.encode())
+        _field(digest, "file", self.file.encode())
+        _field(digest, "target", self.target.encode())
+        for name, value in sorted(set(self.build_args)):
+            _field(digest, "arg", f"{name}={value}".encode())
+        for line in sorted(set(self.build_contexts)):
+            _field(digest, "context", line.encode())
+        return digest.hexdigest()[:12]
+
+
+def build_settings(build: Any, cwd: str | os.PathLike[str] = ".") -> BuildSettings:
+    """The :class:`BuildSettings` of parsed build inputs (``ghbuild.build.BuildInputs``);
+    ``cwd`` is the workspace the paths are relative to. Every command that computes a
+    revision key (run, plan, platform, merge, matrix) goes through here."""
+    from .build import is_credential_name
+
+    return BuildSettings(
+        file=_dockerfile_setting(build.context, build.file, cwd), target=build.target.strip(),
+        build_args=tuple((kv.key, "" if is_credential_name(kv.key) else kv.value)
+                         for kv in build.build_args),
+        build_contexts=tuple(_context_setting(line) for line in build.build_contexts))
+
+
+def settings_from_env(environ: Mapping[str, str],
+                      cwd: str | os.PathLike[str] = ".") -> BuildSettings:
+    """:func:`build_settings` of the build inputs in ``environ`` (``INPUT_*``)."""
+    from .build import inputs_from_env
+
+    return build_settings(inputs_from_env(environ), cwd)
+
+
+def _dockerfile_setting(context: str, file: str, cwd: str | os.PathLike[str]) -> str:
+    if not file:
+        return ""
+    # Spelled relative to the workspace, so ./Dockerfile and Dockerfile are one setting.
+    shown = os.path.normpath(os.path.relpath(Path(cwd, file), cwd)).replace(os.sep, "/")
+    default = os.path.normpath(os.path.join(context or ".", "Dockerfile")).replace(os.sep, "/")
+    return "" if shown == default else shown
+
+
+def _context_setting(line: str) -> str:
+    name, _, value = line.partition("=")
+    return f"{name.strip()}={value.strip()}"
+
+
+def revision_key(sha: str, settings: BuildSettings | None = None) -> str:
+    """``rev-<sha>`` for a full git commit id (SHA-1 or SHA-256 repositories), and
+    ``rev-<sha>-<12 hex>`` when ``settings`` are not all at their defaults, so a build
+    variant of the same commit never finds the other variant's image."""
     text = sha.strip().lower()
     if not _SHA.match(text):
         raise InputError(f"build key: {sha!r} is not a full commit id (expected 40 or 64 hex "
                          "digits)")
-    return f"rev-{text}"
+    if settings is None or settings.is_default:
+        return f"rev-{text}"
+    return f"rev-{text}-{settings.digest()}"
 
 
 def key_tag_name(key: str) -> str:
-    """The tag that records ``key``: ``ghbuild-key-`` + the key (at most 80 characters)."""
+    """The tag that records ``key``: ``ghbuild-key-`` + the key (at most 93 characters,
+    within the 128 a tag may have)."""
     if not _KEY.match(key):
-        raise InputError(f"build key {key!r} is not rev-<commit> or ctx-<sha256 hex>")
+        raise InputError(f"build key {key!r} is not rev-<commit>[-<12 hex>] or "
+                         "ctx-<sha256 hex>")
     return KEY_TAG_PREFIX + key
 
 
@@ -197,7 +274,10 @@ def context_files(context_dir: str | os.PathLike[str],
     if not context.is_dir():
         raise InputError(f"input 'context': {str(context_dir)!r} is not a directory")
     file = Path(dockerfile) if dockerfile else context / "Dockerfile"
-    ignore = _ignore_file(context, file)
+    return _walk(context, _ignore_file(context, file))
+
+
+def _walk(context: Path, ignore: Path | None) -> Iterator[tuple[str, Path]]:
     patterns = read_dockerignore(ignore.read_text(encoding="utf-8"), source=str(ignore)) \
         if ignore else []
     for root, dirs, files in os.walk(context, followlinks=False):
@@ -209,15 +289,77 @@ def context_files(context_dir: str | os.PathLike[str],
                 yield rel, Path(root) / name
 
 
+# -- named build contexts (build-contexts: name=value) ------------------------------------
+# Values buildx resolves itself; everything else is a local directory (or a file path).
+_REMOTE_CONTEXT = re.compile(r"^(?:docker-image|oci-layout|target|input)://|^[a-z][a-z0-9+.-]*://"
+                             r"|^git@")
+
+
+@dataclass(frozen=True)
+class NamedContext:
+    name: str
+    value: str
+    line: int
+
+    @property
+    def remote(self) -> bool:
+        """Not a local directory: an image, an OCI layout, a URL or a git remote."""
+        return bool(_REMOTE_CONTEXT.match(self.value))
+
+
+def named_contexts(lines: Sequence[str]) -> list[NamedContext]:
+    """The ``build-contexts`` input, one ``name=value`` a line, checked."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InputError(f"input 'build-contexts' line {number}: expected name=value "
+                             f"(a directory, docker-image://…, oci-layout://… or a URL), got "
+                             f"{line[:60]!r}")
+        out.append(NamedContext(name.strip(), value.strip(), number))
+    return out
+
+
+def check_context_paths(lines: Sequence[str], *, cwd: str, workspace: str) -> None:
+    """A local named context must lie inside the workspace, like ``context``."""
+    root = Path(workspace or cwd).resolve()
+    for item in named_contexts(lines):
+        if item.remote:
+            continue
+        path = (Path(cwd) / item.value).resolve()
+        if path != root and root not in path.parents:
+            raise InputError(f"input 'build-contexts' line {item.line}: {item.name}="
+                             f"{item.value!r} resolves to {path}, outside the workspace {root}")
+        if not path.is_dir():
+            raise InputError(f"input 'build-contexts' line {item.line}: {item.name}="
+                             f"{item.value!r}: no such directory ({path})")
+
+
+def remote_contexts(lines: Sequence[str]) -> list[str]:
+    """The names of the named contexts a content key cannot see into."""
+    return [item.name for item in named_contexts(lines) if item.remote]
+
+
+# -- the content key -----------------------------------------------------------------------
 def content_key(context_dir: str | os.PathLike[str], dockerfile: str | os.PathLike[str] | None,
                 build_args: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-                target: str = "", platforms: Sequence[str] = ()) -> str:
+                target: str = "", platforms: Sequence[str] = (),
+                build_contexts: Sequence[str] = (),
+                base: str | os.PathLike[str] | None = None) -> str:
     """``ctx-<sha256>`` over the Dockerfile, the context left after ``.dockerignore``
-    (names, permission bits, file bytes, link targets), build args, target, platforms.
+    (names, permission bits, file bytes, link targets), build args, target, platforms
+    (lowercased, without repeats, in any order), and each named build context: a local
+    directory's files after its own ``.dockerignore`` (BuildKit applies the one at the
+    root of a named local context, checked with buildx 0.13), a remote one's value only.
+    Relative named-context paths are taken from ``base`` (default: the current directory).
 
-    Known limit: files the Dockerfile pulls from elsewhere (``ADD <url>``, ``--build-context``,
-    base images by tag) are not part of the key; a moved base tag does not change it.
+    A credential-named build arg enters by name only (a hash of a secret is still derived
+    from it). Known limit: what the build fetches itself (``ADD <url>``, a base image or a
+    ``docker-image://`` context by tag, a URL context) is not part of the key; a moved
+    base tag does not change it (:func:`remote_contexts` names the contexts to warn about).
     """
+    from .build import is_credential_name
+
     context = Path(context_dir)
     file = Path(dockerfile) if dockerfile else context / "Dockerfile"
     if not file.is_file():
@@ -227,13 +369,30 @@ def content_key(context_dir: str | os.PathLike[str], dockerfile: str | os.PathLi
     _field(digest, "dockerfile", file.read_bytes())
     args = build_args.items() if isinstance(build_args, Mapping) else build_args
     for name, value in sorted(args):
-        _field(digest, "arg", f"{name}={value}".encode())
+        shown = name if is_credential_name(name) else f"{name}={value}"
+        _field(digest, "arg", shown.encode())
     _field(digest, "target", target.encode())
-    for platform in sorted(set(platforms)):
+    for platform in sorted({p.strip().lower() for p in platforms if p.strip()}):
         _field(digest, "platform", platform.encode())
     for rel, path in context_files(context, file):
         _entry(digest, rel, path)
+    for item in sorted(named_contexts(build_contexts), key=lambda c: c.name):
+        _named_context(digest, item, Path(base or "."))
     return "ctx-" + digest.hexdigest()
+
+
+def _named_context(digest: hashlib._Hash, item: NamedContext, base: Path) -> None:
+    if item.remote:
+        _field(digest, "named-remote", f"{item.name}\0{item.value}".encode())
+        return
+    directory = base / item.value
+    if not directory.is_dir():
+        raise InputError(f"input 'build-contexts' line {item.line}: {item.name}="
+                         f"{item.value!r}: no such directory ({directory})")
+    _field(digest, "named-local", item.name.encode())
+    ignore = directory / ".dockerignore"
+    for rel, path in _walk(directory, ignore if ignore.is_file() else None):
+        _entry(digest, f"{item.name}:{rel}", path)
 
 
 def _field(digest: hashlib._Hash, kind: str, data: bytes) -> None:

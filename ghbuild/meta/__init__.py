@@ -168,6 +168,11 @@ class MetaResult:
     label_lines: tuple[str, ...] = ()       # sorted key=value
     annotation_lines: tuple[str, ...] = ()  # sorted key=value, no level
     levels: tuple[str, ...] = ("manifest",)
+    # The tags (full refs, as in ``tags``) that name one exact release: made by a semver or
+    # pep440 rule from the full version ({{version}}, {{raw}}, a pre-release), prefix and
+    # suffix included. They must not move to another digest. Not part of to_json(): the
+    # ``ghbuild meta`` JSON contract stays metadata-action's.
+    release_tags: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The ``ghbuild meta --format json`` object."""

@@ -8,6 +8,7 @@ and ref tag say yes; everything else no).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -36,6 +37,8 @@ class _Version:
     latest: bool | None = None
     warnings: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    # tag names that name one exact release (see _Outcome.release)
+    releases: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,17 @@ def run(ctx: Context, inputs: MetaInputs, repo: RepoMeta | None) -> MetaResult:
         labels=as_object(labels), annotations=leveled, unmatched=tuple(version.unmatched),
         warnings=warnings, latest=bool(version.latest),
         label_lines=tuple(labels), annotation_lines=tuple(annotations),
-        levels=inputs.annotation_levels)
+        levels=inputs.annotation_levels, release_tags=_release_refs(version, names))
+
+
+def _release_refs(version: _Version, images: Sequence[str]) -> tuple[str, ...]:
+    """Full refs (``image:tag``, or the bare tag without images) of the release tags, in
+    the order of ``tags``."""
+    if not version.main:
+        return ()
+    if not images:
+        return tuple(version.releases)
+    return tuple(f"{image}:{name}" for image in images for name in version.releases)
 
 
 # -- context --------------------------------------------------------------------------------
@@ -213,6 +226,9 @@ class _Outcome:
     value: str | None      # None: the rule does not apply here
     auto_latest: bool = False
     reason: str = ""
+    # The value names one exact release (a semver/pep440 full version or raw text, with
+    # its prefix and suffix): such a tag must never move to another digest.
+    release: bool = False
 
 
 def _skip(reason: str) -> _Outcome:
@@ -239,12 +255,13 @@ def _versions(env: _Env, rules: Sequence[TagRule]) -> _Version:
             version.unmatched.append(f"{rule.text} ({rule.where}): {reason}")
             continue
         _set_version(version, outcome.value, env.flavor.latest_for(outcome.auto_latest),
-                     rule)
+                     rule, release=outcome.release)
     version.latest = bool(version.latest)
     return version
 
 
-def _set_version(version: _Version, value: str, latest: bool, rule: TagRule) -> None:
+def _set_version(version: _Version, value: str, latest: bool, rule: TagRule, *,
+                 release: bool = False) -> None:
     tag, warning = sanitize_tag(value)
     if warning:
         version.warnings.append(f"input 'tags' {rule.where}: {warning}")
@@ -257,6 +274,8 @@ def _set_version(version: _Version, value: str, latest: bool, rule: TagRule) -> 
         version.main = tag
     elif tag != version.main and tag not in version.partial:
         version.partial.append(tag)
+    if release and tag not in version.releases:
+        version.releases.append(tag)
     if version.latest is None:
         version.latest = latest
 
@@ -341,9 +360,9 @@ def _proc_semver(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
         # a pre-release gets only its full version (or {{raw}}), never major/minor aliases
         body = _render(env, pattern, rule.where, rule.text, scope=scope) \
             if is_single_path(pattern, "raw") else parsed.version
-        return _Outcome(_with_affixes(env, rule, body), False)
+        return _Outcome(_with_affixes(env, rule, body), False, release=True)
     body = _render(env, pattern, rule.where, rule.text, scope=scope)
-    return _Outcome(_with_affixes(env, rule, body), True)
+    return _Outcome(_with_affixes(env, rule, body), True, release=names_release(pattern))
 
 
 def _proc_pep440(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
@@ -360,11 +379,21 @@ def _proc_pep440(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
     pattern = rule.get("pattern")
     if not parsed.is_release:
         body = raw if is_single_path(pattern, "raw") else parsed.clean
-        return _Outcome(_with_affixes(env, rule, body), False)
+        return _Outcome(_with_affixes(env, rule, body), False, release=True)
     scope = {"raw": raw, "version": parsed.clean, "major": parsed.major,
              "minor": parsed.minor, "patch": parsed.patch}
     body = _render(env, pattern, rule.where, rule.text, scope=scope)
-    return _Outcome(_with_affixes(env, rule, body), True)
+    return _Outcome(_with_affixes(env, rule, body), True, release=names_release(pattern))
+
+
+# {{version}} or {{raw}} anywhere in a pattern: the tag carries the full version, so it
+# names one release. {{major}} and {{major}}.{{minor}} alone are floating by design.
+_FULL_VERSION = re.compile(r"\{\{\s*(?:this[./])?(?:version|raw)\s*\}\}")
+
+
+def names_release(pattern: str) -> bool:
+    """Whether a semver/pep440 ``pattern`` gives a tag for one exact release."""
+    return bool(_FULL_VERSION.search(pattern))
 
 
 def _proc_match(env: _Env, rule: TagRule, version: _Version) -> _Outcome:
