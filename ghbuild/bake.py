@@ -127,12 +127,14 @@ def _args(plan: BuildPlan, target: str, env: dict[str, str],
 
 
 def _secrets(plan: BuildPlan) -> list[str]:
-    from .build import secret_env_name
+    from .build import git_auth_env_name, secret_env_name
 
     i = plan.inputs
     out = [f"id={kv.key},env={secret_env_name(kv.key)}" for kv in i.secrets]
     out += [f"id={kv.key},env={kv.value}" for kv in i.secret_envs]
     out += [escape(f"id={kv.key},src={kv.value}") for kv in i.secret_files]
+    # a git context URL's token (build.strip_credentials); its value is in child_env
+    out += [f"id={kv.key},env={git_auth_env_name(kv.key)}" for kv in i.git_auth]
     return out
 
 

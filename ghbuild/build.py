@@ -25,6 +25,11 @@ _CREDENTIAL_PARTS = frozenset({"TOKEN", "PASSWORD", "PASSWD", "PASS", "PWD", "SE
                                "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT"})
 _CREDENTIAL_SUFFIXES = ("TOKEN", "PASSWORD", "SECRET", "APIKEY")
 SECRET_ENV_PREFIX = "GHBUILD_SECRET_"
+GIT_AUTH_ENV_PREFIX = "GHBUILD_GIT_AUTH_"
+# ``scheme://userinfo@rest``: the userinfo runs to the last "@" before the path, as git
+# reads it (a password may hold an "@" only percent-encoded).
+_URL_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<userinfo>[^/?#]*)@"
+                           r"(?P<rest>.*)$")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class BuildInputs:
     secrets: tuple[KeyValue, ...] = ()        # id=value: the value goes through the env
     secret_files: tuple[KeyValue, ...] = ()   # id=path
     secret_envs: tuple[KeyValue, ...] = ()    # id=ENV_NAME already in the environment
+    # GIT_AUTH_TOKEN.<host>=token, taken out of a git context URL's userinfo
+    git_auth: tuple[KeyValue, ...] = ()
     ssh: tuple[str, ...] = ()
     load: bool = False
     network: str = ""
@@ -82,6 +89,103 @@ def is_credential_name(name: str) -> bool:
 
 def secret_env_name(secret_id: str) -> str:
     return SECRET_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", secret_id).upper()
+
+
+def is_secret_id(text: str) -> bool:
+    return bool(_SECRET_ID.match(text))
+
+
+def git_auth_env_name(secret_id: str) -> str:
+    """``GIT_AUTH_TOKEN.github.com`` -> ``GHBUILD_GIT_AUTH_GITHUB_COM``."""
+    host = secret_id.removeprefix("GIT_AUTH_TOKEN.")
+    return GIT_AUTH_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", host).upper()
+
+
+# -- credentials in context URLs -------------------------------------------------------
+@dataclass(frozen=True)
+class UrlCredentials:
+    """A URL's userinfo, split off: ``url`` is the URL without it."""
+
+    url: str
+    host: str
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+    userinfo: str = field(repr=False)
+
+    @property
+    def token(self) -> str:
+        # ``https://TOKEN@github.com/...`` (no password) is git's token-as-username form.
+        return self.password or self.username
+
+
+def url_credentials(text: str) -> UrlCredentials | None:
+    """The userinfo of a ``scheme://user:password@host/...`` URL, or None when it has none
+    (or only a user name on a scheme that is not http(s), such as ``ssh://git@host``)."""
+    from urllib.parse import unquote
+
+    found = _URL_USERINFO.match(text.strip())
+    if not found:
+        return None
+    scheme, userinfo, rest = found.group("scheme", "userinfo", "rest")
+    user, _, password = userinfo.partition(":")
+    if not password and scheme.lower() not in ("http", "https"):
+        return None
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return UrlCredentials(url=f"{scheme}://{rest}", host=host, username=unquote(user),
+                          password=unquote(password), userinfo=userinfo)
+
+
+def _is_git_http(url: str) -> bool:
+    """BuildKit takes an http(s) URL for a git repository only when its path ends in
+    ``.git`` (any other is a tarball or Dockerfile download)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and parts.path.endswith(".git")
+
+
+def strip_credentials(name: str, text: str, line: int | None = None
+                      ) -> tuple[str, KeyValue | None]:
+    """A context URL without its userinfo, and the token as the ``GIT_AUTH_TOKEN.<host>``
+    build secret BuildKit reads for a git remote on that host. A URL whose credentials
+    could only travel on buildx's argv (a tarball URL, ``git://``, ``ssh://``) is refused.
+    Messages show the URL without its userinfo."""
+    creds = url_credentials(text)
+    if creds is None:
+        return text, None
+    where = f"input '{name}'" + (f" line {line}" if line is not None else "")
+    if not _is_git_http(creds.url):
+        raise InputError(f"{where}: {creds.url!r} carries credentials in the URL, which "
+                         "buildx would get on its command line; only an http(s) git URL "
+                         "(path ending in .git) can take them, as a build secret",
+                         hint="remove the credentials from the URL; for a private git "
+                              "repository use https://…/repo.git with a token")
+    return creds.url, KeyValue(f"GIT_AUTH_TOKEN.{creds.host}", creds.token)
+
+
+def _contexts(context: str, build_contexts: str | None
+              ) -> tuple[str, tuple[str, ...], tuple[KeyValue, ...]]:
+    """``context`` and ``build-contexts`` without URL credentials, and the tokens."""
+    auth: dict[str, KeyValue] = {}
+
+    def keep(kv: KeyValue | None, where: str) -> None:
+        if kv is None:
+            return
+        if kv.key in auth and auth[kv.key].value != kv.value:
+            host = kv.key.removeprefix("GIT_AUTH_TOKEN.")
+            raise InputError(f"{where}: a second, different token for {host}; BuildKit "
+                             "takes one token per host")
+        auth[kv.key] = kv
+
+    clean, kv = strip_credentials("context", context)
+    keep(kv, "input 'context'")
+    others = []
+    for number, text in split_lines(build_contexts):
+        key, sep, value = text.partition("=")
+        url, kv = strip_credentials("build-contexts", value if sep else text, number)
+        keep(kv, f"input 'build-contexts' line {number}")
+        others.append(f"{key}={url}" if sep else url)
+    return clean, tuple(others), tuple(auth.values())
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -146,13 +250,16 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
     def flag(name: str) -> bool:
         return parse_bool(name, raw(name), False)
 
+    context, build_contexts, git_auth = _contexts(text("context") or ".",
+                                                  raw("build-contexts"))
+    secrets = parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,
+                               what="id=value", sensitive=True)
+    _check_git_auth(git_auth, secrets)
     return BuildInputs(
-        context=text("context") or ".", file=text("file"), target=text("target"),
+        context=context, file=text("file"), target=text("target"),
         platforms=parse_platform_list(raw("platforms")),
         build_args=parse_key_values("build-args", raw("build-args", False)),
-        build_contexts=tuple(t for _, t in split_lines(raw("build-contexts"))),
-        secrets=parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,
-                                 what="id=value", sensitive=True),
+        build_contexts=build_contexts, secrets=secrets, git_auth=git_auth,
         secret_files=parse_key_values("secret-files", raw("secret-files"), key_re=_SECRET_ID,
                                       what="id=path"),
         secret_envs=parse_key_values("secret-envs", raw("secret-envs"), key_re=_SECRET_ID,
@@ -165,6 +272,14 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
         ulimit=tuple(t for _, t in split_lines(raw("ulimit"))),
         add_hosts=split_list(raw("add-hosts")), builder=text("builder"),
     )
+
+
+def _check_git_auth(git_auth: Sequence[KeyValue], secrets: Sequence[KeyValue]) -> None:
+    given = {kv.key for kv in secrets}
+    for kv in git_auth:
+        if kv.key in given:
+            raise InputError(f"input 'secrets': {kv.key!r} is also taken from the "
+                             "credentials of a context URL; give the token in one place")
 
 
 # -- checks ------------------------------------------------------------------------------
@@ -246,6 +361,8 @@ def _secret_flags(inputs: BuildInputs) -> list[str]:
         out += ["--secret", f"id={kv.key},env={kv.value}"]
     for kv in inputs.secret_files:
         out += ["--secret", f"id={kv.key},src={kv.value}"]
+    for kv in inputs.git_auth:
+        out += ["--secret", f"id={kv.key},env={git_auth_env_name(kv.key)}"]
     return out
 
 
@@ -301,6 +418,7 @@ def buildx_argv(plan: BuildPlan) -> list[str]:
 def child_env(plan: BuildPlan) -> dict[str, str]:
     """The environment additions for buildx: secret values and credential build args."""
     env = {secret_env_name(kv.key): kv.value for kv in plan.inputs.secrets}
+    env.update((git_auth_env_name(kv.key), kv.value) for kv in plan.inputs.git_auth)
     for kv in plan.inputs.build_args:
         if is_credential_name(kv.key):
             env[kv.key] = kv.value
@@ -309,7 +427,7 @@ def child_env(plan: BuildPlan) -> dict[str, str]:
 
 def secret_values(inputs: BuildInputs) -> list[str]:
     """Every value that must be redacted: secrets and credential-named build args."""
-    values = [kv.value for kv in inputs.secrets]
+    values = [kv.value for kv in (*inputs.secrets, *inputs.git_auth)]
     values += [kv.value for kv in inputs.build_args if is_credential_name(kv.key)]
     return [v for v in values if v]
 

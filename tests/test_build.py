@@ -189,3 +189,56 @@ def test_known_platforms_keep_their_spelling():
     got = inputs_from_env({"INPUT_PLATFORMS": raw}).platforms
     assert got == ("linux/amd64", "linux/arm64/v8", "linux/arm/v6", "linux/amd64/v3",
                    "windows/amd64", "linux/x86_64")
+
+
+# -- credentials in context URLs (the token goes to BuildKit as a build secret) ----------
+def test_git_context_credentials_leave_argv_for_the_environment():
+    env = {"INPUT_CONTEXT": "https://x-access-token:ctx-token-111@github.com/acme/widget.git#main",
+           "INPUT_BUILD-CONTEXTS": "other=https://user:bc-token-222@example.com:8443/x.git\n"
+                                   "base=docker-image://alpine"}
+    inputs = inputs_from_env(env)
+    plan = BuildPlan(inputs=inputs)
+    assert buildx_argv(plan) == HEAD + [
+        "--build-context", "other=https://example.com:8443/x.git",
+        "--build-context", "base=docker-image://alpine",
+        "--secret", "id=GIT_AUTH_TOKEN.github.com,env=GHBUILD_GIT_AUTH_GITHUB_COM",
+        "--secret", "id=GIT_AUTH_TOKEN.example.com:8443,env=GHBUILD_GIT_AUTH_EXAMPLE_COM_8443",
+        "https://github.com/acme/widget.git#main"]
+    assert child_env(plan) == {"GHBUILD_GIT_AUTH_GITHUB_COM": "ctx-token-111",
+                               "GHBUILD_GIT_AUTH_EXAMPLE_COM_8443": "bc-token-222"}
+    assert secret_values(inputs) == ["ctx-token-111", "bc-token-222"]
+    assert "ctx-token-111" not in repr(inputs)
+
+
+def test_token_as_user_name_is_the_token():
+    inputs = inputs_from_env({"INPUT_CONTEXT": "https://ghp_tokenonly333@github.com/a/b.git"})
+    assert inputs.context == "https://github.com/a/b.git"
+    assert child_env(BuildPlan(inputs=inputs)) == {"GHBUILD_GIT_AUTH_GITHUB_COM":
+                                                   "ghp_tokenonly333"}
+
+
+def test_a_url_without_credentials_is_left_alone():
+    for url in ("https://github.com/a/b.git#main", "ssh://git@github.com/a/b.git",
+                "git@github.com:a/b.git"):
+        inputs = inputs_from_env({"INPUT_CONTEXT": url})
+        assert (inputs.context, inputs.git_auth) == (url, ())
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"INPUT_CONTEXT": "https://u:tar-token-444@example.com/ctx.tar.gz"},
+     "input 'context': 'https://example.com/ctx.tar.gz' carries credentials in the URL"),
+    ({"INPUT_BUILD-CONTEXTS": "a=docker-image://x\nb=git://u:tok-555@h.example/r.git"},
+     "input 'build-contexts' line 2: 'git://h.example/r.git' carries credentials"),
+    ({"INPUT_CONTEXT": "https://u:tok-666@github.com/a/b.git",
+      "INPUT_BUILD-CONTEXTS": "x=https://u:tok-777@github.com/a/c.git"},
+     "input 'build-contexts' line 1: a second, different token for github.com"),
+    ({"INPUT_CONTEXT": "https://u:tok-888@github.com/a/b.git",
+      "INPUT_SECRETS": "GIT_AUTH_TOKEN.github.com=other-999"},
+     "input 'secrets': 'GIT_AUTH_TOKEN.github.com' is also taken from the credentials"),
+], ids=["tarball-url", "git-protocol", "two-tokens-one-host", "also-in-secrets"])
+def test_url_credentials_that_cannot_be_a_secret_are_refused(env, message):
+    with pytest.raises(InputError) as err:
+        inputs_from_env(env)
+    assert message in str(err.value)
+    assert err.value.exit_code == 2
+    assert not any(tok in str(err.value) for tok in ("444", "555", "666", "777", "888"))

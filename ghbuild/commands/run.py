@@ -31,8 +31,10 @@ from ..build import (
     dockerfile_path,
     inputs_from_env,
     is_credential_name,
+    is_secret_id,
     safe_provenance,
     split_lines,
+    url_credentials,
 )
 from ..buildx import containerd_store, detect_driver, run_build
 from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
@@ -184,11 +186,28 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
     if env.get("ACTIONS_RUNTIME_TOKEN"):
         actions.add_secret(env["ACTIONS_RUNTIME_TOKEN"])
     for _, line in split_lines(env_input("secrets", env, trim=False)):
-        actions.add_secret(line.partition("=")[2])
+        # A line without "=" may be a value pasted on its own: all of it is secret.
+        _, sep, value = line.partition("=")
+        actions.add_secret(value if sep else line)
     for _, line in split_lines(env_input("build-args", env, trim=False)):
         name, _, value = line.partition("=")
         if is_credential_name(name.strip()):
             actions.add_secret(value)
+    for url in _context_urls(env):
+        creds = url_credentials(url)
+        if creds is not None:
+            for part in (creds.userinfo, creds.password, creds.token):
+                actions.add_secret(part)
+
+
+def _context_urls(env: Mapping[str, str]) -> list[str]:
+    """The ``context`` input and each ``build-contexts`` value: where a URL may carry
+    ``user:token@`` (build.strip_credentials takes it off before buildx sees it)."""
+    urls = [env_input("context", env) or ""]
+    for _, line in split_lines(env_input("build-contexts", env)):
+        key, sep, value = line.partition("=")
+        urls.append(value if sep and "://" not in key else line)
+    return [url for url in urls if url]
 
 
 def given_flags(args: argparse.Namespace) -> dict[str, str]:
@@ -232,8 +251,36 @@ def _say_context(ctx: context.Context, env: Mapping[str, str], actions: Actions)
             actions.info(f"{name}: {value or '(none)'}")
         for key in sorted(k for k in env if k.startswith("INPUT_") and env[k].strip()):
             name = key[len("INPUT_"):].lower().replace("_", "-")
-            shown = "***" if name in SECRET_INPUTS else env[key].strip().replace("\n", " | ")
-            actions.info(f"input {name}: {shown}")
+            actions.info(f"input {name}: {shown_input(name, env[key])}")
+
+
+def shown_input(name: str, value: str) -> str:
+    """An input as the log shows it. Redaction alone is not enough: a value shorter than
+    four characters is not redacted, and a ``secrets`` line without "=" has no value
+    part, so these are shown by their form, not their text."""
+    if name in SECRET_INPUTS:
+        return "***"
+    lines = [line for _, line in split_lines(value)]
+    if name == "secrets":
+        # ids only; a line that does not parse may be the value itself
+        lines = [key.strip() if sep and is_secret_id(key.strip()) else "***"
+                 for key, sep, _ in (line.partition("=") for line in lines)]
+    elif name in ("context", "build-contexts"):
+        lines = [_without_userinfo(line) for line in lines]
+    else:
+        return value.strip().replace("\n", " | ")
+    return " | ".join(lines)
+
+
+def _without_userinfo(line: str) -> str:
+    key, sep, value = line.partition("=")
+    named = bool(sep) and "://" not in key
+    creds = url_credentials(value if named else line)
+    if creds is None:
+        return line
+    scheme, _, rest = creds.url.partition("://")
+    shown = f"{scheme}://***@{rest}"
+    return f"{key}={shown}" if named else shown
 
 
 def image_envs(env: dict[str, str], workspace: str,

@@ -1050,3 +1050,50 @@ def test_a_retag_that_would_move_a_release_tag_is_refused_before_any_write(harne
     assert f"refusing to promote {OTHER}: release tag(s) already exist" in line
     assert f"{RELEASE} is {DIGEST}" in line
     assert client.promoted == [] and runner.calls == []
+
+
+# -- secrets in the opening log group and in context URLs ----------------------------------
+def _logged(err: str) -> list[str]:
+    """Every log line but the runner's mask registrations (they must name the value)."""
+    return [line for line in err.splitlines() if not line.startswith("::add-mask::")]
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("LEAKVAL_ONLY_111", "input secrets: ***"),
+    ("good=fine\nLEAKVAL_ONLY_222", "input secrets: good | ***"),
+    ("npm=q7z\n# LEAKVAL_COMMENT\nbad id=LEAKVAL_X", "input secrets: npm | ***"),
+], ids=["only-a-value", "second-line-a-value", "short-value-comment-bad-id"])
+def test_a_secrets_line_is_shown_by_its_id_only(harness, raw, shown):
+    code, runner, _, io = harness({"INPUT_SECRETS": raw})
+    assert code == 2, io.err
+    assert shown in _logged(io.err)
+    assert not any("LEAKVAL" in line or "q7z" in line for line in _logged(io.err))
+    # a line without "=" was registered for masking as a whole, before anything printed
+    if "\n" not in raw:
+        assert io.err.splitlines()[0] == f"::add-mask::{raw}"
+    assert runner.calls == []
+
+
+def test_credentials_in_context_urls_reach_neither_the_log_nor_argv(harness):
+    env = {"INPUT_CONTEXT": "https://x-access-token:TOKEN_CTX_1@github.com/acme/widget.git#main",
+           "INPUT_BUILD-CONTEXTS": "other=https://user:TOKEN_BC_2@example.com/x.git"}
+    code, runner, _, io = harness(env)
+    assert code == 0, io.err
+    log = _logged(io.err)
+    assert "input context: https://***@github.com/acme/widget.git#main" in log
+    assert "input build-contexts: other=https://***@example.com/x.git" in log
+    assert not any("TOKEN_" in line for line in log)
+    ((argv, child, _),) = [c for c in runner.calls if c[0][:3] == ["docker", "buildx", "build"]]
+    assert not any("TOKEN_" in arg for arg in argv)
+    assert argv[-1] == "https://github.com/acme/widget.git#main"
+    assert "other=https://example.com/x.git" in argv
+    assert child["GHBUILD_GIT_AUTH_GITHUB_COM"] == "TOKEN_CTX_1"
+    assert child["GHBUILD_GIT_AUTH_EXAMPLE_COM"] == "TOKEN_BC_2"
+
+
+def test_a_tarball_url_with_credentials_is_refused_before_anything_runs(harness):
+    code, runner, _, io = harness({"INPUT_CONTEXT": "https://u:TOKEN_TAR_3@example.com/c.tgz"})
+    assert code == 2
+    assert "carries credentials in the URL" in io.err
+    assert not any("TOKEN_TAR_3" in line for line in _logged(io.err))
+    assert runner.calls == []
