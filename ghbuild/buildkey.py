@@ -93,6 +93,12 @@ def settings_from_env(environ: Mapping[str, str],
     return build_settings(inputs_from_env(environ), cwd)
 
 
+def settings_from_inputs(inputs: Mapping[str, str],
+                         cwd: str | os.PathLike[str] = ".") -> BuildSettings:
+    """:func:`build_settings` of input name -> value (``ImageConfig.as_inputs()``)."""
+    return settings_from_env({f"INPUT_{k.upper()}": v for k, v in inputs.items()}, cwd)
+
+
 def _dockerfile_setting(context: str, file: str, cwd: str | os.PathLike[str]) -> str:
     if not file:
         return ""

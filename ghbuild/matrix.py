@@ -17,15 +17,19 @@ from __future__ import annotations
 import json
 import posixpath
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import CONFIG_NAMES, Config, ImageConfig, load_config
 from .errors import ConfigError, InputError
 from .multiplatform import Platform
 from .proc import get_runner
+
+if TYPE_CHECKING:
+    from .buildkey import BuildSettings
 
 _ZERO = "0" * 40
 
@@ -238,19 +242,29 @@ def plan_matrix(repo: Path, base: str, *, config_rel: str | None = None,
     return build_matrix(decisions, diff.base, split_platforms=split_platforms)
 
 
-def registry_check(client: object) -> BaseCheck:
+def registry_check(client: object, settings: Mapping[str, BuildSettings] | None = None
+                   ) -> BaseCheck:
     """A :data:`BaseCheck` over the registry client: the base commit's key tag, with
-    every platform the image builds."""
+    every platform the image builds. ``settings`` (image name -> its build settings,
+    :func:`image_settings`) make the key the one ``ghbuild run`` gives that image."""
     from .buildkey import key_tag_name, revision_key
     from .registry import ImageRef
 
     def check(image: str, base: str, platforms: Sequence[str]) -> tuple[bool, str]:
-        ref = ImageRef.parse(image, input_name="images").with_tag(
-            key_tag_name(revision_key(base)))
+        key = revision_key(base, (settings or {}).get(image))
+        ref = ImageRef.parse(image, input_name="images").with_tag(key_tag_name(key))
         got = client.check(ref, platforms=platforms)  # type: ignore[attr-defined]
         return bool(got.present), f"{got.state.value}: {got.reason}"
 
     return check
+
+
+def image_settings(config: Config, cwd: str | Path = ".") -> dict[str, BuildSettings]:
+    """Image name -> the build settings its revision key carries, from the config file's
+    entries alone (an ``INPUT_*`` variable of the job is not seen here)."""
+    from .buildkey import settings_from_inputs
+
+    return {image.name: settings_from_inputs(image.as_inputs(), cwd) for image in config.images}
 
 
 def parse_promote_only(text: str, source: str) -> list[dict[str, str]]:

@@ -46,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
 
         client = RegistryClient(CredentialStore.from_docker_config(),
                                 secret_sink=actions.add_secret)
-        check = registry_check(client)
+        from ..config import load_config
+        from ..matrix import find_config_rel, image_settings
+
+        # The key of each image's base build carries its build settings, as run gives it.
+        config = load_config(repo / find_config_rel(repo, args.config))
+        check = registry_check(client, image_settings(config, repo))
     out = plan_matrix(repo, args.base, config_rel=args.config,
                       split_platforms=args.split_platforms, only=args.image, check=check)
     with actions.group(f"Images changed since {args.base}"):

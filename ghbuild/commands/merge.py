@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     image = _image(args, results)
     annotations = {**(meta.index_annotations() if meta else {}), **_annotations(args)}
     if args.revision:
-        key = buildkey.revision_key(args.revision)
+        # The platform jobs' build inputs (INPUT_*) give the same key ghbuild run would.
+        key = buildkey.revision_key(args.revision, buildkey.settings_from_env(os.environ))
         annotations[buildkey.BUILD_KEY_ANNOTATION] = key
         tags.append(f"{image}:{buildkey.key_tag_name(key)}")
     _same_registry(image, tags)
@@ -257,7 +259,7 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
                          "--config) to compute each image's tags")
     config = load_config(path)
     done = []
-    plans: list[tuple[dict[str, str], list[str]]] = []
+    plans: list[tuple[dict[str, str], list[str], buildkey.BuildSettings]] = []
     for entry in entries:
         overlay = dict(env)
         for name, value in config.image(entry["image"]).as_inputs().items():
@@ -268,21 +270,22 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
             continue
         meta = runcmd.compute_meta(ctx, overlay, actions)
         _same_registry(entry["image"], list(meta.tags))
-        plans.append((entry, list(meta.tags)))
+        settings = buildkey.settings_from_env(overlay, ctx.workspace or os.getcwd())
+        plans.append((entry, list(meta.tags), settings))
     # Every image's tags are computed and checked before the first one is written.
-    for entry, tags in plans:
-        done.append(_carry(args, entry, tags, actions))
+    for entry, tags, settings in plans:
+        done.append(_carry(args, entry, tags, actions, settings))
     print(json.dumps(done, indent=2))
     actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
     return 0
 
 
 def _carry(args: argparse.Namespace, entry: dict[str, str], tags: list[str],
-           actions: Actions) -> dict[str, Any]:
+           actions: Actions, settings: buildkey.BuildSettings | None = None) -> dict[str, Any]:
     from ..registry import ImageRef
 
-    base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"]))
-    head_tag = buildkey.key_tag_name(buildkey.revision_key(args.revision))
+    base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"], settings))
+    head_tag = buildkey.key_tag_name(buildkey.revision_key(args.revision, settings))
     source = ImageRef.parse(entry["image"], input_name="--promote-only").with_tag(base_tag)
     client = _client(args, entry["image"], actions)
     got = client.resolve(source)

@@ -162,7 +162,7 @@ def _push(args: argparse.Namespace, env: dict[str, str], ctx: context.Context, p
         logins = [Login(registry=host, username=args.username, password=password)]
     registry = ClientRegistry(RegistryClient(store, secret_sink=actions.add_secret))
     driver = detect_driver(plan.inputs.builder, env=env)
-    key_tag = _key_tag(args.revision or ctx.sha)
+    key_tag = _key_tag(args.revision or ctx.sha, buildkey.settings_from_env(env))
     # BuildKit itself needs the login to push by digest and to read and write a registry
     # cache; the docker driver's image layout is pushed by our registry client.
     login: contextlib.AbstractContextManager[dict[str, str]] = contextlib.nullcontext({})
@@ -214,6 +214,7 @@ def _same_driver(driver: Driver, builder: str, env: Mapping[str, str],
     return seen
 
 
-def _key_tag(revision: str) -> str:
-    return buildkey.key_tag_name(buildkey.revision_key(revision)) if revision else ""
+def _key_tag(revision: str, settings: buildkey.BuildSettings | None = None) -> str:
+    """The key tag ``ghbuild run`` gives this build (the build settings are in the key)."""
+    return buildkey.key_tag_name(buildkey.revision_key(revision, settings)) if revision else ""
 
