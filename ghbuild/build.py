@@ -8,6 +8,7 @@ the environment that carries every secret value: a secret is never on argv.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shlex
@@ -25,7 +26,12 @@ _CREDENTIAL_PARTS = frozenset({"TOKEN", "PASSWORD", "PASSWD", "PASS", "PWD", "SE
                                "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT"})
 _CREDENTIAL_SUFFIXES = ("TOKEN", "PASSWORD", "SECRET", "APIKEY")
 SECRET_ENV_PREFIX = "GHBUILD_SECRET_"
-GIT_AUTH_ENV_PREFIX = "GHBUILD_GIT_AUTH_"
+# BuildKit's own secret ids for fetching a git remote over http(s), per host. The token
+# is sent as ``basic base64(x-access-token:<token>)``; the header secret is the whole
+# Authorization value, used first (BuildKit source/git: authSecretNames). Both seen on
+# this project's engine against a git server that checks the header
+# (tests/e2e/test_run_secrets.py).
+GIT_AUTH_TOKEN, GIT_AUTH_HEADER = "GIT_AUTH_TOKEN", "GIT_AUTH_HEADER"
 # ``scheme://userinfo@rest``: the userinfo runs to the last "@" before the path, as git
 # reads it (a password may hold an "@" only percent-encoded).
 _URL_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<userinfo>[^/?#]*)@"
@@ -51,7 +57,8 @@ class BuildInputs:
     secrets: tuple[KeyValue, ...] = ()        # id=value: the value goes through the env
     secret_files: tuple[KeyValue, ...] = ()   # id=path
     secret_envs: tuple[KeyValue, ...] = ()    # id=ENV_NAME already in the environment
-    # GIT_AUTH_TOKEN.<host>=token, taken out of a git context URL's userinfo
+    # GIT_AUTH_TOKEN.<host>=token or GIT_AUTH_HEADER.<host>=header, taken out of a git
+    # context URL's userinfo
     git_auth: tuple[KeyValue, ...] = ()
     ssh: tuple[str, ...] = ()
     load: bool = False
@@ -96,9 +103,8 @@ def is_secret_id(text: str) -> bool:
 
 
 def git_auth_env_name(secret_id: str) -> str:
-    """``GIT_AUTH_TOKEN.github.com`` -> ``GHBUILD_GIT_AUTH_GITHUB_COM``."""
-    host = secret_id.removeprefix("GIT_AUTH_TOKEN.")
-    return GIT_AUTH_ENV_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", host).upper()
+    """``GIT_AUTH_TOKEN.github.com`` -> ``GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM``."""
+    return "GHBUILD_" + re.sub(r"[^A-Za-z0-9_]", "_", secret_id).upper()
 
 
 # -- credentials in context URLs -------------------------------------------------------
@@ -160,22 +166,33 @@ def strip_credentials(name: str, text: str, line: int | None = None
                          "(path ending in .git) can take them, as a build secret",
                          hint="remove the credentials from the URL; for a private git "
                               "repository use https://…/repo.git with a token")
-    return creds.url, KeyValue(f"GIT_AUTH_TOKEN.{creds.host}", creds.token)
+    return creds.url, git_auth_secret(creds)
+
+
+def git_auth_secret(creds: UrlCredentials) -> KeyValue:
+    """The build secret that makes BuildKit send these credentials. BuildKit's token
+    secret always sends the user name ``x-access-token`` (GitHub's), so any other user
+    name goes as a whole basic Authorization header instead."""
+    if creds.username in ("", "x-access-token") or not creds.password:
+        return KeyValue(f"{GIT_AUTH_TOKEN}.{creds.host}", creds.token)
+    pair = f"{creds.username}:{creds.password}".encode()
+    return KeyValue(f"{GIT_AUTH_HEADER}.{creds.host}",
+                    "basic " + base64.b64encode(pair).decode("ascii"))
 
 
 def _contexts(context: str, build_contexts: str | None
               ) -> tuple[str, tuple[str, ...], tuple[KeyValue, ...]]:
     """``context`` and ``build-contexts`` without URL credentials, and the tokens."""
-    auth: dict[str, KeyValue] = {}
+    auth: dict[str, KeyValue] = {}   # by host
 
     def keep(kv: KeyValue | None, where: str) -> None:
         if kv is None:
             return
-        if kv.key in auth and auth[kv.key].value != kv.value:
-            host = kv.key.removeprefix("GIT_AUTH_TOKEN.")
-            raise InputError(f"{where}: a second, different token for {host}; BuildKit "
-                             "takes one token per host")
-        auth[kv.key] = kv
+        host = kv.key.partition(".")[2]
+        if host in auth and auth[host] != kv:
+            raise InputError(f"{where}: other credentials for {host} than an earlier URL's; "
+                             "BuildKit takes one set per host")
+        auth[host] = kv
 
     clean, kv = strip_credentials("context", context)
     keep(kv, "input 'context'")
@@ -275,11 +292,15 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
 
 
 def _check_git_auth(git_auth: Sequence[KeyValue], secrets: Sequence[KeyValue]) -> None:
+    """A ``secrets`` entry for the same host would compete with the URL's credentials
+    (BuildKit uses the header before the token), so one of them would be ignored."""
     given = {kv.key for kv in secrets}
     for kv in git_auth:
-        if kv.key in given:
-            raise InputError(f"input 'secrets': {kv.key!r} is also taken from the "
-                             "credentials of a context URL; give the token in one place")
+        host = kv.key.partition(".")[2]
+        for key in (f"{GIT_AUTH_TOKEN}.{host}", f"{GIT_AUTH_HEADER}.{host}"):
+            if key in given:
+                raise InputError(f"input 'secrets': {key!r} competes with the credentials "
+                                 f"of a context URL for {host}; give them in one place")
 
 
 # -- checks ------------------------------------------------------------------------------

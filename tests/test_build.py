@@ -201,19 +201,22 @@ def test_git_context_credentials_leave_argv_for_the_environment():
     assert buildx_argv(plan) == HEAD + [
         "--build-context", "other=https://example.com:8443/x.git",
         "--build-context", "base=docker-image://alpine",
-        "--secret", "id=GIT_AUTH_TOKEN.github.com,env=GHBUILD_GIT_AUTH_GITHUB_COM",
-        "--secret", "id=GIT_AUTH_TOKEN.example.com:8443,env=GHBUILD_GIT_AUTH_EXAMPLE_COM_8443",
+        "--secret", "id=GIT_AUTH_TOKEN.github.com,env=GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM",
+        "--secret",
+        "id=GIT_AUTH_HEADER.example.com:8443,env=GHBUILD_GIT_AUTH_HEADER_EXAMPLE_COM_8443",
         "https://github.com/acme/widget.git#main"]
-    assert child_env(plan) == {"GHBUILD_GIT_AUTH_GITHUB_COM": "ctx-token-111",
-                               "GHBUILD_GIT_AUTH_EXAMPLE_COM_8443": "bc-token-222"}
-    assert secret_values(inputs) == ["ctx-token-111", "bc-token-222"]
+    # user "user" is kept: a whole basic header, base64 of "user:bc-token-222"
+    header = "basic dXNlcjpiYy10b2tlbi0yMjI="
+    assert child_env(plan) == {"GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM": "ctx-token-111",
+                               "GHBUILD_GIT_AUTH_HEADER_EXAMPLE_COM_8443": header}
+    assert secret_values(inputs) == ["ctx-token-111", header]
     assert "ctx-token-111" not in repr(inputs)
 
 
 def test_token_as_user_name_is_the_token():
     inputs = inputs_from_env({"INPUT_CONTEXT": "https://ghp_tokenonly333@github.com/a/b.git"})
     assert inputs.context == "https://github.com/a/b.git"
-    assert child_env(BuildPlan(inputs=inputs)) == {"GHBUILD_GIT_AUTH_GITHUB_COM":
+    assert child_env(BuildPlan(inputs=inputs)) == {"GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM":
                                                    "ghp_tokenonly333"}
 
 
@@ -231,10 +234,11 @@ def test_a_url_without_credentials_is_left_alone():
      "input 'build-contexts' line 2: 'git://h.example/r.git' carries credentials"),
     ({"INPUT_CONTEXT": "https://u:tok-666@github.com/a/b.git",
       "INPUT_BUILD-CONTEXTS": "x=https://u:tok-777@github.com/a/c.git"},
-     "input 'build-contexts' line 1: a second, different token for github.com"),
+     "input 'build-contexts' line 1: other credentials for github.com than an earlier URL's"),
     ({"INPUT_CONTEXT": "https://u:tok-888@github.com/a/b.git",
-      "INPUT_SECRETS": "GIT_AUTH_TOKEN.github.com=other-999"},
-     "input 'secrets': 'GIT_AUTH_TOKEN.github.com' is also taken from the credentials"),
+      "INPUT_SECRETS": "GIT_AUTH_HEADER.github.com=other-999"},
+     "input 'secrets': 'GIT_AUTH_HEADER.github.com' competes with the credentials of a "
+     "context URL for github.com"),
 ], ids=["tarball-url", "git-protocol", "two-tokens-one-host", "also-in-secrets"])
 def test_url_credentials_that_cannot_be_a_secret_are_refused(env, message):
     with pytest.raises(InputError) as err:

@@ -29,6 +29,7 @@ from ..build import (
     check_paths,
     credential_build_args,
     dockerfile_path,
+    git_auth_secret,
     inputs_from_env,
     is_credential_name,
     is_secret_id,
@@ -196,7 +197,8 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
     for url in _context_urls(env):
         creds = url_credentials(url)
         if creds is not None:
-            for part in (creds.userinfo, creds.password, creds.token):
+            header = git_auth_secret(creds).value  # what buildx's environment carries
+            for part in (creds.userinfo, creds.password, creds.token, header):
                 actions.add_secret(part)
 
 

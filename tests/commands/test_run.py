@@ -1075,20 +1075,20 @@ def test_a_secrets_line_is_shown_by_its_id_only(harness, raw, shown):
 
 
 def test_credentials_in_context_urls_reach_neither_the_log_nor_argv(harness):
-    env = {"INPUT_CONTEXT": "https://x-access-token:TOKEN_CTX_1@github.com/acme/widget.git#main",
-           "INPUT_BUILD-CONTEXTS": "other=https://user:TOKEN_BC_2@example.com/x.git"}
+    env = {"INPUT_CONTEXT": "https://x-access-token:ctx-secret-1@github.com/acme/widget.git#main",
+           "INPUT_BUILD-CONTEXTS": "other=https://user:bc-secret-2@example.com/x.git"}
     code, runner, _, io = harness(env)
     assert code == 0, io.err
     log = _logged(io.err)
     assert "input context: https://***@github.com/acme/widget.git#main" in log
     assert "input build-contexts: other=https://***@example.com/x.git" in log
-    assert not any("TOKEN_" in line for line in log)
+    assert not any("-secret-" in line for line in log)
     ((argv, child, _),) = [c for c in runner.calls if c[0][:3] == ["docker", "buildx", "build"]]
-    assert not any("TOKEN_" in arg for arg in argv)
+    assert not any("-secret-" in arg for arg in argv)
     assert argv[-1] == "https://github.com/acme/widget.git#main"
     assert "other=https://example.com/x.git" in argv
-    assert child["GHBUILD_GIT_AUTH_GITHUB_COM"] == "TOKEN_CTX_1"
-    assert child["GHBUILD_GIT_AUTH_EXAMPLE_COM"] == "TOKEN_BC_2"
+    assert child["GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM"] == "ctx-secret-1"
+    assert child["GHBUILD_GIT_AUTH_HEADER_EXAMPLE_COM"] == "basic dXNlcjpiYy1zZWNyZXQtMg=="
 
 
 def test_a_tarball_url_with_credentials_is_refused_before_anything_runs(harness):
