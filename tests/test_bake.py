@@ -17,7 +17,7 @@ from ghbuild.bake import (
     run_bake,
     target_name,
 )
-from ghbuild.build import BuildInputs, BuildPlan, KeyValue
+from ghbuild.build import BuildInputs, BuildPlan, KeyValue, inputs_from_env
 from ghbuild.errors import BuildError, InputError
 from ghbuild.gha import Actions
 
@@ -79,6 +79,18 @@ def test_secrets_and_credential_args_never_enter_the_file():
     assert baked.definition["variable"] == {"GHBUILD_BAKE_A_B_NPM_TOKEN": {"default": ""}}
     assert baked.env["GHBUILD_BAKE_A_B_NPM_TOKEN"] == "tok-value-123"
     assert baked.env["GHBUILD_SECRET_NPMRC"] == "s3cr3t-value"
+
+
+def test_a_context_url_token_is_a_secret_reference_in_the_file():
+    url = "https://x-access-token:url-tok-42@github.com/a/b.git"
+    inputs = inputs_from_env({"INPUT_CONTEXT": url})
+    baked = bake_file([BakeImage("a/b", BuildPlan(inputs=inputs))])
+    assert "url-tok-42" not in json.dumps(baked.definition)
+    target = baked.definition["target"]["a-b"]
+    assert target["context"] == "https://github.com/a/b.git"
+    assert target["secret"] == [
+        "id=GIT_AUTH_TOKEN.github.com,env=GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM"]
+    assert baked.env["GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM"] == "url-tok-42"
 
 
 @pytest.mark.parametrize(("value", "attest"), [

@@ -4,6 +4,11 @@ The build gets a secret through ``secrets`` (``RUN --mount=type=secret``) and a
 credential-named build arg, with ``provenance: mode=max`` asked for. BuildKit records
 build-arg values in mode=max provenance, so ghbuild lowers it to mode=min and warns;
 the pushed attestation is read back and searched for both values.
+
+Credentials in ``context`` / ``build-contexts`` URLs: two private repositories on git
+servers on 127.0.0.1 that refuse a request without the right Authorization header, so
+a build that succeeds proves BuildKit got the credentials as build secrets; buildx's
+argv and the log are searched for them.
 """
 
 from __future__ import annotations
