@@ -73,6 +73,7 @@ def test_secret_and_credential_arg_stay_out(monkeypatch, capsys, tmp_path, engin
     # Not in any log line (except the runner's ::add-mask:: registration) or output.
     logged = [line for line in got.stderr.splitlines() if not line.startswith("::add-mask::")]
     assert not any(SECRET in line or ARG_SECRET in line for line in logged)
+    assert "input secrets: npm" in logged   # the id only
     assert SECRET not in got.stdout + got.summary + str(got.outputs)
     assert ARG_SECRET not in got.stdout + got.summary + str(got.outputs)
     # Not in the pushed provenance.
@@ -201,3 +202,21 @@ def test_a_tarball_url_with_credentials_is_refused(monkeypatch, capsys, tmp_path
     assert "carries credentials in the URL" in got.stderr
     assert not got.calls.commands("docker", "buildx", "build")
     assert tags_of(registry, unique_repo) == []
+
+
+def test_a_secrets_line_that_is_only_a_value_is_never_printed(monkeypatch, capsys, tmp_path,
+                                                             engine_env, registry,
+                                                             unique_repo):
+    leak = "LEAKVAL_ONLY_222"
+    env = {**main_push_env(tmp_path), "INPUT_IMAGES": f"{registry}/{unique_repo}",
+           "INPUT_CACHE": "none", "INPUT_SECRETS": f"good=fine-value\n{leak}"}
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert got.code == 2
+    logged = [line for line in got.stderr.splitlines() if not line.startswith("::add-mask::")]
+    assert "input secrets: good | ***" in logged
+    assert "input 'secrets' line 2" in got.stderr
+    assert not any(leak in line for line in logged)
+    assert f"::add-mask::{leak}" in got.stderr.splitlines()
+    assert not got.calls.commands("docker", "buildx", "build")
