@@ -34,6 +34,7 @@ SECRET_ENV_PREFIX = "GHBUILD_SECRET_"
 GIT_AUTH_TOKEN, GIT_AUTH_HEADER = "GIT_AUTH_TOKEN", "GIT_AUTH_HEADER"
 # ``scheme://userinfo@rest``: the userinfo runs to the last "@" before the path, as git
 # reads it (a password may hold an "@" only percent-encoded).
+_URL_SCHEMES = frozenset({"http", "https", "git", "ssh", "git+ssh", "ssh+git"})
 _URL_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<userinfo>[^/?#]*)@"
                            r"(?P<rest>.*)$")
 
@@ -133,6 +134,9 @@ def url_credentials(text: str) -> UrlCredentials | None:
     if not found:
         return None
     scheme, userinfo, rest = found.group("scheme", "userinfo", "rest")
+    # docker-image://alpine:3.19@sha256:… has the same shape, but no credentials
+    if not userinfo or scheme.lower() not in _URL_SCHEMES:
+        return None
     user, _, password = userinfo.partition(":")
     if not password and scheme.lower() not in ("http", "https"):
         return None

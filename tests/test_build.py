@@ -222,9 +222,11 @@ def test_token_as_user_name_is_the_token():
 
 def test_a_url_without_credentials_is_left_alone():
     for url in ("https://github.com/a/b.git#main", "ssh://git@github.com/a/b.git",
-                "git@github.com:a/b.git"):
+                "git@github.com:a/b.git", "https://@github.com/a/b.git"):
         inputs = inputs_from_env({"INPUT_CONTEXT": url})
         assert (inputs.context, inputs.git_auth) == (url, ())
+    pinned = "base=docker-image://alpine:3.19@sha256:" + "a" * 64
+    assert inputs_from_env({"INPUT_BUILD-CONTEXTS": pinned}).build_contexts == (pinned,)
 
 
 @pytest.mark.parametrize(("env", "message"), [
