@@ -1,7 +1,9 @@
 """The build key: what identifies "this image, already built".
 
-Two kinds. The default is the source revision: the same commit gives the same
-image, so a tag push of a commit built on main is a retag. The content key is a
+Two kinds. The default is the source revision: the same commit with the same build
+settings (Dockerfile, target, build args, named contexts) gives the same image, so a
+tag push of a commit built on main is a retag, while a variant of that commit
+(``target: debug``) has a key of its own. The content key is a
 hash of everything the build reads: the Dockerfile, the context files that
 ``.dockerignore`` lets through (with Docker's own matching rules), the build args,
 the target and the platforms; a commit that touches none of them keeps its key.
@@ -10,7 +12,7 @@ The key is recorded on the image twice: as the annotation ``io.ghbuild.build-key
 and as a key tag, so checking it is one manifest request.
 
 Why a key tag cannot collide with a user's tag: every key tag is
-``ghbuild-key-rev-<40 or 64 hex>`` or ``ghbuild-key-ctx-<64 hex>``. The tags
+``ghbuild-key-rev-<40 or 64 hex>[-<12 hex>]`` or ``ghbuild-key-ctx-<64 hex>``. The tags
 metadata-action style rules produce are versions (digits, optionally after ``v``),
 ``sha-<hex>``, ``pr-<n>``, ``latest``, dates, or branch names; only a branch or a
 raw tag literally named ``ghbuild-key-...`` could match, and :func:`is_key_tag` lets

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from ghbuild import proc
+from ghbuild import buildkey, proc
 from ghbuild.cli import main
 from ghbuild.registry import ACCEPT, Credentials, CredentialStore, ImageRef, RegistryClient
 from tests.commands.test_plan import GitOnlyRunner, pin_git
@@ -53,6 +53,12 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtur
 def image_base(registry: str, unique_repo: str) -> str:
     return f"{registry}/{unique_repo}"
 
+def _api_key_tag(sha: str) -> str:
+    """The api image's key tag: its build-args make it a variant (rev-<sha>-<12 hex>)."""
+    settings = buildkey.BuildSettings(build_args=(("GREETING", "hello from the api"),))
+    return buildkey.key_tag_name(buildkey.revision_key(sha, settings))
+
+
 
 def _plan(capsys: pytest.CaptureFixture[str], repo: Path, image: str) -> dict[str, Any]:
     code = main(["plan", "--dir", str(repo), "--format", "json", "--image", image])
@@ -85,7 +91,7 @@ def test_plan_reads_the_registry_and_changes_nothing(repo: Path, registry: str,
     repository = image.split("/", 1)[1]
     sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
                          capture_output=True, text=True).stdout.strip()
-    key_tag = f"ghbuild-key-rev-{sha}"
+    key_tag = _api_key_tag(sha)
 
     # Nothing pushed yet: the registry answers "absent" and run would build.
     first = _plan(capsys, repo, image)
@@ -139,7 +145,7 @@ def test_private_registry_is_read_with_the_docker_config_credentials(
     alice = RegistryClient(CredentialStore.static(
         {htpasswd_registry.addr: Credentials(username="alice", password=USERS["alice"])}),
         timeout=5, retries=1)
-    digest = seed_image(alice, ImageRef.parse(f"{base}-api"), f"ghbuild-key-rev-{sha}")
+    digest = seed_image(alice, ImageRef.parse(f"{base}-api"), _api_key_tag(sha))
 
     # No credentials: the registry refuses, which is an answer, not "not checked".
     denied = _plan(capsys, repo, f"{base}-api")
@@ -155,6 +161,6 @@ def test_private_registry_is_read_with_the_docker_config_credentials(
     code = main(["plan", "--dir", str(repo), "--image", f"{base}-api"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert f"registry: {base}-api:ghbuild-key-rev-{sha}: present {digest}" in out
+    assert f"registry: {base}-api:{_api_key_tag(sha)}: present {digest}" in out
     assert "  run would: retag" in out
     assert USERS["alice"] not in out + err and auth not in out + err

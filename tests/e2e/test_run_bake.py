@@ -204,9 +204,16 @@ def test_bake_input_through_the_composite_action(act_bin, engine_env, registry, 
     assert "::group::docker buildx build" not in log and "docker buildx build --" not in log
     api = registry_digest(registry, f"{unique_repo}/monorepo-api", "main")
     web = registry_digest(registry, f"{unique_repo}/monorepo-web", "main-web")
+    from ghbuild import buildkey
+    from ghbuild.config import load_config
+    from ghbuild.matrix import image_settings
+
+    # Each image's key carries its build settings (api's build-args make it rev-<sha>-<hex>).
+    settings = image_settings(load_config(repo / ".github" / "ghbuild.yml"), repo)
     for repo_path, digest in ((f"{unique_repo}/monorepo-api", api),
                               (f"{unique_repo}/monorepo-web", web)):
-        assert registry_digest(registry, repo_path, f"ghbuild-key-rev-{sha}") == digest
+        key = buildkey.revision_key(sha, settings[f"{registry}/{repo_path}"])
+        assert registry_digest(registry, repo_path, buildkey.key_tag_name(key)) == digest
 
 
 def test_bake_mode_refuses_to_move_a_release_tag_before_building(
