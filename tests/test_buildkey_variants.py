@@ -196,3 +196,11 @@ def test_release_tags_are_the_full_version_tags(ref, tags, flavor, releases):
     assert result.release_tags == tuple(f"ghcr.io/acme/widget:{r}" for r in releases)
     assert set(result.release_tags) <= set(result.tags)
     assert "release_tags" not in result.to_json()  # the ghbuild meta contract is unchanged
+
+
+def test_promotion_predicate_knows_semver_and_the_given_release_tags():
+    from ghbuild.registry.promote import immutable_tags
+
+    immutable = immutable_tags({"app-5.0.0", "2.0.0rc1"})
+    assert immutable("app-5.0.0") and immutable("2.0.0rc1") and immutable("v1.2.3")
+    assert not immutable("app-5") and not immutable("latest") and not immutable("main")

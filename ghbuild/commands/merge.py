@@ -259,7 +259,7 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
                          "--config) to compute each image's tags")
     config = load_config(path)
     done = []
-    plans: list[tuple[dict[str, str], list[str], buildkey.BuildSettings]] = []
+    plans: list[tuple[dict[str, str], Any, buildkey.BuildSettings]] = []
     for entry in entries:
         overlay = dict(env)
         for name, value in config.image(entry["image"]).as_inputs().items():
@@ -271,18 +271,21 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
         meta = runcmd.compute_meta(ctx, overlay, actions)
         _same_registry(entry["image"], list(meta.tags))
         settings = buildkey.settings_from_env(overlay, ctx.workspace or os.getcwd())
-        plans.append((entry, list(meta.tags), settings))
+        plans.append((entry, meta, settings))
     # Every image's tags are computed and checked before the first one is written.
-    for entry, tags, settings in plans:
-        done.append(_carry(args, entry, tags, actions, settings))
+    for entry, meta, settings in plans:
+        releases = {t.rpartition(":")[2] for t in meta.release_tags}
+        done.append(_carry(args, entry, list(meta.tags), actions, settings, releases))
     print(json.dumps(done, indent=2))
     actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
     return 0
 
 
 def _carry(args: argparse.Namespace, entry: dict[str, str], tags: list[str],
-           actions: Actions, settings: buildkey.BuildSettings | None = None) -> dict[str, Any]:
+           actions: Actions, settings: buildkey.BuildSettings | None = None,
+           releases: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     from ..registry import ImageRef
+    from ..registry.promote import immutable_tags
 
     base_tag = buildkey.key_tag_name(buildkey.revision_key(entry["base"], settings))
     head_tag = buildkey.key_tag_name(buildkey.revision_key(args.revision, settings))
@@ -295,7 +298,8 @@ def _carry(args: argparse.Namespace, entry: dict[str, str], tags: list[str],
     targets = [ImageRef.parse(t, input_name="tags") for t in tags] + [source.with_tag(head_tag)]
     with actions.group(f"Promote {entry['image']} (unchanged since {entry['base'][:12]})"):
         for result in client.promote(source.repo_only().with_digest(got.digest), targets,
-                                     allow_move=args.allow_move):
+                                     allow_move=args.allow_move,
+                                     immutable=immutable_tags(releases)):
             actions.info(result.describe())
     return {"image": entry["image"], "digest": got.digest,
             "tags": [str(t) for t in targets]}

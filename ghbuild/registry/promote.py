@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,13 @@ _SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z
 
 def semver_like(tag: str) -> bool:
     return bool(_SEMVER.match(tag))
+
+
+def immutable_tags(releases: Iterable[str]) -> Callable[[str], bool]:
+    """The ``immutable`` predicate for a promotion: full semver, and the given tag names
+    (the meta engine's release tags, such as ``app-5.0.0`` or ``2.0.0rc1``)."""
+    names = frozenset(releases)
+    return lambda tag: semver_like(tag) or tag in names
 
 
 class Action(str, enum.Enum):
