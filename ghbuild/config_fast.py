@@ -110,7 +110,8 @@ def _scalar_agrees(node: ScalarNode, lines: list[str]) -> bool:
     if node.style:  # quoted: text under both, unless tagged ("" is plain in libyaml)
         return tag == _STR
     if tag == _STR:
-        return not (text in _BOOLS or text in _NULLS or _number_like(text))
+        return not (text in _BOOLS or text in _NULLS or _number_like(text)
+                    or _indicator_like(text))
     if tag == _BOOL:
         return text in _BOOLS
     if tag == _NULL:
@@ -118,6 +119,18 @@ def _scalar_agrees(node: ScalarNode, lines: list[str]) -> bool:
     if tag == _INT:
         return _DECIMAL.fullmatch(text) is not None
     return False  # floats, dates, merge keys, binary, sets and the like
+
+
+# Plain text that starts with a YAML indicator, or holds ": " or " #", is where YAML 1.1
+# (libyaml) and 1.2 (ruamel.yaml) plain-scalar rules part: `:: &0:0` is a key ':' to
+# one and an error to the other. Such text is rare in a config file; let ruamel.yaml read it.
+# A leading "-" followed by text (`-web`) is plain in both and common in flavors.
+_INDICATORS = frozenset("?:,[]{}#&*!|>'\"%@`")
+
+
+def _indicator_like(text: str) -> bool:
+    return (text[:1] in _INDICATORS or text == "-" or text.startswith("- ")
+            or ": " in text or " #" in text or text.endswith(":"))
 
 
 def _number_like(text: str) -> bool:

@@ -223,3 +223,9 @@ def test_a_null_key_is_one_error_at_its_place(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         config.load_config_text(text, SHOWN)
     assert str(caught.value) == message
+
+
+def test_plain_text_starting_with_an_indicator_is_left_to_ruamel() -> None:
+    # Found by hypothesis: `:: &0:0` is a key ':' to libyaml and an error to ruamel.yaml.
+    text = "images:\n  - name: ghcr.io/acme/a\n    target: B\n    labels:\n      :: &0:0\n"
+    assert config._load_fast(text, SHOWN) is None
