@@ -316,7 +316,10 @@ class NamedContext:
 
 
 def named_contexts(lines: Sequence[str]) -> list[NamedContext]:
-    """The ``build-contexts`` input, one ``name=value`` a line, checked."""
+    """The ``build-contexts`` input, one ``name=value`` a line, checked. ``lines`` are
+    the parsed entries (``BuildInputs.build_contexts``: blank and comment lines already
+    dropped, URL credentials already taken out), so a reported line number counts
+    entries, and is off from the input's own line when blank or ``#`` lines come first."""
     out = []
     for number, line in enumerate(lines, start=1):
         name, sep, value = line.partition("=")

@@ -204,3 +204,15 @@ def test_promotion_predicate_knows_semver_and_the_given_release_tags():
     immutable = immutable_tags({"app-5.0.0", "2.0.0rc1"})
     assert immutable("app-5.0.0") and immutable("2.0.0rc1") and immutable("v1.2.3")
     assert not immutable("app-5") and not immutable("latest") and not immutable("main")
+
+
+def test_a_context_url_token_never_reaches_the_settings_or_the_key():
+    # build.py takes the userinfo out of a context URL (it becomes a build secret); the
+    # key is that of the same URL without it.
+    token = "ghp_e2eVariantToken0123456789"
+    with_token = buildkey.settings_from_env(
+        {"INPUT_BUILD-CONTEXTS": f"src=https://x-access-token:{token}@github.com/a/b.git"})
+    without = buildkey.settings_from_env({"INPUT_BUILD-CONTEXTS":
+                                          "src=https://github.com/a/b.git"})
+    assert token not in repr(with_token) and with_token == without
+    assert revision_key(SHA, with_token) == revision_key(SHA, without)
