@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,10 @@ class Actions:
         self.debug_enabled = env.get("RUNNER_DEBUG") == "1"
         self._stream = stream
         self._secrets: list[str] = []
+        # Registry checks run in threads and may register a token while another thread
+        # logs: one lock keeps the secret list whole and each line (mask lines included)
+        # in one piece on the stream.
+        self._lock = threading.RLock()
 
     @property
     def stream(self) -> TextIO:
@@ -44,12 +49,15 @@ class Actions:
         """Register a value to redact from every line; also ask the runner to mask it."""
         if not value or len(value) < 4:
             return
-        for part in {value, *value.splitlines()}:
-            if part and len(part) >= 4 and part not in self._secrets:
-                self._secrets.append(part)
-                if self.on_runner:
-                    self._raw(f"::add-mask::{_escape_data(part)}")
-        self._secrets.sort(key=len, reverse=True)
+        with self._lock:
+            secrets = list(self._secrets)
+            for part in {value, *value.splitlines()}:
+                if part and len(part) >= 4 and part not in secrets:
+                    secrets.append(part)
+                    if self.on_runner:
+                        self._raw(f"::add-mask::{_escape_data(part)}")
+            # a new list, never one sorted in place, so redact() can read without the lock
+            self._secrets = sorted(secrets, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -58,7 +66,9 @@ class Actions:
 
     # -- logging ----------------------------------------------------------------
     def _raw(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     def info(self, message: str) -> None:
         self._raw(self.redact(message))

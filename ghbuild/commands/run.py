@@ -16,7 +16,8 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -424,21 +425,19 @@ class ImageRun:
     client: RegistryClient | None
     outcome: Outcome
     cwd: str
-    start: float
+    prepared: float  # seconds spent in prepare_image
 
 
 def run_images(envs: Sequence[dict[str, str]], ctx: context.Context, actions: Actions, *,
                bake: bool = False) -> list[Outcome]:
     """Every image through the same phases: prepare, check (and the release-tag guard),
-    login, promote or build, verify. Without bake each image goes through all of them
-    before the next one starts; with bake every image is prepared and checked first, so
-    that the images that need a build are built together by one ``docker buildx bake``."""
-    if bake:
-        return _run_group([prepare_image(env, ctx, actions) for env in envs], ctx, actions,
-                          bake=True)
-    return [outcome for env in envs
-            for outcome in _run_group([prepare_image(env, ctx, actions)], ctx, actions,
-                                      bake=False)]
+    login, promote or build, verify. Every image is prepared and checked before any is
+    built or promoted, so a refusal for the second image (bad input, a release tag that
+    would move) leaves the registry as it was for the first too. Without bake the
+    builds then run one after another; with bake the images that need a build are built
+    together by one ``docker buildx bake``."""
+    return _run_group([prepare_image(env, ctx, actions) for env in envs], ctx, actions,
+                      bake=bake)
 
 
 def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
@@ -481,7 +480,8 @@ def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions, *
     return ImageRun(env=env, inputs=inputs, decision=decision, meta=meta, refs=refs,
                     build=build, cache=cache, key=_build_key(inputs, build, ctx, cwd, actions),
                     client=(client_for or _client)(inputs, refs[0], actions),
-                    outcome=outcome, cwd=cwd, start=start)
+                    outcome=outcome, cwd=cwd,
+                    prepared=time.monotonic() - start)
 
 
 def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
@@ -490,31 +490,49 @@ def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
         _check_bakeable(group)
     # Read-only first, for every image: the check, and the release tags a build or a
     # retag would move. A refusal here leaves the registry as it was, nothing built.
-    checked = [(img, check_image(img, actions)) for img in group]
+    shared_start = time.monotonic()
+    checked = list(zip(group, check_images(group, actions), strict=True))
     for img, presence in checked:
         guard_release_tags(img, presence)
         if not _is_present(presence):
             _warn_push_unlikely(img, presence, actions)
     with _maybe_login(group, ctx, actions) as login_env:
+        shared = time.monotonic() - shared_start
         pending = []
         for img, presence in checked:
             if _is_present(presence):
                 assert presence is not None
-                _reuse(img, presence, actions)
+                with _own_time(img):
+                    _reuse(img, presence, actions)
             else:
                 pending.append((img, presence))
         if bake and pending:
+            # every image's time includes the one bake run it shared with the others
+            bake_start = time.monotonic()
             _bake(pending, login_env, actions)
+            shared += time.monotonic() - bake_start
         else:
             for img, presence in pending:
-                _build(img, {**img.env, **login_env}, actions, presence)
+                with _own_time(img):
+                    _build(img, {**img.env, **login_env}, actions, presence)
         for img, _ in pending:
             if img.outcome.pushed:
-                _verify(img, actions)
+                with _own_time(img):
+                    _verify(img, actions)
     for img in group:
-        # With bake, an image's time includes the one bake run it shared with the others.
-        img.outcome.seconds = time.monotonic() - img.start
+        # An image's time: its own preparation, the checks and login it shared with the
+        # others, and its own build or retag, not the builds of the images before it.
+        img.outcome.seconds += img.prepared + shared
     return [img.outcome for img in group]
+
+
+@contextlib.contextmanager
+def _own_time(img: ImageRun) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        img.outcome.seconds += time.monotonic() - start
 
 
 def _is_present(presence: Presence | None) -> bool:
@@ -662,17 +680,47 @@ def key_ref(img: ImageRun) -> ImageRef:
 
 def check_image(img: ImageRun, actions: Actions) -> Presence | None:
     """The registry check of the build key tag; None when input check is false."""
+    presence = ask_registry(img)
+    say_check(img, presence, actions)
+    return presence
+
+
+def ask_registry(img: ImageRun) -> Presence | None:
+    """The check alone, without a word: safe to run for several images at once."""
     if not img.inputs.check:
-        actions.info("registry check: off (input check is false): building")
         return None
     assert img.client is not None
+    return img.client.check(key_ref(img), platforms=img.build.platforms, key=img.key)
+
+
+def say_check(img: ImageRun, presence: Presence | None, actions: Actions) -> None:
+    if presence is None:
+        actions.info("registry check: off (input check is false): building")
+        return
     target = key_ref(img)
-    presence = img.client.check(target, platforms=img.build.platforms, key=img.key)
     actions.info(f"registry check {target}: {presence.state.value} — {presence.reason}")
     if presence.state is State.UNKNOWN:
         actions.warning(f"registry answer for {target} is unknown ({presence.reason}); "
                         "building rather than skipping")
-    return presence
+
+
+# Checks are independent reads of small manifests: enough in flight to hide the round
+# trips of a few dozen images, few enough not to look like a flood to a registry.
+MAX_CONCURRENT_CHECKS = 16
+
+
+def check_images(group: Sequence[ImageRun], actions: Actions) -> list[Presence | None]:
+    """Every image's check, asked concurrently and said in image order, so fifty images
+    cost about one round trip rather than fifty, and the log reads as if one by one."""
+    if len(group) == 1:
+        answers = [ask_registry(group[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_CHECKS, len(group)),
+                                thread_name_prefix="ghbuild-check") as pool:
+            answers = list(pool.map(ask_registry, group))
+    for img, presence in zip(group, answers, strict=True):
+        say_check(img, presence, actions)
+    return answers
 
 
 def unreachable(presence: Presence | None) -> bool:
