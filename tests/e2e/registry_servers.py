@@ -123,8 +123,11 @@ class LocalRegistry:
 
     def start(self) -> LocalRegistry:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # The blob descriptor cache is in distribution's own default config too: without
+        # it every manifest read stats its blobs on disk again.
         config = {"version": 0.1, "log": {"level": "warn"},
                   "storage": {"filesystem": {"rootdirectory": str(self.workdir / "data")},
+                              "cache": {"blobdescriptor": "inmemory"},
                               "delete": {"enabled": True}},
                   "http": {"addr": self.addr, "secret": uuid.uuid4().hex}}
         if self.auth:
