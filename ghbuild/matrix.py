@@ -14,6 +14,7 @@ tagged with the new tags instead of being rebuilt (see docs/many-images.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import tempfile
@@ -211,6 +212,11 @@ def confirm_promotable(decisions: Sequence[Decision], base: str, check: BaseChec
         except Exception as exc:  # noqa: BLE001 - any failure is a doubt, and doubt builds
             return False, f"check failed: {exc}"
 
+    warm_up = getattr(check, "warm_up", None)
+    if warm_up is not None:
+        # only an optimisation: whatever goes wrong there, the checks themselves decide
+        with contextlib.suppress(Exception):
+            warm_up([d.image.name for d in pending], base)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(pending)))) as pool:
         answers = dict(zip(map(id, pending), pool.map(one, pending), strict=True))
     out = []
@@ -242,21 +248,39 @@ def plan_matrix(repo: Path, base: str, *, config_rel: str | None = None,
     return build_matrix(decisions, diff.base, split_platforms=split_platforms)
 
 
-def registry_check(client: object, settings: Mapping[str, BuildSettings] | None = None
-                   ) -> BaseCheck:
+class RegistryBaseCheck:
     """A :data:`BaseCheck` over the registry client: the base commit's key tag, with
     every platform the image builds. ``settings`` (image name -> its build settings,
-    :func:`image_settings`) make the key the one ``ghbuild run`` gives that image."""
-    from .buildkey import key_tag_name, revision_key
-    from .registry import ImageRef
+    :func:`image_settings`) make the key the one ``ghbuild run`` gives that image.
+    :meth:`warm_up` lets the client fetch shared tokens before the checks start."""
 
-    def check(image: str, base: str, platforms: Sequence[str]) -> tuple[bool, str]:
-        key = revision_key(base, (settings or {}).get(image))
-        ref = ImageRef.parse(image, input_name="images").with_tag(key_tag_name(key))
-        got = client.check(ref, platforms=platforms)  # type: ignore[attr-defined]
+    def __init__(self, client: object, settings: Mapping[str, BuildSettings] | None = None
+                 ) -> None:
+        self.client = client
+        self.settings = settings or {}
+
+    def ref(self, image: str, base: str) -> object:
+        from .buildkey import key_tag_name, revision_key
+        from .registry import ImageRef
+
+        key = revision_key(base, self.settings.get(image))
+        return ImageRef.parse(image, input_name="images").with_tag(key_tag_name(key))
+
+    def warm_up(self, images: Sequence[str], base: str) -> None:
+        warm = getattr(self.client, "warm_up", None)
+        if warm is not None and len(images) > 1:
+            warm([self.ref(image, base) for image in images])
+
+    def __call__(self, image: str, base: str, platforms: Sequence[str]) -> tuple[bool, str]:
+        got = self.client.check(self.ref(image, base),  # type: ignore[attr-defined]
+                                platforms=platforms)
         return bool(got.present), f"{got.state.value}: {got.reason}"
 
-    return check
+
+def registry_check(client: object, settings: Mapping[str, BuildSettings] | None = None
+                   ) -> BaseCheck:
+    """The registry's :data:`BaseCheck` (:class:`RegistryBaseCheck`)."""
+    return RegistryBaseCheck(client, settings)
 
 
 def image_settings(config: Config, cwd: str | Path = ".") -> dict[str, BuildSettings]:

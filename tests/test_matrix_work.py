@@ -76,3 +76,42 @@ def test_fifty_unchanged_images_are_checked_in_one_wave() -> None:
                           False, "no input changed") for i in range(count)]
     out = confirm_promotable(decisions, "a" * 40, check)
     assert [d.changed for d in out] == [False] * count
+
+
+def test_the_registry_check_warms_the_client_up_with_every_pending_key_tag() -> None:
+    from ghbuild.matrix import registry_check
+
+    class Client:
+        def __init__(self) -> None:
+            self.warmed: list[str] = []
+            self.checked: list[str] = []
+
+        def warm_up(self, refs: Sequence[object]) -> None:
+            assert not self.checked  # before any check
+            self.warmed = [str(r) for r in refs]
+
+        def check(self, ref: object, platforms: Sequence[str] = ()) -> object:
+            self.checked.append(str(ref))
+            return type("P", (), {"present": True, "state": type("S", (), {"value": "present"}),
+                                  "reason": "ok"})()
+
+    client = Client()
+    decisions = [Decision(ImageConfig(name=f"ghcr.io/acme/app{i}", index=i, line=i + 1),
+                          i == 1, "x") for i in range(3)]
+    confirm_promotable(decisions, "b" * 40, registry_check(client))
+    assert client.warmed == [f"ghcr.io/acme/app{i}:ghbuild-key-rev-{'b' * 40}" for i in (0, 2)]
+    assert sorted(client.checked) == client.warmed
+
+
+def test_a_warm_up_that_fails_changes_no_decision() -> None:
+    class Check:
+        def warm_up(self, images: Sequence[str], base: str) -> None:
+            raise RuntimeError("token service down")
+
+        def __call__(self, image: str, base: str, platforms: Sequence[str]) -> tuple[bool, str]:
+            return image.endswith("0"), "present" if image.endswith("0") else "absent"
+
+    decisions = [Decision(ImageConfig(name=f"ghcr.io/acme/app{i}", index=i, line=i + 1),
+                          False, "x") for i in range(2)]
+    out = confirm_promotable(decisions, "c" * 40, Check())
+    assert [d.changed for d in out] == [False, True]
