@@ -5,24 +5,36 @@ elsewhere), so the credential never lands in the user's ``~/.docker`` and is gon
 when the run ends, failed or not. buildx is a CLI plugin found through
 ``$DOCKER_CONFIG/cli-plugins``, so that folder is linked in from the config the
 caller had (``DOCKER_CONFIG`` or ``~/.docker``).
+
+Which logins a run does is decided here too: input ``registry-auth`` (a YAML list of
+``{registry, username, password}`` entries, the form docker/login-action takes) is parsed
+by :func:`parse_registry_auth`, and :func:`merge_logins` settles two sources naming one
+registry (docs/action.md, "Logins to several registries").
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
 from . import proc
-from .errors import RegistryError
+from .errors import InputError, RegistryError
 from .gha import Actions
-from .registry.credentials import normalise_host
+from .registry.credentials import config_key, normalise_host
+from .registry.reference import DOCKER_HUB, check_host
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +42,237 @@ class Credentials:
     registry: str
     username: str
     password: str = field(repr=False)
+    # Where the login comes from, as messages name it ("input 'registry-auth' entry 2
+    # (line 4)"); automatic: from github-token, so an explicit login to the same
+    # registry replaces it instead of clashing with it.
+    source: str = ""
+    automatic: bool = False
+
+    @property
+    def host(self) -> str:
+        """The registry as one key for all its spellings (``index.docker.io`` → docker.io)."""
+        return normalise_host(self.registry)
+
+    def describe(self) -> str:
+        """The registry, the user and the source; never the password."""
+        return f"{self.host} as {self.username}" + (f" ({self.source})" if self.source else "")
+
+
+# -- input registry-auth ------------------------------------------------------------------
+REGISTRY_AUTH = "registry-auth"
+_KEYS = ("registry", "username", "password")
+# docker/login-action's other per-entry keys, which ghbuild has no use for: refused by name.
+_LOGIN_ACTION_KEYS = ("scope", "ecr")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthEntry:
+    """One entry of ``registry-auth``: its place in the list (from 1) and in the text."""
+
+    index: int
+    line: int
+    credentials: Credentials
+
+    @property
+    def where(self) -> str:
+        return f"entry {self.index} (line {self.line})"
+
+
+def parse_registry_auth(text: str | None) -> tuple[AuthEntry, ...]:
+    """The entries of input ``registry-auth``; empty text (or only comments) gives none.
+
+    Values are taken as written: YAML would read ``password: 0123`` as the number 123 and
+    ``password: yes`` as true, so scalars are read from the node tree, never converted.
+    An entry without ``registry`` is Docker Hub, as docker/login-action has it.
+    """
+    if text is None or not text.strip():
+        return ()
+    root = _compose(text)
+    if root is None:
+        return ()
+    if not isinstance(root, SequenceNode):
+        raise _error(root.start_mark.line + 1, None,
+                     f"expected a YAML list of {{registry, username, password}} entries, got "
+                     f"{_kind(root)} (start each entry with '- ')")
+    entries = tuple(_entry(number, node) for number, node in enumerate(root.value, start=1))
+    _check_unique(entries)
+    return entries
+
+
+def registry_auth_passwords(text: str | None) -> list[str]:
+    """Every password in ``registry-auth``, also when the text does not parse, so they can
+    be registered as secrets before anything is read or printed; never raises."""
+    if not text:
+        return []
+    found: list[str] = []
+    try:
+        root = _compose(text)
+    except InputError:
+        root = None
+    for entry in root.value if isinstance(root, SequenceNode) else ():
+        for key, value in entry.value if isinstance(entry, MappingNode) else ():
+            if isinstance(key, ScalarNode) and key.value == "password" and \
+                    isinstance(value, ScalarNode):
+                found.append(str(value.value))
+    # A text YAML cannot read still holds its passwords where a line names one.
+    for match in _PASSWORD_LINE.finditer(text):
+        value = match.group(1).strip()
+        found += [value, value.strip("'\""), value.split(" #", 1)[0].strip().strip("'\"")]
+    return [value for value in dict.fromkeys(found) if value]
+
+
+_PASSWORD_LINE = re.compile(r"""["']?password["']?[ \t]*:[ \t]*([^\n,}]*)""")
+
+
+def _compose(text: str) -> Node | None:
+    try:
+        node: Node | None = YAML(typ="rt").compose(text)
+        return node
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = _quiet(str(exc.problem or exc.context or "unreadable"))
+        raise _error(line, _entry_at(text, line), f"not valid YAML: {problem}") from None
+    except (ValueError, IndexError, TypeError) as exc:
+        # ruamel.yaml can fail outside its own error types (config.py has one); its message
+        # may quote the value, so only its kind is named.
+        raise _error(None, None, f"not valid YAML (ruamel.yaml {type(exc).__name__})") from None
+
+
+def _quiet(problem: str) -> str:
+    """ruamel.yaml's message without the text it quotes (``found undefined alias 'x'``):
+    an unquoted password that starts with ``*`` would otherwise be printed. A quoted
+    character (``'@'``, or ``'\\t'`` as two) says what is wrong and is kept; two characters
+    are too short to be redacted anyway (gha.Actions.add_secret)."""
+    return re.sub(r"'[^'\n]{3,}'", "'…'", problem)
+
+
+def _entry_at(text: str, line: int | None) -> int | None:
+    """Which entry a line falls in, counting the list's ``-`` lines up to it (for a
+    syntax error, where there is no node tree to ask)."""
+    if line is None:
+        return None
+    dashes = [(len(raw) - len(raw.lstrip()), n) for n, raw in enumerate(text.splitlines(), 1)
+              if raw.lstrip().startswith("-")]
+    if not dashes:
+        return None
+    indent = min(i for i, _ in dashes)
+    count = sum(1 for i, n in dashes if i == indent and n <= line)
+    return count or None
+
+
+def _error(line: int | None, entry: int | None, message: str) -> InputError:
+    where = f"input '{REGISTRY_AUTH}'" + (f" line {line}" if line is not None else "")
+    if entry is not None:
+        where += f" (entry {entry})"
+    return InputError(f"{where}: {message}")
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return "a single value"
+
+
+def _entry(number: int, node: Node) -> AuthEntry:
+    line = node.start_mark.line + 1
+    if not isinstance(node, MappingNode):
+        raise _error(line, number, f"expected a mapping with registry, username and password, "
+                                   f"got {_kind(node)}")
+    values: dict[str, str] = {}
+    for key, value in node.value:
+        name = _key_name(key, number, values)
+        if not isinstance(value, ScalarNode):
+            raise _error(value.start_mark.line + 1, number,
+                         f"'{name}' must be text, got {_kind(value)}")
+        # A plain empty value or ~/null: YAML's null, read as "not given".
+        is_null = value.style is None and str(value.tag).endswith(":null")
+        values[name] = "" if is_null else str(value.value)
+    for name in ("username", "password"):
+        if name not in values:
+            raise _error(line, number, f"'{name}' is missing (each entry needs registry, "
+                                       "username and password; registry defaults to docker.io)")
+        if not values[name].strip():
+            raise _error(line, number, f"'{name}' is empty (a secret that is not set, or not "
+                                       "available to this event, gives an empty value)")
+    registry = _registry(values.get("registry", ""), line, number)
+    creds = Credentials(registry=registry, username=values["username"].strip(),
+                        password=values["password"],
+                        source=f"input '{REGISTRY_AUTH}' entry {number} at line {line}")
+    return AuthEntry(index=number, line=line, credentials=creds)
+
+
+def _key_name(key: Node, number: int, seen: Mapping[str, str]) -> str:
+    line = key.start_mark.line + 1
+    name = str(key.value) if isinstance(key, ScalarNode) else ""
+    if name in _LOGIN_ACTION_KEYS:
+        raise _error(line, number, f"key '{name}' is docker/login-action's and ghbuild does "
+                                   "not support it; an entry takes registry, username, password")
+    if name not in _KEYS:
+        close = difflib.get_close_matches(name, _KEYS, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        what = f"unknown key '{name}'" if name else "a key that is not text"
+        raise _error(line, number, f"{what}{hint}; an entry takes registry, username, "
+                                   "password")
+    if name in seen:
+        raise _error(line, number, f"'{name}' is given twice")
+    return name
+
+
+def _registry(raw: str, line: int, number: int) -> str:
+    """A registry host[:port]; docker login's URL forms are taken too (``https://`` in
+    front, Docker Hub's ``https://index.docker.io/v1/``), an image name is not."""
+    given = raw.strip()
+    if not given:
+        return DOCKER_HUB
+    host = given.lower()
+    for prefix in ("https://", "http://"):
+        host = host.removeprefix(prefix)
+    host = host.rstrip("/")
+    if host == "index.docker.io/v1":
+        host = "index.docker.io"
+    if "/" in host:
+        raise _error(line, number, f"registry {given!r} is not a registry host[:port]: give "
+                                   f"the host only ({host.split('/', 1)[0]!r}), not an image "
+                                   "name")
+    try:
+        check_host(host)
+    except InputError:
+        raise _error(line, number, f"registry {given!r} is not a registry host[:port] (such "
+                                   "as ghcr.io, docker.io or 127.0.0.1:5000)") from None
+    return host
+
+
+def _check_unique(entries: Iterable[AuthEntry]) -> None:
+    first: dict[str, AuthEntry] = {}
+    for entry in entries:
+        host = entry.credentials.host
+        if host in first:
+            raise _error(entry.line, entry.index,
+                         f"registry {host} is already given by {first[host].where}; give each "
+                         "registry once (Docker Hub's spellings docker.io, index.docker.io and "
+                         "registry-1.docker.io are one registry)")
+        first[host] = entry
+
+
+# -- several sources for one registry --------------------------------------------------------
+def merge_logins(logins: Iterable[Credentials]) -> list[Credentials]:
+    """One login per registry, in the order first named. The same login twice (several
+    images with the same inputs) is one; an explicit login replaces an automatic one (from
+    github-token); two different explicit logins for one registry are an input error."""
+    chosen: dict[str, Credentials] = {}
+    for creds in logins:
+        have = chosen.get(creds.host)
+        if have is None or (have.automatic and not creds.automatic):
+            chosen[creds.host] = creds
+        elif have != creds and not creds.automatic:
+            raise InputError(f"{creds.source or 'a login'} and {have.source or 'another login'} "
+                             f"both log in to {creds.host}; give each registry once",
+                             hint="registry-auth entries and the registry/username/password "
+                                  "inputs are both explicit logins")
+    return list(chosen.values())
 
 
 def base_config_dir(environ: Mapping[str, str]) -> Path:
@@ -95,14 +338,21 @@ def _keep_builders_and_contexts(base: Path, target: Path, env: Mapping[str, str]
     return {"BUILDX_CONFIG": str(base / "buildx")}
 
 
+def login_server(registry: str) -> str:
+    """What ``docker login`` gets as its server: the config key buildx will look up
+    (:func:`ghbuild.registry.credentials.config_key`)."""
+    return config_key(registry)
+
+
 def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None:
     argv = ["docker", "login", "--username", creds.username, "--password-stdin",
-            creds.registry]
-    actions.info(f"logging in to {creds.registry} as {creds.username}")
+            login_server(creds.registry)]
+    actions.info(f"logging in to {creds.describe()}")
     done = proc.get_runner().run(argv, env=env, stdin=creds.password)
     if done.returncode != 0:
         detail = actions.redact((done.stderr or done.stdout).strip())[-300:]
-        raise RegistryError(f"docker login to {creds.registry} failed: {detail}")
+        where = f" ({creds.source})" if creds.source else ""
+        raise RegistryError(f"docker login to {creds.registry} failed{where}: {detail}")
 
 
 @contextlib.contextmanager

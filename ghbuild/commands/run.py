@@ -43,15 +43,23 @@ from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
 from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
 from ..inputs import env_input, parse_bool
-from ..login import Credentials, private_docker_config
+from ..login import (
+    AuthEntry,
+    Credentials,
+    merge_logins,
+    parse_registry_auth,
+    private_docker_config,
+    registry_auth_passwords,
+)
 from ..policy import Decision, PushMode, PushPolicy, decide, policy_from_inputs
 from ..registry import Action, CredentialStore, ImageRef, Presence, RegistryClient, State
 from ..registry import Credentials as RegistryCredentials
 from ..registry import semver_like as release_tag
 from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
+from ..registry.credentials import normalise_host
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
-SECRET_INPUTS = ("github-token", "password")
+SECRET_INPUTS = ("github-token", "password", "registry-auth")
 # CLI flag -> input name; a flag given on the command line replaces the input.
 FLAG_INPUTS = {
     "images": "images", "tags": "tags", "context": "context", "file": "file",
@@ -96,6 +104,8 @@ class RunInputs:
     username: str = ""
     password: str = field(default="", repr=False)
     github_token: str = field(default="", repr=False)
+    # input registry-auth: one login per entry (their passwords are not in the repr)
+    registry_auth: tuple[AuthEntry, ...] = ()
 
 
 def _cache_settings(env: Mapping[str, str]) -> CacheSettings:
@@ -116,7 +126,9 @@ def read_inputs(env: Mapping[str, str]) -> RunInputs:
         allow_tag_move=parse_bool("allow-tag-move", env_input("allow-tag-move", env), False),
         registry=env_input("registry", env) or "", username=env_input("username", env) or "",
         password=env_input("password", env, trim=False) or "",
-        github_token=env_input("github-token", env, trim=False) or "")
+        github_token=env_input("github-token", env, trim=False) or "",
+        # untrimmed: stripping the first line's indent would break a YAML list's nesting
+        registry_auth=parse_registry_auth(env_input("registry-auth", env, trim=False)))
 
 
 # -- the result of one image -------------------------------------------------------------
@@ -184,6 +196,9 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
         value = env_input(name, env, trim=False)
         if value:
             actions.add_secret(value.strip())
+    # The value as a whole is registered above; each password in it is needed on its own.
+    for password in registry_auth_passwords(env_input("registry-auth", env, trim=False)):
+        actions.add_secret(password)
     # The cache service token the action hands over; buildx could echo it in an error.
     if env.get("ACTIONS_RUNTIME_TOKEN"):
         actions.add_secret(env["ACTIONS_RUNTIME_TOKEN"])
@@ -607,29 +622,69 @@ def _build_key(inputs: RunInputs, build: BuildInputs, ctx: context.Context, cwd:
 
 
 # -- registry ----------------------------------------------------------------------------
-def _login_credentials(inputs: RunInputs, ref: ImageRef,
-                       ctx: context.Context) -> Credentials | None:
-    registry = inputs.registry or ref.registry
-    password = inputs.password or (inputs.github_token if registry == "ghcr.io" else "")
-    if not password:
-        return None
-    username = inputs.username or (ctx.actor if registry == "ghcr.io" else "")
-    if not username:
-        raise InputError(f"input 'username' is required to log in to {registry} with "
-                         "'password'")
-    return Credentials(registry=registry, username=username, password=password)
+GHCR = "ghcr.io"
+
+
+def _login_credentials(inputs: RunInputs, ref: ImageRef, actor: str,
+                       hosts: Sequence[str] = ()) -> list[Credentials]:
+    """Every login one image asks for, one per registry (login.merge_logins): each
+    ``registry-auth`` entry; ``password`` for ``registry`` (by default the registry of
+    the first tag, ``ref``); ``github-token`` for ghcr.io when that is ``registry`` or
+    one of ``hosts`` (the registries of the tags) and no explicit login names ghcr.io.
+    A user name may be empty here: ``_image_login`` refuses that before logging in."""
+    single = inputs.registry or ref.registry
+    on_ghcr = normalise_host(single) == GHCR
+    wanted = [entry.credentials for entry in inputs.registry_auth]
+    if inputs.password:
+        wanted.append(Credentials(registry=single, password=inputs.password,
+                                  username=inputs.username or (actor if on_ghcr else ""),
+                                  source="input 'password'"))
+    if inputs.github_token and GHCR in {normalise_host(h) for h in (single, *hosts)}:
+        # 'username' goes with 'registry'; for a ghcr.io tag beside it, the actor's name
+        user = (inputs.username if on_ghcr else "") or actor
+        wanted.append(Credentials(registry=GHCR, username=user, password=inputs.github_token,
+                                  source="input 'github-token'", automatic=True))
+    return merge_logins(wanted)
+
+
+def login_plan(img: ImageRun, ctx: context.Context) -> list[Credentials]:
+    """The logins run does for this image (none when the policy says no login); ``ghbuild
+    plan`` shows them by registry, user and source."""
+    if not img.decision.login:
+        return []
+    return _login_credentials(img.inputs, img.refs[0], ctx.actor,
+                              hosts=[ref.registry for ref in img.refs])
 
 
 def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClient:
-    registry = inputs.registry or ref.registry
-    password = inputs.password or (inputs.github_token if registry == "ghcr.io" else "")
-    if password:
-        username = inputs.username or "ghbuild"
-        store = CredentialStore.static(
-            {registry: RegistryCredentials(username=username, password=password)})
-    else:
+    """ghbuild's own client (check, promotion, verify) with every login this run has,
+    each for its own registry only: the client looks credentials up by host. The
+    github-token is there for ghcr.io whichever tag is on it ("ghbuild" stands in for
+    an empty user name: a registry given a token does not check the name)."""
+    static = {creds.host: RegistryCredentials(username=creds.username or "ghbuild",
+                                              password=creds.password)
+              for creds in _login_credentials(inputs, ref, "", hosts=[GHCR])}
+    for creds in static.values():
+        actions.add_secret(creds.password)
+    return RegistryClient(_credential_store(static, actions), secret_sink=actions.add_secret)
+
+
+def _credential_store(static: Mapping[str, RegistryCredentials],
+                      actions: Actions) -> CredentialStore:
+    """This run's logins in front of the docker config's, so that a registry without a
+    login here is read with the engine's credentials, as buildx pushes with them. With no
+    login a broken docker config is an error (it is all there is); with logins it only
+    loses that fallback, and a warning says so."""
+    try:
         store = CredentialStore.from_docker_config()
-    return RegistryClient(store, secret_sink=actions.add_secret)
+    except InputError as exc:
+        if not static:
+            raise
+        actions.warning(f"{exc}: registry reads use only this run's logins")
+        return CredentialStore.static(static)
+    for host, creds in static.items():
+        store = store.with_static(host, creds)
+    return store
 
 
 def _maybe_login(group: Sequence[ImageRun], ctx: context.Context, actions: Actions) -> Any:
@@ -638,29 +693,36 @@ def _maybe_login(group: Sequence[ImageRun], ctx: context.Context, actions: Actio
     logins: list[Credentials] = []
     said: set[str] = set()  # fifty images on one registry: one line, not fifty
     for img in group:
-        creds = _image_login(img, ctx, actions, said)
-        # The credential inputs are the run's, not an image's, so one registry never
-        # gets two different logins here.
-        if creds is not None and creds not in logins:
-            logins.append(creds)
+        logins += _image_login(img, ctx, actions, said)
+    # The credential inputs are the run's, so images give the same logins again (merged
+    # into one); a config file may still send two explicit ones to one registry (refused).
+    logins = merge_logins(logins)
     if not logins:
         return contextlib.nullcontext({})
     return private_docker_config(logins, actions, environ=group[0].env)
 
 
 def _image_login(img: ImageRun, ctx: context.Context, actions: Actions,
-                 said: set[str]) -> Credentials | None:
+                 said: set[str]) -> list[Credentials]:
     decision, inputs, ref = img.decision, img.inputs, img.refs[0]
     if not decision.login:
         why = "input login is false" if inputs.policy.login is PushMode.FALSE and \
             decision.push else "this run does not push"
         _once(said, f"login: none ({why})", actions.info)
-        return None
-    creds = _login_credentials(inputs, ref, ctx)
-    if creds is None:
-        _once(said, f"login: no password for {inputs.registry or ref.registry}; using the "
-                    "engine's existing credentials", actions.notice)
-    return creds
+        return []
+    logins = login_plan(img, ctx)
+    for creds in logins:
+        if not creds.username:
+            what = "'github-token'" if creds.automatic else "'password'"
+            raise InputError(f"input 'username' is required to log in to {creds.registry} "
+                             f"with {what}")
+    covered = {creds.host for creds in logins}
+    for host in dict.fromkeys(normalise_host(h) for h in
+                              (inputs.registry or ref.registry, *(r.registry for r in img.refs))):
+        if host not in covered:
+            _once(said, f"login: no password for {host}; using the engine's existing "
+                        "credentials", actions.notice)
+    return logins
 
 
 def _once(said: set[str], text: str, say: Any) -> None:

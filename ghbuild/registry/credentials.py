@@ -174,6 +174,15 @@ def _server_url(host: str) -> str:
     return HUB_CONFIG_KEY if host == DOCKER_HUB else host
 
 
+def config_key(server: str) -> str:
+    """The key the Docker CLI files ``server``'s login under in config.json, and so the
+    one buildx looks up: every Docker Hub spelling (``docker.io``, ``index.docker.io``,
+    ``registry-1.docker.io``) is ``https://index.docker.io/v1/``, any other registry its
+    ``host[:port]``. ``docker login index.docker.io`` would file the login under that
+    name, where buildx never looks for Docker Hub's."""
+    return _server_url(normalise_host(server))
+
+
 def _default_config_path(environ: Mapping[str, str]) -> Path:
     base = environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
     return Path(base) / "config.json"
