@@ -4,6 +4,11 @@ The build's output is streamed line by line inside an Actions log group, each li
 redacted first. When the build fails, the Dockerfile location buildx prints
 (``Dockerfile:12`` above the excerpt, or ``dockerfile parse error on line 3``) and
 the ``ERROR: failed to solve:`` line become one ``::error file=…,line=…`` annotation.
+
+Before anything is built, :func:`check_platforms` asks the builder which platforms it runs
+(``docker buildx inspect --bootstrap``) and refuses a requested platform it cannot run
+when the Dockerfile runs a command on it (docs/run.md, "Platforms the builder cannot
+build").
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from . import proc
-from .build import BuildPlan, buildx_argv, child_env, shell_echo
-from .errors import BuildError
+from .build import BuildInputs, BuildPlan, buildx_argv, child_env, dockerfile_path, shell_echo
+from .dockerstages import UNKNOWN, Scan, scan_text
+from .errors import BuildError, InputError
 from .gha import Actions
 
 _DRIVER = re.compile(r"^Driver:\s*(\S+)", re.MULTILINE)
@@ -44,6 +50,9 @@ class BuildResult:
 
 def detect_driver(env: Mapping[str, str] | None = None, builder: str = "") -> str:
     """The driver of the builder buildx will use (``docker``, ``docker-container``, …)."""
+    seen = _remembered(env, builder)
+    if seen is not None and seen.driver:
+        return seen.driver  # the platform check already asked (inspect_builder)
     argv = ["docker", "buildx", "inspect"] + ([builder] if builder else [])
     done = proc.get_runner().run(argv, env=env)
     if done.returncode != 0:
@@ -158,3 +167,234 @@ def run_build(plan: BuildPlan, actions: Actions, *, env: Mapping[str, str] | Non
 def _emit(actions: Actions, lines: list[str], line: str) -> None:
     lines.append(line)
     actions.info(line)
+
+
+# -- what the builder can build ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class BuilderInfo:
+    """What ``docker buildx inspect`` says of a builder."""
+
+    name: str
+    driver: str
+    running: bool                  # some node reports ``Status: running``
+    platforms: tuple[str, ...]     # every node's, normalised, buildx's "*" dropped
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformCheck:
+    """One image about to be built: its inputs, the directory they are relative to, and
+    the environment its build runs with (the builder it names is looked up there)."""
+
+    image: str
+    build: BuildInputs
+    cwd: str
+    env: Mapping[str, str]
+
+
+def parse_inspect(text: str) -> BuilderInfo:
+    """``Name:`` and ``Driver:`` of the builder, and each node's ``Status:`` and
+    ``Platforms:`` lines (buildx 0.13 marks the platforms given at create time with "*")."""
+    fields: dict[str, str] = {}
+    statuses: list[str] = []
+    listed: list[str] = []
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep or line[:1].isspace():
+            continue
+        key, value = key.strip(), value.strip()
+        fields.setdefault(key, value)
+        if key == "Status":
+            statuses.append(value)
+        elif key == "Platforms":
+            listed += [item.strip().rstrip("*") for item in value.split(",") if item.strip()]
+    platforms = [p for p in (_canonical(item) for item in listed) if p]
+    return BuilderInfo(name=fields.get("Name", ""), driver=fields.get("Driver", ""),
+                       running="running" in statuses,
+                       platforms=tuple(dict.fromkeys(platforms)))
+
+
+# A builder's answer per (runner, builder, the variables that choose it): `ghbuild run` asks
+# once before login, and detect_driver reads the same answer after it (the private docker
+# config keeps BUILDX_CONFIG, so buildx sees the same builder). Lives for one process.
+_INSPECTED: dict[tuple[str, ...], tuple[proc.Runner, BuilderInfo]] = {}
+
+
+def _builder_key(env: Mapping[str, str] | None, builder: str) -> tuple[str, ...]:
+    merged = {**os.environ, **(env or {})}
+    config = merged.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    buildx_dir = merged.get("BUILDX_CONFIG") or os.path.join(config, "buildx")
+    return (builder or merged.get("BUILDX_BUILDER", ""), merged.get("DOCKER_HOST", ""),
+            merged.get("DOCKER_CONTEXT", ""), buildx_dir)
+
+
+def _remembered(env: Mapping[str, str] | None, builder: str) -> BuilderInfo | None:
+    runner, info = _INSPECTED.get(_builder_key(env, builder), (None, None))
+    return info if runner is proc.get_runner() else None
+
+
+def inspect_builder(env: Mapping[str, str] | None = None, builder: str = "") -> BuilderInfo:
+    """``docker buildx inspect --bootstrap [builder]``: the builder (input ``builder``, else
+    the current one) with the platforms its nodes list. Bootstrapping starts a
+    ``docker-container`` builder that is not running yet, as the build would anyway, so
+    that it lists what it really runs, not only what it was created with."""
+    argv = ["docker", "buildx", "inspect", "--bootstrap"] + ([builder] if builder else [])
+    done = proc.get_runner().run(argv, env=env)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise BuildError("docker buildx inspect failed: " +
+                         (detail[-1][-300:] if detail else f"exit code {done.returncode}"))
+    info = parse_inspect(done.stdout)
+    _INSPECTED[_builder_key(env, builder)] = (proc.get_runner(), info)
+    return info
+
+
+def _canonical(text: str) -> str:
+    """A platform as :func:`normalise_platform` spells it, plus containerd's own folds
+    (``amd64/v1`` is ``amd64``, ``arm64/v8.0`` is ``arm64``, ``arm64/v9.0`` is
+    ``arm64/v9``); "" for text that is not a platform."""
+    from .registry.checks import normalise_platform
+
+    try:
+        name = normalise_platform(text, strict=False)
+    except InputError:
+        return ""
+    os_name, arch, variant = (name.split("/") + [""])[:3]
+    variant = {("amd64", "v1"): "", ("arm64", "v8.0"): "", ("arm64", "v9.0"): "v9"}.get(
+        (arch, variant), variant)
+    return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+# arm64 variant -> (major, highest minor) pairs it also runs, newest first: containerd's
+# platforms.Only table (v9.x runs v9.0..v9.x and v8.0..v8.(x+5), at most v8.9).
+_ARM64 = {f"v8.{n}": ((8, n),) for n in range(10)} | {"v8": ((8, 0),)} | \
+    {f"v9.{n}": ((9, n), (8, min(n + 5, 9))) for n in range(8)} | {"v9": ((9, 0), (8, 5))}
+
+
+def runs_on(listed: str) -> tuple[str, ...]:
+    """Every platform a builder that lists ``listed`` runs processes for without emulation:
+    containerd's ``platforms.Only``, the matcher BuildKit's exec op uses to decide that no
+    emulator is needed (solver/llbsolver/ops/exec_binfmt.go, getEmulator). ``amd64/v3``
+    runs ``amd64/v2``, ``amd64`` and ``386``; ``arm64`` runs ``arm/v8`` down to ``arm/v5``;
+    ``arm/v7`` runs ``arm/v6`` and ``arm/v5``; any other architecture only itself."""
+    name = _canonical(listed)
+    if not name:
+        return ()
+    os_name, arch, variant = (name.split("/") + [""])[:3]
+    if arch == "amd64":
+        level = int(variant[1:]) if re.fullmatch(r"v\d+", variant) else 1
+        found = [f"v{n}" for n in range(level, 1, -1)] + [""] if level > 1 else [variant]
+        return tuple(_join(os_name, "amd64", v) for v in found) + (_join(os_name, "386"),)
+    if arch == "arm64":
+        pairs = _ARM64.get(variant or "v8", ())
+        found = [f"v{major}.{minor}" if minor else f"v{major}"
+                 for major, top in pairs for minor in range(top, -1, -1)]
+        arm = runs_on(_join(os_name, "arm", "v8")) if pairs else ()
+        return tuple(_canonical(_join(os_name, "arm64", v)) for v in found) + arm
+    if arch == "arm" and re.fullmatch(r"v\d+", variant) and int(variant[1:]) > 5:
+        return tuple(_join(os_name, "arm", f"v{n}") for n in range(int(variant[1:]), 4, -1))
+    return (name,)
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+def builder_runs(platform: str, listed: Sequence[str]) -> bool:
+    """Whether a builder listing ``listed`` runs ``platform``'s processes natively."""
+    wanted = _canonical(platform)
+    return any(wanted in runs_on(item) for item in listed)
+
+
+QEMU_HINT = ("set up QEMU before this step (docker/setup-qemu-action), or build each platform "
+             "on a native runner with 'ghbuild platform --platform' (ghbuild init "
+             "multi-platform)")
+
+
+def check_platforms(images: Sequence[PlatformCheck], actions: Actions) -> None:
+    """Refuse, before any login, build or promotion, an image whose requested platform the
+    builder cannot run while its Dockerfile runs a command (``RUN``) on that platform:
+    that build would fail late with ``exec format error``, after earlier images were
+    pushed. A platform the builder does not list is fine when nothing runs on it
+    (``FROM scratch`` + ``COPY``, a ``FROM --platform=$BUILDPLATFORM`` cross-compile):
+    BuildKit builds those without emulation, and buildx itself never refuses a platform
+    (it hands it to the builder's first node)."""
+    said: set[str] = set()
+    for image in images:
+        if image.build.platforms:
+            _check_image(image, actions, said)
+
+
+def _check_image(image: PlatformCheck, actions: Actions, said: set[str]) -> None:
+    scan, shown = _scan(image)
+    unknown = any(r.platform == UNKNOWN for r in scan.runs)
+    if scan.readable and not scan.on_target() and not unknown:
+        return  # nothing runs on the target platform: any platform builds
+    info = _listed_platforms(image, actions, said)
+    if info is None:
+        return
+    missing = [p for p in image.build.platforms if not builder_runs(p, info.platforms)]
+    if not missing:
+        return
+    cannot = (f"builder {info.name or image.build.builder or 'current'} ({info.driver} "
+              f"driver) does not run {', '.join(missing)} (it lists "
+              f"{', '.join(info.platforms)})")
+    if not scan.readable:
+        actions.warning(f"{image.image}: {cannot}; {scan.reason}, so ghbuild cannot tell "
+                        "whether the build runs commands for it: building anyway (a RUN "
+                        f"for it would fail with 'exec format error': {QEMU_HINT})")
+    elif scan.on_target():
+        step = scan.on_target()[0]
+        raise InputError(f"input 'platforms': {cannot}, and image {image.image} runs "
+                         f"commands on the target platform ({shown}:{step.line}: RUN in "
+                         f"stage {step.stage!r}); nothing was built or pushed",
+                         hint=QEMU_HINT)
+    else:
+        actions.warning(f"{image.image}: {cannot}; a stage of {shown} has a --platform "
+                        "ghbuild cannot resolve, so a RUN there may need emulation: "
+                        "building anyway")
+
+
+def _listed_platforms(image: PlatformCheck, actions: Actions,
+                      said: set[str]) -> BuilderInfo | None:
+    """The builder's answer, or None (warned once per builder) when it names no platforms.
+
+    No refusal then: a builder that is not running, a remote or cloud builder that lists
+    nothing, or an inspect that failed tells nothing about what it can run, and refusing
+    on no information would block builds that work. The build itself decides."""
+    builder = image.build.builder
+    shown = builder or "current"
+    try:
+        info = inspect_builder(image.env, builder)
+    except BuildError as exc:
+        _warn_once(said, shown, f"cannot read the platforms of builder {shown} ({exc}): "
+                   "not checked before the build; the build decides", actions)
+        return None
+    if not info.running or not info.platforms:
+        state = "is not running" if not info.running else "lists no platforms"
+        _warn_once(said, shown, f"builder {info.name or shown} ({info.driver} driver) {state}: "
+                   "its platforms are not checked before the build; the build decides",
+                   actions)
+        return None
+    return info
+
+
+def _warn_once(said: set[str], key: str, text: str, actions: Actions) -> None:
+    if key not in said:
+        said.add(key)
+        actions.warning(text)
+
+
+def _scan(image: PlatformCheck) -> tuple[Scan, str]:
+    """The Dockerfile's RUN steps (see :mod:`ghbuild.dockerstages`), and its path as shown."""
+    build = image.build
+    if build.context == "-" or "://" in build.context or build.context.startswith("git@") \
+            or build.file == "-":
+        return Scan(readable=False, reason="the Dockerfile is not a local file"), "Dockerfile"
+    path = dockerfile_path(build, image.cwd)
+    shown = os.path.relpath(path, image.cwd)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return Scan(readable=False, reason=f"{shown} cannot be read ({exc.strerror})"), shown
+    args = {kv.key: kv.value for kv in build.build_args}
+    return scan_text(text, target=build.target, build_args=args), shown
