@@ -56,6 +56,7 @@ from ..registry import Action, CredentialStore, ImageRef, Presence, RegistryClie
 from ..registry import Credentials as RegistryCredentials
 from ..registry import semver_like as release_tag
 from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
+from ..registry.client import MAX_CONCURRENT_CHECKS
 from ..registry.credentials import normalise_host
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
@@ -766,9 +767,6 @@ def say_check(img: ImageRun, presence: Presence | None, actions: Actions) -> Non
                         "building rather than skipping")
 
 
-# Checks are independent reads of small manifests: enough in flight to hide the round
-# trips of a few dozen images, few enough not to look like a flood to a registry.
-MAX_CONCURRENT_CHECKS = 16
 
 
 def check_images(group: Sequence[ImageRun], actions: Actions) -> list[Presence | None]:
@@ -796,6 +794,13 @@ def unreachable(presence: Presence | None) -> bool:
                                            presence.reason.startswith("cannot reach registry"))
 
 
+        by_client: dict[int, tuple[RegistryClient, list[ImageRef]]] = {}
+        for img in group:
+            if img.inputs.check and img.client is not None:
+                by_client.setdefault(id(img.client), (img.client, []))[1].append(key_ref(img))
+        for client, refs in by_client.values():
+            if len(refs) > 1:
+                client.warm_up(refs)  # shared tokens where one client checks several images
 def decide_action(presence: Presence | None, decision: Decision) -> tuple[str, str]:
     """build, retag or skip, and why, from the check (run and plan both say this)."""
     if presence is not None and presence.present:

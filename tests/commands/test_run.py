@@ -82,6 +82,9 @@ class FakeClient:
         return self.presence or Presence.absent(str(ref), f"{ref.tag} not found (404)")
 
     def resolve(self, ref):
+    def warm_up(self, refs):
+        self.warmed = [str(r) for r in refs]
+
         self.resolved_refs.append(str(ref))
         if str(ref) in self.existing:
             return self.existing.pop(str(ref))
