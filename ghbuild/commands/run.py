@@ -38,7 +38,7 @@ from ..build import (
     split_lines,
     url_credentials,
 )
-from ..buildx import containerd_store, detect_driver, run_build
+from ..buildx import PlatformCheck, check_platforms, containerd_store, detect_driver, run_build
 from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
 from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
@@ -512,6 +512,10 @@ def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
         guard_release_tags(img, presence)
         if not _is_present(presence):
             _warn_push_unlikely(img, presence, actions)
+    # A platform the builder cannot run is refused here too, for every image to be built.
+    check_platforms([PlatformCheck(image=img.outcome.image, build=img.build, cwd=img.cwd,
+                                   env=img.env) for img, p in checked if not _is_present(p)],
+                    actions)
     with _maybe_login(group, ctx, actions) as login_env:
         shared = time.monotonic() - shared_start
         pending = []
