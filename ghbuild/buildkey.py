@@ -1,9 +1,9 @@
 """The build key: what identifies "this image, already built".
 
 Two kinds. The default is the source revision: the same commit with the same build
-settings (Dockerfile, target, build args, named contexts) gives the same image, so a
-tag push of a commit built on main is a retag, while a variant of that commit
-(``target: debug``) has a key of its own. The content key is a
+settings (context, Dockerfile, target, build args, named contexts) gives the same image,
+so a tag push of a commit built on main is a retag, while a variant of that commit
+(``target: debug``, another sub-directory as the context) has a key of its own. The content key is a
 hash of everything the build reads: the Dockerfile, the context files that
 ``.dockerignore`` lets through (with Docker's own matching rules), the build args,
 the target and the platforms; a commit that touches none of them keeps its key.
@@ -42,16 +42,29 @@ _SETTINGS_FORMAT = "ghbuild-build-settings-v1"
 
 @dataclass(frozen=True, kw_only=True)
 class BuildSettings:
-    """What, besides the commit, decides which image a build makes: the Dockerfile, the
-    stage, the build args and the named build contexts. Two builds of one commit that
-    differ here are different images (``flavor: suffix=-debug`` with ``target: debug``).
+    """What, besides the commit, decides which image a build makes: the build context,
+    the Dockerfile, the stage, the build args and the named build contexts. Two builds of
+    one commit that differ here are different images (``flavor: suffix=-debug`` with
+    ``target: debug``, or one image name built from two sub-directories).
 
-    ``file`` is the Dockerfile path relative to the workspace, "" for the context's own
-    ``Dockerfile``. A credential-named build arg enters by name only: a hash of a secret
-    is still derived from it, so its value never reaches a key (a changed token alone then
-    keeps the key, which is what a rotated token should do).
+    ``context`` is the build context relative to the workspace, "" for the workspace
+    itself (``.``, ``./`` and an empty input alike), or a remote context's URL without
+    its credentials. ``file`` is the Dockerfile path relative to the workspace, "" for
+    the context's own ``Dockerfile``.
+
+    No secret value enters, and no secret id either. A credential-named build arg enters
+    by name only. A hash of a secret is no protection: the key tag is public, and a
+    low-entropy value (a short password, a PIN) is found by hashing guesses until one
+    matches, so any digest over it would publish it. A changed token alone then keeps
+    the key, which is what a rotated token should do. Secret ids (``secrets``,
+    ``secret-files``, ``secret-envs``, a context URL's ``GIT_AUTH_TOKEN.<host>``) say
+    what a build may fetch, not which image it makes; keying on them would rebuild when
+    only the way a token is handed over changes (a URL token, then a ``secrets`` entry).
+    Known shortcoming: an image whose content depends on whether a secret is given, or on
+    its value, shares its key with one built without it; use ``no-cache: true`` for it.
     """
 
+    context: str = ""
     file: str = ""
     target: str = ""
     build_args: tuple[tuple[str, str], ...] = ()
@@ -65,6 +78,10 @@ class BuildSettings:
         """12 hex digits of a sha256 over the settings (order-insensitive lists)."""
         digest = hashlib.sha256()
         _field(digest, "format", _SETTINGS_FORMAT.encode())
+        if self.context:
+            # Only when set, so a variant at the workspace root keeps the digest it had
+            # before the context was part of the settings.
+            _field(digest, "build-context", self.context.encode())
         _field(digest, "file", self.file.encode())
         _field(digest, "target", self.target.encode())
         for name, value in sorted(set(self.build_args)):
@@ -81,6 +98,7 @@ def build_settings(build: Any, cwd: str | os.PathLike[str] = ".") -> BuildSettin
     from .build import is_credential_name
 
     return BuildSettings(
+        context=_build_context_setting(build.context, cwd),
         file=_dockerfile_setting(build.context, build.file, cwd), target=build.target.strip(),
         build_args=tuple((kv.key, "" if is_credential_name(kv.key) else kv.value)
                          for kv in build.build_args),
@@ -108,6 +126,21 @@ def _dockerfile_setting(context: str, file: str, cwd: str | os.PathLike[str]) ->
     shown = os.path.normpath(os.path.relpath(Path(cwd, file), cwd)).replace(os.sep, "/")
     default = os.path.normpath(os.path.join(context or ".", "Dockerfile")).replace(os.sep, "/")
     return "" if shown == default else shown
+
+
+def _build_context_setting(context: str, cwd: str | os.PathLike[str]) -> str:
+    """The context as the key sees it; reads no file (merge runs without a checkout)."""
+    text = context.strip()
+    if "://" in text or text.startswith("git@") or text == "-":
+        # A URL or git remote (already without credentials: build.py takes them out), or
+        # stdin; the same test as build.check_paths.
+        return text
+    shown = os.path.normpath(os.path.relpath(Path(cwd, text or "."), cwd))
+    if os.path.isabs(text) and shown.split(os.sep)[0] == "..":
+        # Outside the working directory: the path itself, not one that depends on it.
+        shown = os.path.normpath(text)
+    shown = shown.replace(os.sep, "/")
+    return "" if shown == "." else shown
 
 
 def _context_setting(line: str) -> str:

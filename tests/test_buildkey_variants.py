@@ -21,12 +21,66 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 # -- the revision key of a variant ------------------------------------------------------------
 def test_default_settings_keep_the_plain_revision_key():
     assert revision_key(SHA, BuildSettings()) == revision_key(SHA) == f"rev-{SHA}"
-    settings = buildkey.build_settings(BuildInputs(context="app", file="app/Dockerfile"))
-    assert settings.is_default
+    for context in (".", "./", "", "sub/.."):
+        settings = buildkey.build_settings(BuildInputs(context=context, file="Dockerfile"))
+        assert settings.is_default, context
+    assert buildkey.settings_from_env({}).is_default
+
+
+def test_a_sub_directory_context_is_a_setting_in_any_spelling(tmp_path):
+    spellings = ["app", "./app", "app/", "app/../app", str(tmp_path / "app")]
+    got = {buildkey.build_settings(BuildInputs(context=c), tmp_path) for c in spellings}
+    assert got == {BuildSettings(context="app")}
+    # the context's own Dockerfile, named or not, is still the default file
+    named = buildkey.build_settings(BuildInputs(context="app", file="app/Dockerfile"))
+    assert named == BuildSettings(context="app")
+    assert revision_key(SHA, named) != revision_key(SHA)
+    assert revision_key(SHA, named) != revision_key(SHA, BuildSettings(context="web"))
+
+
+def test_a_context_at_the_root_keeps_the_digest_variants_had_before():
+    # The context enters the digest only when it is not the workspace, so a variant of a
+    # root build (target: debug) keeps its key tag; this is the digest of that format.
+    assert BuildSettings(target="debug").digest() == "d54a0419ef7a"
+    assert BuildSettings(context="app", target="debug").digest() != "d54a0419ef7a"
+
+
+@pytest.mark.parametrize("context", [
+    "https://github.com/a/b.git#main:sub", "git@github.com:a/b.git", "-",
+])
+def test_a_remote_context_is_kept_as_given(context):
+    settings = buildkey.build_settings(BuildInputs(context=f" {context} "))
+    assert settings.context == context
+    assert revision_key(SHA, settings) != revision_key(SHA)
+
+
+def test_two_git_url_contexts_of_one_commit_differ():
+    one = buildkey.settings_from_env({"INPUT_CONTEXT": "https://github.com/a/b.git#main:api"})
+    two = buildkey.settings_from_env({"INPUT_CONTEXT": "https://github.com/a/b.git#main:web"})
+    assert revision_key(SHA, one) != revision_key(SHA, two)
+
+
+def test_a_context_url_token_stays_out_of_the_context_setting():
+    token = "ghp_e2eContextToken0123456789"
+    url = "https://github.com/a/b.git#main"
+    with_token = buildkey.settings_from_env(
+        {"INPUT_CONTEXT": f"https://x-access-token:{token}@github.com/a/b.git#main"})
+    assert token not in repr(with_token)
+    assert with_token == buildkey.settings_from_env({"INPUT_CONTEXT": url})
+
+
+def test_secrets_stay_out_of_the_settings():
+    # Neither a value (a hash of a short secret in a public tag is brute-forceable) nor an
+    # id (it says what a build may fetch, not which image it makes).
+    plain = buildkey.settings_from_env({})
+    with_secrets = buildkey.settings_from_env({"INPUT_SECRETS": "npm=s3cr3t-pin-1234",
+                                               "INPUT_SECRET-ENVS": "gh=GH_TOKEN"})
+    assert with_secrets == plain and "s3cr3t" not in repr(with_secrets)
 
 
 @pytest.mark.parametrize("settings", [
     BuildSettings(target="debug"), BuildSettings(file="Dockerfile.debug"),
+    BuildSettings(context="app"),
     BuildSettings(build_args=(("MODE", "debug"),)),
     BuildSettings(build_contexts=("extra=./extra",)),
 ])

@@ -227,11 +227,13 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
                                 cache_env=_runner_cache_env(env, ctx, actions),
                                 client_for=lambda *_: client)
     view, presence = _check(img, env)
-    if presence is None and view.reason != "input check is false":
+    unchecked = run_cmd.unchecked_reason(img)
+    if presence is None and not unchecked:
         action, reason = "build", ("run checks the registry first and builds unless the key "
                                    "tag is there; not checked here")
     else:
-        action, reason = run_cmd.decide_action(presence, img.decision)
+        action, reason = run_cmd.decide_action(presence, img.decision,
+                                               unchecked=unchecked or run_cmd.CHECK_OFF)
     refusal = _refusal(img, presence) if action != "skip" and client is not None else ""
     plan = run_cmd.build_plan(img, metadata_file=METADATA_PLACEHOLDER)
     argv = () if bake else tuple(actions.redact(a) for a in buildx_argv(plan))
@@ -260,8 +262,9 @@ def _check(img: run_cmd.ImageRun, env: Mapping[str, str]
            ) -> tuple[RegistryView, Presence | None]:
     """run's read-only registry check; any failure to ask is "not checked"."""
     target = str(run_cmd.key_ref(img))
-    if not img.inputs.check:
-        return RegistryView(checked=False, ref=target, reason="input check is false"), None
+    unchecked = run_cmd.unchecked_reason(img)  # check: false, or no-cache: true
+    if unchecked:
+        return RegistryView(checked=False, ref=target, reason=unchecked), None
     if img.client is None:
         return RegistryView(checked=False, ref=target, reason="--offline given"), None
     try:

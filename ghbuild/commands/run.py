@@ -745,8 +745,27 @@ def key_ref(img: ImageRun) -> ImageRef:
     return _key_ref(img.refs[0], img.key)
 
 
+CHECK_OFF = "input check is false"
+FRESH_BUILD = "no-cache is true: a fresh build was asked for, so no image is reused"
+
+
+def unchecked_reason(img: ImageRun) -> str:
+    """Why run does not ask the registry for this image's key, "" when it does.
+
+    ``no-cache`` is decided here, not in the build key: a key of its own would be found
+    by the next no-cache run and turn that into a retag, while the user asked each time
+    for a build that reuses nothing. Not asking keeps every later step (the release-tag
+    guard included) on the path of a build."""
+    if not img.inputs.check:
+        return CHECK_OFF
+    if img.build.no_cache:
+        return FRESH_BUILD
+    return ""
+
+
 def check_image(img: ImageRun, actions: Actions) -> Presence | None:
-    """The registry check of the build key tag; None when input check is false."""
+    """The registry check of the build key tag; None when input check is false or
+    no-cache is true (:func:`unchecked_reason`)."""
     presence = ask_registry(img)
     say_check(img, presence, actions)
     return presence
@@ -754,7 +773,7 @@ def check_image(img: ImageRun, actions: Actions) -> Presence | None:
 
 def ask_registry(img: ImageRun) -> Presence | None:
     """The check alone, without a word: safe to run for several images at once."""
-    if not img.inputs.check:
+    if unchecked_reason(img):
         return None
     assert img.client is not None
     return img.client.check(key_ref(img), platforms=img.build.platforms, key=img.key)
@@ -762,7 +781,7 @@ def ask_registry(img: ImageRun) -> Presence | None:
 
 def say_check(img: ImageRun, presence: Presence | None, actions: Actions) -> None:
     if presence is None:
-        actions.info("registry check: off (input check is false): building")
+        actions.info(f"registry check: off ({unchecked_reason(img) or CHECK_OFF}): building")
         return
     target = key_ref(img)
     actions.info(f"registry check {target}: {presence.state.value} — {presence.reason}")
@@ -779,6 +798,13 @@ def check_images(group: Sequence[ImageRun], actions: Actions) -> list[Presence |
     if len(group) == 1:
         answers = [ask_registry(group[0])]
     else:
+        by_client: dict[int, tuple[RegistryClient, list[ImageRef]]] = {}
+        for img in group:
+            if img.inputs.check and img.client is not None:
+                by_client.setdefault(id(img.client), (img.client, []))[1].append(key_ref(img))
+        for client, refs in by_client.values():
+            if len(refs) > 1:
+                client.warm_up(refs)  # shared tokens where one client checks several images
         with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_CHECKS, len(group)),
                                 thread_name_prefix="ghbuild-check") as pool:
             answers = list(pool.map(ask_registry, group))
@@ -798,22 +824,17 @@ def unreachable(presence: Presence | None) -> bool:
                                            presence.reason.startswith("cannot reach registry"))
 
 
-        by_client: dict[int, tuple[RegistryClient, list[ImageRef]]] = {}
-        for img in group:
-            if img.inputs.check and img.client is not None:
-                by_client.setdefault(id(img.client), (img.client, []))[1].append(key_ref(img))
-        for client, refs in by_client.values():
-            if len(refs) > 1:
-                client.warm_up(refs)  # shared tokens where one client checks several images
-def decide_action(presence: Presence | None, decision: Decision) -> tuple[str, str]:
-    """build, retag or skip, and why, from the check (run and plan both say this)."""
+def decide_action(presence: Presence | None, decision: Decision, *,
+                  unchecked: str = CHECK_OFF) -> tuple[str, str]:
+    """build, retag or skip, and why, from the check (run and plan both say this);
+    ``unchecked`` is why there was no check (:func:`unchecked_reason`)."""
     if presence is not None and presence.present:
         if not decision.push:
             return "skip", (f"{presence.ref} already built as {presence.digest}; this run "
                             "does not push, so no tags are added")
         return "retag", f"{presence.ref} already built as {presence.digest}: no build"
     if presence is None:
-        return "build", "the registry check is off (input check is false)"
+        return "build", f"the registry check is off ({unchecked})"
     if presence.state is State.UNKNOWN:
         return "build", (f"the registry check was inconclusive ({presence.reason}): "
                          "building rather than risk a skip")
@@ -1055,7 +1076,8 @@ def build_plan(img: ImageRun, metadata_file: str = "") -> BuildPlan:
 
 
 def _decide_build(img: ImageRun, presence: Presence | None, actions: Actions) -> BuildPlan:
-    img.outcome.action, img.outcome.action_reason = decide_action(presence, img.decision)
+    img.outcome.action, img.outcome.action_reason = decide_action(
+        presence, img.decision, unchecked=unchecked_reason(img) or CHECK_OFF)
     actions.info(f"build decision: build — {img.outcome.action_reason}")
     return build_plan(img)
 

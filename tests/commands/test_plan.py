@@ -436,6 +436,20 @@ def test_present_means_retag_without_a_build(runner: GitOnlyRunner, tmp_path: Pa
     assert got.action_reason == f"{ref} already built as sha256:{'a' * 64}: no build"
 
 
+def test_no_cache_is_a_build_without_asking_the_registry(runner: GitOnlyRunner,
+                                                          tmp_path: Path) -> None:
+    # The key tag is there, but no-cache asks for a fresh build: run never retags it.
+    repo = make_repo(tmp_path)
+    client = FakeClient(Presence(State.PRESENT, ref="r", digest="sha256:" + "a" * 64))
+    got = _report(repo, client, {"INPUT_NO-CACHE": "true"})
+    assert client.asked == []
+    assert (got.registry.checked, got.action) == (False, "build")
+    assert got.registry.reason == "no-cache is true: a fresh build was asked for, so no " \
+                                  "image is reused"
+    assert got.action_reason == f"the registry check is off ({got.registry.reason})"
+    assert "--no-cache" in got.argv
+
+
 def test_present_on_a_build_only_run_is_a_skip(runner: GitOnlyRunner, tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     git(repo, "checkout", "-q", "-b", "topic")

@@ -13,13 +13,22 @@ from pathlib import Path
 
 import pytest
 
-from ghbuild import cli, proc
+from ghbuild import buildkey, cli, proc
 from ghbuild.commands import run as run_cmd
 from ghbuild.registry import OCI_MANIFEST, Action, Manifest, Presence, PromoteResult, State
 
 DIGEST = "sha256:" + "d" * 64
 OTHER = "sha256:" + "e" * 64
 SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def key_for(context: str, sha: str = SHA) -> str:
+    """The revision key of a default build of ``context`` (a sub-directory is part of the
+    key, so the harness's ``app`` is not the plain ``rev-<sha>``)."""
+    return buildkey.revision_key(sha, buildkey.BuildSettings(context=context))
+
+
+APP_KEY = key_for("app")
 REPO = {"full_name": "Acme-Org/Widget", "default_branch": "main",
         "html_url": "https://github.com/Acme-Org/Widget"}
 
@@ -73,6 +82,9 @@ class FakeClient:
         self.resolved_refs: list[str] = []
         self.promoted: list[tuple[str, list[str]]] = []
 
+    def warm_up(self, refs):
+        self.warmed = [str(r) for r in refs]
+
     def check(self, ref, *, platforms=(), key=None, describe=False, **_):
         if describe:
             self.described.append(str(ref))
@@ -82,9 +94,6 @@ class FakeClient:
         return self.presence or Presence.absent(str(ref), f"{ref.tag} not found (404)")
 
     def resolve(self, ref):
-    def warm_up(self, refs):
-        self.warmed = [str(r) for r in refs]
-
         self.resolved_refs.append(str(ref))
         if str(ref) in self.existing:
             return self.existing.pop(str(ref))
@@ -297,7 +306,7 @@ def test_present_key_promotes_tags_without_build(harness, tmp_path):
     assert code == 0, io.err
     assert runner.argvs("docker", "buildx", "build") == []
     source, targets = client.promoted[0]
-    assert source == f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}@{OTHER}"
+    assert source == f"ghcr.io/acme-org/widget:ghbuild-key-{APP_KEY}@{OTHER}"
     assert targets == ["ghcr.io/acme-org/widget:1.2.3", "ghcr.io/acme-org/widget:latest"]
     out = outputs(tmp_path)
     assert (out["digest"], out["action"], out["skipped"]) == (OTHER, "retag", "true")
@@ -325,8 +334,8 @@ def test_unknown_answer_builds_with_a_warning(harness, tmp_path):
         in io.err
     (build,) = runner.argvs("docker", "buildx", "build")
     assert "--push" in build
-    assert f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}" in build
-    assert f"index:io.ghbuild.build-key=rev-{SHA}" in build
+    assert f"ghcr.io/acme-org/widget:ghbuild-key-{APP_KEY}" in build
+    assert f"index:io.ghbuild.build-key={APP_KEY}" in build
     assert client.promoted == []
     out = outputs(tmp_path)
     assert (out["digest"], out["pushed"], out["action"]) == (DIGEST, "true", "build")
@@ -557,6 +566,7 @@ class PerImageClient(FakeClient):
 
 
 API, WEB = "ghcr.io/acme/widget-api", "ghcr.io/acme/widget-web"
+API_KEY, WEB_KEY = key_for("api"), key_for("web")
 BOTH = {API: API_DIGEST, WEB: WEB_DIGEST}
 TARGETS = {"acme-widget-api": API_DIGEST, "acme-widget-web": WEB_DIGEST}
 
@@ -576,14 +586,15 @@ def test_bake_builds_two_images_in_one_bake_run(harness, ws, tmp_path):
     assert len(runner.argvs("docker", "buildx", "bake")) == 1
     assert runner.argvs("docker", "buildx", "build") == []
     # Both images were checked (each under its own key tag) before the one bake run.
-    assert client.checked == [f"{API}:ghbuild-key-rev-{SHA}", f"{WEB}:ghbuild-key-rev-{SHA}"]
+    assert client.checked == [f"{API}:ghbuild-key-{API_KEY}", f"{WEB}:ghbuild-key-{WEB_KEY}"]
+    assert API_KEY != WEB_KEY
     (definition,) = runner.definitions
     api, web = definition["target"]["acme-widget-api"], definition["target"]["acme-widget-web"]
     assert api["context"] == "api" and web["context"] == "web"
     # The same plan a single build gets: this run's tags plus the key tag, pushed.
-    assert api["tags"] == [f"{API}:main", f"{API}:ghbuild-key-rev-{SHA}"]
+    assert api["tags"] == [f"{API}:main", f"{API}:ghbuild-key-{API_KEY}"]
     assert web["output"] == ["type=registry"]
-    assert f"index:io.ghbuild.build-key=rev-{SHA}" in web["annotations"]
+    assert f"index:io.ghbuild.build-key={WEB_KEY}" in web["annotations"]
     # One login into one private config, which the bake run used.
     (login,) = [c for c in runner.calls if c[0][:2] == ["docker", "login"]]
     (bake_call,) = [c for c in runner.calls if c[0][:3] == ["docker", "buildx", "bake"]]
@@ -605,7 +616,7 @@ def test_bake_runs_nothing_when_both_images_are_present(harness, ws, tmp_path):
     assert runner.argvs("docker", "buildx", "bake") == []
     assert runner.argvs("docker", "buildx", "build") == []
     assert [source for source, _ in client.promoted] == [
-        f"{API}:ghbuild-key-rev-{SHA}@{API_DIGEST}", f"{WEB}:ghbuild-key-rev-{SHA}@{WEB_DIGEST}"]
+        f"{API}:ghbuild-key-{API_KEY}@{API_DIGEST}", f"{WEB}:ghbuild-key-{WEB_KEY}@{WEB_DIGEST}"]
     images = json.loads(outputs(tmp_path)["metadata"])["images"]
     assert [(i["action"], i["digest"]) for i in images] == [("retag", API_DIGEST),
                                                             ("retag", WEB_DIGEST)]
@@ -618,7 +629,7 @@ def test_bake_takes_only_the_images_that_need_a_build(harness, ws, tmp_path):
     (definition,) = runner.definitions
     assert list(definition["target"]) == ["acme-widget-web"]
     assert [source for source, _ in client.promoted] == [
-        f"{API}:ghbuild-key-rev-{SHA}@{API_DIGEST}"]
+        f"{API}:ghbuild-key-{API_KEY}@{API_DIGEST}"]
     images = json.loads(outputs(tmp_path)["metadata"])["images"]
     assert [(i["action"], i["digest"]) for i in images] == [("retag", API_DIGEST),
                                                             ("build", WEB_DIGEST)]

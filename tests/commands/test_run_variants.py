@@ -20,6 +20,7 @@ from tests.commands.test_run import (  # noqa: F401 - fixtures
     FakeClient,
     error_lines,
     harness,
+    key_for,
     outputs,
     ws,
 )
@@ -37,7 +38,9 @@ def root(ws):  # noqa: F811 (the imported fixture)
     return ws
 
 
-KEY = f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}"
+PLAIN = f"ghcr.io/acme-org/widget:ghbuild-key-rev-{SHA}"
+# The harness builds context ``app``: a sub-directory is part of the key.
+KEY = f"ghcr.io/acme-org/widget:ghbuild-key-{key_for('app')}"
 
 
 def _checked_key(client: FakeClient) -> str:
@@ -46,10 +49,41 @@ def _checked_key(client: FakeClient) -> str:
 
 
 # -- 1. a build variant has its own key ------------------------------------------------------
-def test_the_default_build_keeps_the_plain_revision_key(go):
-    code, _, client, io = go({})
+@pytest.mark.parametrize("context", [".", "./", ""])
+def test_the_default_build_keeps_the_plain_revision_key(go, root, context):
+    (root / "Dockerfile").write_text("FROM scratch\n")
+    code, _, client, io = go({"INPUT_CONTEXT": context})
     assert code == 0, io.err
-    assert _checked_key(client) == KEY
+    assert _checked_key(client) == PLAIN
+
+
+@pytest.mark.parametrize("context", ["app", "./app", "app/", "app/../app"])
+def test_a_sub_directory_context_has_its_own_key_in_any_spelling(go, context):
+    code, _, client, io = go({"INPUT_CONTEXT": context})
+    assert code == 0, io.err
+    assert _checked_key(client) == KEY != PLAIN
+    assert KEY.startswith(PLAIN + "-") and len(KEY) == len(PLAIN) + 13
+
+
+def test_two_contexts_of_one_commit_into_one_image_do_not_share_a_key(go, root):
+    # The reported hole: the plain (or the other context's) key tag was present, so the
+    # second context's build was wrongly skipped as a retag.
+    (root / "web").mkdir()
+    (root / "web" / "Dockerfile").write_text("FROM scratch\n")
+    present = Presence(State.PRESENT, ref=KEY, digest=OTHER)
+
+    class OnlyAppKey(FakeClient):
+        def check(self, ref, *, describe=False, **kw):
+            if describe:
+                return super().check(ref, describe=True)
+            self.checked.append(str(ref))
+            return present if str(ref) == KEY else Presence.absent(str(ref), "404")
+
+    code, runner, client, io = go({"INPUT_CONTEXT": "web"}, client=OnlyAppKey())
+    assert code == 0, io.err
+    assert _checked_key(client) not in (KEY, PLAIN)
+    assert len(runner.argvs("docker", "buildx", "build")) == 1
+    assert outputs(root.parent)["action"] == "build"
 
 
 @pytest.mark.parametrize("inputs", [
@@ -75,9 +109,25 @@ def test_a_variant_checks_its_own_key_tag_and_builds(go, root, inputs):
                                        client=OnlyPlainKey())
     assert code == 0, io.err
     checked = _checked_key(client)
-    assert checked.startswith(KEY + "-") and len(checked) == len(KEY) + 13
+    assert checked.startswith(PLAIN + "-") and len(checked) == len(PLAIN) + 13
+    assert checked != KEY
     (build,) = runner.argvs("docker", "buildx", "build")
     assert checked in build                      # the variant records its own key tag
+    assert outputs(root.parent)["action"] == "build"
+
+
+def test_no_cache_builds_even_when_the_key_tag_is_present(go, root):
+    # A retag would hand back the image the user asked to rebuild from scratch.
+    present = Presence(State.PRESENT, ref=KEY, digest=OTHER)
+    code, runner, client, io = go({"INPUT_NO-CACHE": "true"}, client=FakeClient(present))
+    assert code == 0, io.err
+    assert client.checked == [] and client.promoted == []
+    (build,) = runner.argvs("docker", "buildx", "build")
+    assert "--no-cache" in build and "--push" in build
+    assert KEY in build           # the fresh image takes over the key tag
+    why = "no-cache is true: a fresh build was asked for, so no image is reused"
+    assert f"registry check: off ({why}): building" in io.err
+    assert f"build decision: build — the registry check is off ({why})" in io.err
     assert outputs(root.parent)["action"] == "build"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from ghbuild import cli, proc
+from ghbuild import buildkey, cli, proc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCEPT = ", ".join([
@@ -104,6 +104,13 @@ def hello_env(tmp_path: Path, image: str, sha: str, ref: str, payload: dict[str,
             "GITHUB_EVENT_PATH": str(write_payload(tmp_path, payload)),
             "SOURCE_DATE_EPOCH": "1764000000", "INPUT_IMAGES": image,
             "INPUT_CONTEXT": "examples/hello", "INPUT_CACHE": "registry"}
+
+
+def hello_key(sha: str, **settings: Any) -> str:
+    """The revision key of a build of hello_env's context (examples/hello): a context
+    other than the workspace is part of the key, so it is ``rev-<sha>-<12 hex>``."""
+    return buildkey.revision_key(sha, buildkey.BuildSettings(context="examples/hello",
+                                                             **settings))
 
 
 def prepare_examples() -> None:

@@ -5,12 +5,14 @@ re-run that reuses both platforms; then ``ghbuild matrix`` + ``merge --promote-o
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
+from ghbuild import buildkey
 from ghbuild.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -76,11 +78,14 @@ def test_platform_jobs_merge_and_a_rerun_that_builds_nothing(job_env, registry, 
     out = capsys.readouterr()
     assert code == 0, out.err
     digest = json.loads(out.out)["digest"]
-    key_tag = f"ghbuild-key-rev-{SHA}"
+    # The job_env context is a directory of its own, so it is part of the key.
+    key = buildkey.revision_key(SHA, buildkey.settings_from_env(os.environ))
+    assert key.startswith(f"rev-{SHA}-")
+    key_tag = buildkey.key_tag_name(key)
     for tag in ("main", "sha-1234567", key_tag):
         assert _get(registry, unique_repo, tag).headers["Docker-Content-Digest"] == digest
     index = _get(registry, unique_repo, "main").json()
-    assert index["annotations"]["io.ghbuild.build-key"] == f"rev-{SHA}"
+    assert index["annotations"]["io.ghbuild.build-key"] == key
     assert index["annotations"]["org.opencontainers.image.revision"] == SHA
 
     # A re-run of the workflow: the key tag already has both platforms, nothing is built.
@@ -126,7 +131,9 @@ def test_matrix_then_promote_only_carries_an_unchanged_image(job_env, registry, 
 
     # Publish a build for the base commit (one platform job + merge), then ask again.
     meta = _meta(job_env / "meta.json", registry, unique_repo)
-    monkeypatch.setenv("INPUT_CONTEXT", str(repo / "svc"))
+    # As on a runner: the jobs run in the checkout, with the entry's context.
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("INPUT_CONTEXT", "svc")
     _platform(meta, job_env / "d", "linux/amd64", capsys)
     assert main(["merge", "--platforms", "linux/amd64", "--digests", str(job_env / "d"),
                  "--meta", str(meta), "--revision", base]) == 0
@@ -139,13 +146,15 @@ def test_matrix_then_promote_only_carries_an_unchanged_image(job_env, registry, 
     promote = json.dumps([{"image": image, "base": base}], separators=(",", ":"))
     assert promote in out_file.read_text()
 
-    monkeypatch.chdir(repo)
     assert main(["merge", "--promote-only", promote, "--revision", head]) == 0
     done = json.loads(capsys.readouterr().out)
-    # The tags ghbuild run would give this image on a push to main, and the new key tag.
+    # The tags ghbuild run would give this image on a push to main, and the new key tag
+    # (context svc is part of the key).
+    head_tag = buildkey.key_tag_name(buildkey.revision_key(
+        head, buildkey.BuildSettings(context="svc")))
     assert done == [{"image": image, "digest": digest,
-                     "tags": [f"{image}:main", f"{image}:ghbuild-key-rev-{head}"]}]
-    for tag in ("main", f"ghbuild-key-rev-{head}"):
+                     "tags": [f"{image}:main", f"{image}:{head_tag}"]}]
+    for tag in ("main", head_tag):
         resp = _get(registry, unique_repo, tag)
         assert resp.headers["Docker-Content-Digest"] == digest
 

@@ -54,8 +54,10 @@ def image_base(registry: str, unique_repo: str) -> str:
     return f"{registry}/{unique_repo}"
 
 def _api_key_tag(sha: str) -> str:
-    """The api image's key tag: its build-args make it a variant (rev-<sha>-<12 hex>)."""
-    settings = buildkey.BuildSettings(build_args=(("GREETING", "hello from the api"),))
+    """The api image's key tag: its context and build-args make it a variant
+    (rev-<sha>-<12 hex>)."""
+    settings = buildkey.BuildSettings(context="api",
+                                      build_args=(("GREETING", "hello from the api"),))
     return buildkey.key_tag_name(buildkey.revision_key(sha, settings))
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from ghbuild import buildkey
 from tests.e2e.run_support import (
     REPO_PAYLOAD,
     forget_images_fixture,
     hello_env,
+    hello_key,
     image_config,
     image_manifests,
     manifest,
@@ -48,7 +50,7 @@ def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env
     image = f"{registry}/{unique_repo}"
     ws = workspace(tmp_path)
     sha = new_sha()
-    key_tag = f"ghbuild-key-rev-{sha}"
+    key_tag = buildkey.key_tag_name(hello_key(sha))
 
     # 1. push to main: build, login, push, verify.
     push = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, _env(
@@ -59,7 +61,7 @@ def test_push_then_pr_then_release_tag(monkeypatch, capsys, tmp_path, engine_env
         ["main", f"sha-{sha[:7]}", key_tag, "buildcache"])
     registry_digest, top = manifest(registry, unique_repo, "main")
     # The build key is recorded on the pushed index, the OCI annotations on the image.
-    assert top["annotations"]["io.ghbuild.build-key"] == f"rev-{sha}"
+    assert top["annotations"]["io.ghbuild.build-key"] == hello_key(sha)
     (platform_manifest,) = image_manifests(registry, unique_repo, "main")
     assert platform_manifest["annotations"]["org.opencontainers.image.revision"] == sha
     assert push.outputs["digest"] == registry_digest
@@ -130,5 +132,5 @@ def test_push_without_attestations_records_the_key_on_the_manifest(
     assert got.code == 0, got.stderr
     digest, top = manifest(registry, unique_repo, "main")
     assert "manifests" not in top
-    assert top["annotations"]["io.ghbuild.build-key"] == f"rev-{sha}"
+    assert top["annotations"]["io.ghbuild.build-key"] == hello_key(sha)
     assert got.outputs["digest"] == digest

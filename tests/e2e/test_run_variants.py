@@ -8,6 +8,7 @@ workspace is refused. Unit tests of the same: tests/commands/test_run_variants.p
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.e2e.run_support import (
     REPO_PAYLOAD,
     forget_images_fixture,
     hello_env,
+    hello_key,
     manifest,
     new_sha,
     run_ghbuild,
@@ -51,7 +53,8 @@ def test_a_variant_of_the_same_commit_is_built_and_keyed_on_its_own(
     plain = run(sha, "refs/heads/main")
     assert plain.code == 0, plain.stderr
     d1 = manifest(registry, unique_repo, "main")[0]
-    assert f"ghbuild-key-rev-{sha}" in tags_of(registry, unique_repo)
+    plain_tag = buildkey.key_tag_name(hello_key(sha))
+    assert plain_tag in tags_of(registry, unique_repo)
 
     # The same commit, the builder stage as a -debug variant: the plain key tag is in the
     # registry, but it is not this build's, so this must build (not retag d1).
@@ -60,16 +63,67 @@ def test_a_variant_of_the_same_commit_is_built_and_keyed_on_its_own(
     assert _builds(debug) == 1 and debug.outputs["action"] == "build"
     d2 = manifest(registry, unique_repo, "main-debug")[0]
     assert d2 == debug.outputs["digest"] != d1
-    settings = buildkey.BuildSettings(target="builder")
-    variant_tag = buildkey.key_tag_name(buildkey.revision_key(sha, settings))
+    variant_tag = buildkey.key_tag_name(hello_key(sha, target="builder"))
     assert manifest(registry, unique_repo, variant_tag)[0] == d2
-    assert manifest(registry, unique_repo, f"ghbuild-key-rev-{sha}")[0] == d1
+    assert manifest(registry, unique_repo, plain_tag)[0] == d1
     assert manifest(registry, unique_repo, "main")[0] == d1
 
     # The variant again: now its own key is found, so no build.
     again = run(sha, "refs/heads/main", target="builder", flavor="suffix=-debug")
     assert again.code == 0, again.stderr
     assert _builds(again) == 0 and again.outputs["digest"] == d2
+
+
+def test_two_contexts_of_one_commit_into_one_image_are_two_builds(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, examples_ready):
+    # One commit, one image name, two sub-directories: before the context was part of the
+    # key, the second run found the first one's key tag and retagged the wrong image.
+    image = f"{registry}/{unique_repo}"
+    ws = workspace(tmp_path)
+    shutil.copytree(ws / "examples" / "hello", ws / "examples" / "other")
+    (ws / "examples" / "other" / "src" / "hello.sh.in").write_text("#!/bin/sh\necho other\n")
+    run = _runner(monkeypatch, capsys, tmp_path, ws, engine_env, image,
+                  "type=ref,event=branch")
+    sha = new_sha()
+    first = run(sha, "refs/heads/main")
+    assert first.code == 0, first.stderr
+    d1 = first.outputs["digest"]
+    other = run(sha, "refs/heads/main", context="./examples/other/")
+    assert other.code == 0, other.stderr
+    assert _builds(other) == 1 and other.outputs["action"] == "build"
+    d2 = other.outputs["digest"]
+    assert d2 != d1 and manifest(registry, unique_repo, "main")[0] == d2
+    other_tag = buildkey.key_tag_name(buildkey.revision_key(
+        sha, buildkey.BuildSettings(context="examples/other")))
+    assert manifest(registry, unique_repo, other_tag)[0] == d2
+    assert manifest(registry, unique_repo, buildkey.key_tag_name(hello_key(sha)))[0] == d1
+
+    # The first context again, spelled another way: its own key is found, no build.
+    again = run(sha, "refs/heads/main", context="examples/hello/")
+    assert again.code == 0, again.stderr
+    assert _builds(again) == 0 and again.outputs["action"] == "retag"
+    assert again.outputs["digest"] == d1
+
+
+def test_no_cache_builds_although_the_key_tag_is_there(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, examples_ready):
+    image = f"{registry}/{unique_repo}"
+    run = _runner(monkeypatch, capsys, tmp_path, workspace(tmp_path), engine_env, image,
+                  "type=ref,event=branch")
+    sha = new_sha()
+    first = run(sha, "refs/heads/main")
+    assert first.code == 0, first.stderr
+    key_tag = buildkey.key_tag_name(hello_key(sha))
+    assert key_tag in tags_of(registry, unique_repo)
+
+    fresh = run(sha, "refs/heads/main", no_cache="true")
+    assert fresh.code == 0, fresh.stderr
+    (build,) = fresh.calls.commands("docker", "buildx", "build")
+    assert "--no-cache" in build.argv and fresh.outputs["action"] == "build"
+    assert "registry check: off (no-cache is true: a fresh build was asked for" in fresh.stderr
+    # The fresh image now holds the key tag (the pinned epoch may make it the same digest).
+    assert manifest(registry, unique_repo, key_tag)[0] == fresh.outputs["digest"]
+    assert manifest(registry, unique_repo, "main")[0] == fresh.outputs["digest"]
 
 
 @pytest.mark.parametrize("tags, flavor, ref, release", [
