@@ -25,14 +25,12 @@ from ghbuild.login import (
     registry_auth_passwords,
 )
 from ghbuild.registry.credentials import HUB_CONFIG_KEY, config_key
-from tests.commands.test_run import (  # noqa: F401 (fixtures used by name)
-    FakeClient,
-    FakeRunner,
-    error_lines,
-    harness,
-    outputs,
-    ws,
-)
+from tests.commands import test_run as run_tests
+from tests.commands.test_run import FakeRunner, error_lines, outputs
+
+# run's unit-test harness (faked processes and registry client) and its workspace
+harness = run_tests.harness
+ws = run_tests.ws
 
 PW_HUB = "hub-pass-9f3e1c"
 PW_QUAY = "quay-pass-77ab02"
@@ -411,3 +409,35 @@ def test_the_client_refuses_two_logins_for_one_registry(tmp_path, monkeypatch):
                           "INPUT_PASSWORD": PW_GHCR, "INPUT_REGISTRY": "index.docker.io"})
     with pytest.raises(InputError, match="both log in to docker.io"):
         run_cmd._client(inputs, run_cmd.ImageRef.parse("quay.io/a/w"), Actions({}))
+
+
+# -- ghbuild plan (run --dry-run) -----------------------------------------------------------
+def test_the_plan_names_each_login_without_a_secret(harness):
+    code, runner, _, io = harness(
+        {"INPUT_IMAGES": IMAGES, "INPUT_REGISTRY-AUTH": HUB_AND_QUAY,
+         "INPUT_GITHUB_TOKEN": TOKEN}, argv=("--dry-run", "--offline", "--format", "json"))
+    assert code == 0, io.err
+    (image,) = json.loads(io.out)["images"]
+    assert image["logins"] == [
+        {"registry": "docker.io", "username": "hubber",
+         "source": "input 'registry-auth' entry 1 at line 1"},
+        {"registry": "quay.io", "username": "q",
+         "source": "input 'registry-auth' entry 2 at line 4"},
+        {"registry": "ghcr.io", "username": "octocat", "source": "input 'github-token'"}]
+    assert runner.calls == []  # a plan logs in nowhere
+    assert no_secret_in(io.out + io.err, PW_HUB, PW_QUAY, TOKEN)
+    code, _, _, io = harness({"INPUT_GITHUB_TOKEN": ""}, argv=("--dry-run", "--offline"))
+    assert code == 0, io.err
+    assert "  login:    yes: docker.io as hubber (input 'registry-auth' entry 1 at line 1); " \
+           "quay.io as q (input 'registry-auth' entry 2 at line 4)\n" in io.out
+
+
+def test_the_plan_shows_no_login_where_run_does_none(harness):
+    payload = {"repository": {"full_name": "Acme-Org/Widget", "default_branch": "main"},
+               "pull_request": {"number": 3, "head": {"repo": {"full_name": "Acme-Org/Widget"}}}}
+    code, _, _, io = harness({"GITHUB_EVENT_NAME": "pull_request",
+                              "GITHUB_REF": "refs/pull/3/merge",
+                              "INPUT_REGISTRY-AUTH": HUB_AND_QUAY}, payload=payload,
+                             argv=("--dry-run", "--offline", "--format", "json"))
+    assert code == 0, io.err
+    assert json.loads(io.out)["images"][0]["logins"] == []

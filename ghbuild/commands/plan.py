@@ -104,6 +104,8 @@ class ImagePlan:
     secret_env: tuple[str, ...]       # names buildx would get in its environment
     refusal: str = ""                 # why run would stop before writing (release tags)
     bake_target: str = ""
+    # the logins run would do: (registry, user name, where the login comes from); no secret
+    logins: tuple[tuple[str, str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -121,6 +123,8 @@ class ImagePlan:
             "buildx": list(self.argv), "command": shell_echo(self.argv) if self.argv else "",
             "secret-env": list(self.secret_env), "refusal": self.refusal,
             "bake-target": self.bake_target,
+            "logins": [{"registry": host, "username": user, "source": source}
+                       for host, user, source in self.logins],
         }
 
 
@@ -243,7 +247,21 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
         annotations=meta.annotations, platforms=build.platforms, decision=img.decision,
         cache=img.cache.description, build_key=img.key, registry=view, action=action,
         action_reason=reason, argv=argv, secret_env=tuple(sorted(child_env(plan))),
-        refusal=refusal), img
+        refusal=refusal, logins=_logins(img, ctx)), img
+
+
+def _logins(img: run_cmd.ImageRun, ctx: Context) -> tuple[tuple[str, str, str], ...]:
+    """run's logins for this image (run.login_plan), without their passwords."""
+    return tuple((c.host, c.username, c.source) for c in run_cmd.login_plan(img, ctx))
+
+
+def _login_text(p: ImagePlan) -> str:
+    if not p.decision.login:
+        return "no"
+    if not p.logins:
+        return "yes (no password given: the engine's existing credentials)"
+    return "yes: " + "; ".join(f"{host} as {user or '(no user name)'} ({source})"
+                               for host, user, source in p.logins)
 
 
 def _runner_cache_env(env: Mapping[str, str], ctx: Context,
@@ -382,7 +400,7 @@ def _image_text(p: ImagePlan) -> list[str]:
         out += ["  annotations:", *(f"    {a}" for a in p.annotations)]
     out.append(f"  platforms: {', '.join(p.platforms) or 'engine default'}")
     out.append(f"  push:     {push} ({d.reason})")
-    out.append(f"  login:    {'yes' if d.login else 'no'}")
+    out.append(f"  login:    {_login_text(p)}")
     out.append(f"  cache:    {p.cache}")
     reg = p.registry
     state = reg.state if reg.checked else "not checked"

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from .. import buildkey, context
 from ..build import BuildPlan, inputs_from_env, split_lines
+from ..buildx import PlatformCheck, check_platforms
 from ..cache import CacheMode, CacheSettings, cache_args, parse_mode
 from ..errors import InputError, PolicyError
 from ..gha import Actions
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     actions.info(f"push decision: {'push' if decision.push else 'no push'} — "
                  f"{decision.reason}")
     plan = _plan(env, meta, image, platform, decision.cache_write, actions)
+    # This job's one platform against what the builder runs, before any login or build.
+    check_platforms([PlatformCheck(image=image, cwd=os.getcwd(), env=env, build=replace(
+        plan.inputs, platforms=(str(platform),)))], actions)
     if not decision.push:
         return _build_only(plan, platform, env, meta, actions)
     return _push(args, env, ctx, plan, platform, image, meta, password, actions)

@@ -655,10 +655,10 @@ def _login_credentials(inputs: RunInputs, ref: ImageRef, actor: str,
 def login_plan(img: ImageRun, ctx: context.Context) -> list[Credentials]:
     """The logins run does for this image (none when the policy says no login); ``ghbuild
     plan`` shows them by registry, user and source."""
-    if not img.decision.login:
-        return []
-    return _login_credentials(img.inputs, img.refs[0], ctx.actor,
-                              hosts=[ref.registry for ref in img.refs])
+    # asked also when there is no login: two logins for one registry are bad input either way
+    logins = _login_credentials(img.inputs, img.refs[0], ctx.actor,
+                                hosts=[ref.registry for ref in img.refs])
+    return logins if img.decision.login else []
 
 
 def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClient:
