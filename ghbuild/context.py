@@ -13,9 +13,11 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InputError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +101,22 @@ def read_json_object(path: str, what: str, expected: str = "a JSON object") -> d
     if not isinstance(data, dict):
         raise InputError(f"{what} {path}: expected {expected}")
     return data
+
+
+def parse_json(text: str, source: str, kind: type[T], expected: str) -> T:
+    """``text`` (the JSON an option or a file gave) read as one ``kind`` (``dict`` or
+    ``list``); an error names ``source`` with the line and column, or says ``expected``.
+    The one reader of JSON text for ``merge --promote-only``, handovers and shared meta."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
+    except RecursionError:
+        # json.loads recurses per level; a hostile input must be an error, not a crash
+        raise InputError(f"{source}: nested too deeply to read")
+    if not isinstance(doc, kind):
+        raise InputError(f"{source}: expected {expected}")
+    return doc
 
 
 def load_payload(path: str, what: str = "GITHUB_EVENT_PATH") -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import CONFIG_NAMES, Config, ImageConfig, load_config
+from .context import parse_json
 from .errors import ConfigError, InputError
 from .multiplatform import Platform
 from .proc import get_runner
@@ -293,12 +294,7 @@ def image_settings(config: Config, cwd: str | Path = ".") -> dict[str, BuildSett
 
 def parse_promote_only(text: str, source: str) -> list[dict[str, str]]:
     """The ``promote-only`` JSON list back from a workflow output: ``[{image, base}]``."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
-    if not isinstance(doc, list):
-        raise InputError(f"{source}: expected a JSON list of {{\"image\", \"base\"}} objects")
+    doc = parse_json(text, source, list, 'a JSON list of {"image", "base"} objects')
     out = []
     for n, item in enumerate(doc):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item.get(k)

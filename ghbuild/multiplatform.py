@@ -35,6 +35,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from .context import parse_json
 from .errors import BuildError, InputError, RegistryError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -348,7 +349,7 @@ def write_handover(directory: str | Path, result: PlatformResult) -> Path:
 
 
 def parse_handover(text: str, source: str) -> PlatformResult:
-    doc = _json_object(text, source, "image, platform, digest")
+    doc = parse_json(text, source, dict, "a JSON object with image, platform, digest")
     missing = [k for k in ("image", "platform", "digest") if not isinstance(doc.get(k), str)]
     if missing:
         raise InputError(f"{source}: missing or non-string key(s): {', '.join(missing)}")
@@ -356,17 +357,6 @@ def parse_handover(text: str, source: str) -> PlatformResult:
         raise InputError(f"{source}: digest {doc['digest']!r} is not sha256:<64 hex>")
     return PlatformResult(doc["image"], Platform.parse(doc["platform"], source=source),
                           doc["digest"])
-
-
-def _json_object(text: str, source: str, keys: str) -> Mapping[str, Any]:
-    """``text`` read as one JSON object; an error names ``source`` (line:col) and ``keys``."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}")
-    if not isinstance(doc, Mapping):
-        raise InputError(f"{source}: expected a JSON object with {keys}")
-    return doc
 
 
 def read_handovers(directory: str | Path) -> list[PlatformResult]:
@@ -425,7 +415,7 @@ def split_tag(ref: str) -> tuple[str, str]:
 
 
 def parse_shared_meta(text: str, source: str) -> SharedMeta:
-    doc = _json_object(text, source, "tags, labels, annotations")
+    doc = parse_json(text, source, dict, "a JSON object with tags, labels, annotations")
     tags = _str_list(doc.get("tags", []), source, "tags")
     if not tags:
         raise InputError(f"{source}: 'tags' is empty; the prepare job produced no tag")

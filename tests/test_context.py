@@ -19,6 +19,42 @@ def test_from_env_reads_the_runner_variables_and_payload(tmp_path):
     assert ctx.head_repository == "Acme/Widget"
 
 
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+@pytest.mark.parametrize(("text", "kind", "message"), [
+    ('{"a": }', dict, "opt:1:7: not JSON: Expecting value"),
+    ('{\n  "a": 1,\n}', dict, "opt:3:1: not JSON: "),  # json's own wording varies
+    ("[1]", dict, "opt: expected what the test wants"),
+    ("{}", list, "opt: expected what the test wants"),
+    (DEEP, list, "opt: nested too deeply to read"),
+])
+def test_parse_json_names_the_source(text, kind, message):
+    with pytest.raises(InputError) as err:
+        context.parse_json(text, "opt", kind, "what the test wants")
+    assert str(err.value).startswith(message)
+    assert message.endswith(": ") or str(err.value) == message
+
+
+def test_parse_json_returns_the_document():
+    assert context.parse_json('{"a": [1]}', "opt", dict, "x") == {"a": [1]}
+    assert context.parse_json("[]", "opt", list, "x") == []
+
+
+def test_every_json_option_reads_through_the_one_helper():
+    # merge --promote-only, a handover file and the shared meta: the same line:col errors,
+    # and a deeply nested input is an error, not a RecursionError traceback.
+    from ghbuild.matrix import parse_promote_only
+    from ghbuild.multiplatform import parse_handover, parse_shared_meta
+
+    for parse, source in ((parse_promote_only, "--promote-only"), (parse_handover, "h.json"),
+                          (parse_shared_meta, "--meta m.json")):
+        with pytest.raises(InputError, match=rf"^{source}:1:2: not JSON"):
+            parse("{", source)
+        with pytest.raises(InputError, match=rf"^{source}: nested too deeply to read$"):
+            parse(DEEP, source)
+
+
 def test_empty_variables_are_a_thin_context():
     ctx = context.from_env({"GITHUB_SERVER_URL": "", "GITHUB_EVENT_PATH": "", "GITHUB_SHA": ""})
     assert ctx.server_url == "https://github.com" and ctx.payload == {} and ctx.sha == ""
