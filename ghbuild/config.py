@@ -258,6 +258,7 @@ def _check_duplicates(node: Node, path: list[PathPart], shown: str, seen: set[in
                 raise ConfigError(f"{_dotted(path) or 'the top level'}: a key is empty or "
                                   f"null ({name!r})", file=shown, line=key.start_mark.line + 1,
                                   col=key.start_mark.column + 1)
+            _check_key_is_text(key, path, shown)
             if name in first and name != "<<":
                 raise ConfigError(
                     f"{_dotted([*path, name])}: duplicate key "
@@ -268,6 +269,34 @@ def _check_duplicates(node: Node, path: list[PathPart], shown: str, seen: set[in
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
             _check_duplicates(item, [*path, i], shown, seen)
+
+
+# What YAML 1.2 reads a plain key as, when not as text (ruamel.yaml's resolved tags).
+_KEY_KINDS = {"int": "a number", "float": "a number", "bool": "a boolean",
+              "timestamp": "a date"}
+
+
+def _check_key_is_text(key: Node, path: list[PathPart], shown: str) -> None:
+    """Every key in the file is a name (a label, a build arg, an input), so one YAML reads
+    as anything but text is refused: ``1: x`` would become the label ``1=x`` and
+    ``true: x`` the build arg ``True=x``, and jsonschema fails on it outright."""
+    where = _dotted(path) or "the top level"
+    line, col = key.start_mark.line + 1, key.start_mark.column + 1
+    if isinstance(key, (MappingNode, SequenceNode)):
+        kind = "a mapping" if isinstance(key, MappingNode) else "a list"
+        raise ConfigError(f"{where}: a key is {kind}, not text", file=shown, line=line,
+                          col=col, hint="a key is a name: write it as plain or quoted text")
+    tag = str(key.tag)
+    if tag.endswith((":str", ":merge")):  # "<<" merges a mapping in; its keys are checked
+        return
+    text = str(key.value)
+    known = _KEY_KINDS.get(tag.rpartition(":")[2])
+    kind = known or f"a {tag} value"
+    # an explicit tag (!foo, !!binary) stays on a quoted key: it has to go
+    hint = f"quote the key to keep it as text: \"{text}\": ..." if known else \
+        f"drop the tag {tag} before the key"
+    raise ConfigError(f"{where}: the key {text} is read by YAML as {kind}, not text",
+                      file=shown, line=line, col=col, hint=hint)
 
 
 def _dotted(path: Sequence[PathPart]) -> str:

@@ -198,6 +198,23 @@ def test_find_config(tmp_path: Path) -> None:
 
 ERRORS = [
     pytest.param("""\
+        images:
+          - name: ghcr.io/acme/a
+            labels:
+              org.opencontainers.image.vendor: Acme
+              1: x
+        """, ".github/ghbuild.yml:5:7: images[0].labels: the key 1 is read by YAML as a "
+             'number, not text (quote the key to keep it as text: "1": ...)',
+             id="number-key"),
+    pytest.param("""\
+        defaults:
+          build-args: {true: x}
+        images:
+          - name: ghcr.io/acme/a
+        """, ".github/ghbuild.yml:2:16: defaults.build-args: the key true is read by YAML as "
+             'a boolean, not text (quote the key to keep it as text: "true": ...)',
+             id="boolean-key"),
+    pytest.param("""\
         defaults:
           cache: gha
         images:

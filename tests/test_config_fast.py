@@ -229,3 +229,49 @@ def test_plain_text_starting_with_an_indicator_is_left_to_ruamel() -> None:
     # Found by hypothesis: `:: &0:0` is a key ':' to libyaml and an error to ruamel.yaml.
     text = "images:\n  - name: ghcr.io/acme/a\n    target: B\n    labels:\n      :: &0:0\n"
     assert config._load_fast(text, SHOWN) is None
+
+
+KEY_CASES = {
+    "int label": ("    labels:\n      1: x\n", "4:7: images[0].labels: the key 1 is read by "
+                  "YAML as a number, not text", '"1": ...'),
+    "bool build-arg": ("    build-args: {true: x}\n", "3:18: images[0].build-args: the key "
+                       "true is read by YAML as a boolean, not text", '"true": ...'),
+    "float label": ("    labels:\n      1.5: x\n", "the key 1.5 is read by YAML as a number",
+                    '"1.5": ...'),
+    "date label": ("    labels:\n      2024-01-01: x\n", "the key 2024-01-01 is read by YAML "
+                   "as a date", '"2024-01-01": ...'),
+    "list key": ("    labels:\n      [a, b]: x\n", "4:7: images[0].labels: a key is a list, "
+                 "not text", "plain or quoted text"),
+    "tagged key": ("    labels:\n      !foo x: y\n", "the key x is read by YAML as a !foo "
+                   "value", "drop the tag !foo"),
+}
+
+
+@pytest.mark.parametrize(("lines", "message", "hint"), KEY_CASES.values(), ids=KEY_CASES.keys())
+def test_a_key_yaml_does_not_read_as_text_is_refused_at_its_place_on_both_paths(
+        lines: str, message: str, hint: str) -> None:
+    text = "images:\n  - name: ghcr.io/acme/a\n" + lines
+    assert config._load_fast(text, SHOWN) is None       # libyaml leaves it to ruamel.yaml
+    with pytest.raises(ConfigError) as fast:
+        config.load_config_text(text, SHOWN)
+    with pytest.raises(ConfigError) as slow:
+        round_trip(text)
+    assert str(fast.value) == str(slow.value)
+    assert str(fast.value).startswith(f"{SHOWN}:") and message in str(fast.value)
+    assert fast.value.hint is not None and hint in fast.value.hint
+
+
+def test_a_number_key_at_the_top_level_is_an_error_not_a_crash() -> None:
+    # jsonschema raised TypeError on it before the key check.
+    with pytest.raises(ConfigError) as caught:
+        config.load_config_text("1: x\nimages:\n  - name: ghcr.io/acme/a\n", SHOWN)
+    assert str(caught.value).startswith(f"{SHOWN}:1:1: the top level: the key 1 is read by "
+                                        "YAML as a number, not text")
+
+
+def test_quoted_and_text_keys_still_load_on_both_paths() -> None:
+    # `on` is text to YAML 1.2 (ruamel.yaml) though a boolean to libyaml: text, as before.
+    text = ('images:\n  - name: ghcr.io/acme/a\n    labels:\n      "1": x\n      !!str 2: y\n'
+            "    build-args:\n      on: z\n      'true': w\n")
+    got = config.load_config_text(text, SHOWN).images[0].as_inputs()
+    assert got["labels"] == "1=x\n2=y" and got["build-args"] == "on=z\ntrue=w"
