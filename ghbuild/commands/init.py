@@ -6,7 +6,8 @@ repository's ``workflows/``). Three placeholders are filled in from the checkout
 * the image ``ghcr.io/owner/repo`` -> ``ghcr.io/<owner>/<repo>`` of the ``origin`` remote,
   lowercased (registries refuse upper case);
 * the branch ``main`` in ``on.push.branches`` / ``on.pull_request.branches`` -> the
-  default branch (``origin/HEAD``, else ``git config init.defaultBranch``, else ``main``);
+  default branch (``origin/HEAD``, else ``git config init.defaultBranch``, else the
+  current branch, else ``main``);
 * the action reference ``org/ghbuild@v1`` -> ``--action OWNER/REPO@REF`` when given, and
   the ``setup`` sub-action ``org/ghbuild/setup@v1`` -> ``OWNER/REPO/setup@REF`` with it
   (one release for both: the sub-action installs the same ghbuild the action runs).
@@ -84,7 +85,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", help="image name (default: ghcr.io/<owner>/<repo> of "
                                         "the origin remote, lowercased)")
     parser.add_argument("--branch", help="default branch (default: origin/HEAD, else "
-                                         "init.defaultBranch, else main)")
+                                         "init.defaultBranch, else the current branch, "
+                                         "else main)")
     parser.add_argument("--action", metavar="OWNER/REPO@REF",
                         help=f"reference to write in place of {PLACEHOLDER_ACTION}@v1 (and "
                              f"OWNER/REPO/setup@REF for {PLACEHOLDER_ACTION}/setup@v1), e.g. "
@@ -149,7 +151,12 @@ def resolve_fill(root: Path, args: argparse.Namespace, actions: Actions) -> Fill
     if not _IMAGE.match(image):
         raise InputError(f"--image {image!r} is not a valid image name (lowercase "
                          "registry/path, e.g. ghcr.io/acme/widget)")
-    branch = args.branch or default_branch(root)
+    branch = args.branch
+    if not branch:
+        branch, source = guess_branch(root)
+        if source:
+            actions.notice(f"default branch: {branch} ({source}); pass --branch to choose "
+                           "another")
     if not _BRANCH.match(branch):
         raise InputError(f"--branch {branch!r} is not a valid branch name")
     if args.action and not _ACTION.match(args.action):
@@ -195,11 +202,26 @@ def image_from_origin(root: Path, actions: Actions) -> str:
 
 
 def default_branch(root: Path) -> str:
+    return guess_branch(root)[0]
+
+
+def guess_branch(root: Path) -> tuple[str, str]:
+    """The default branch, and why it is a guess ("" when git says it outright).
+
+    ``origin/HEAD`` names it; ``init.defaultBranch`` is what new repositories start on.
+    Without either (a clone by an old git, a repository never pushed) the branch checked
+    out is the better guess than a fixed ``main``: ``init`` is mostly run on the branch a
+    project works on. A detached HEAD has none, so then ``main``."""
     head = _git(root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
     if head and head.startswith("origin/"):
-        return head[len("origin/"):]
+        return head[len("origin/"):], ""
     configured = _git(root, "config", "--get", "init.defaultBranch")
-    return configured or PLACEHOLDER_BRANCH
+    if configured:
+        return configured, ""
+    current = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if current:
+        return current, "the current branch: no origin/HEAD or init.defaultBranch"
+    return PLACEHOLDER_BRANCH, "no origin/HEAD, init.defaultBranch or current branch"
 
 
 # -- rendering ------------------------------------------------------------------------------

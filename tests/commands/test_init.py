@@ -113,9 +113,62 @@ def test_default_branch_from_init_default_branch(tmp_path):
     assert "branches: [develop]" in workflow(repo).read_text()
 
 
-def test_default_branch_falls_back_to_main(tmp_path):
+def test_without_origin_head_or_init_default_branch_the_current_branch_is_taken(
+        tmp_path, capsys):
+    # An unborn branch (no commit yet) is a current branch too.
+    repo = make_repo(tmp_path, branch="trunk")
+    assert init.guess_branch(repo) == ("trunk", "the current branch: no origin/HEAD or "
+                                                "init.defaultBranch")
+    assert main(["init", "--dir", str(repo)]) == 0
+    assert "branches: [trunk]" in workflow(repo).read_text()
+    assert "default branch: trunk (the current branch" in capsys.readouterr().err
+
+
+def test_a_detached_head_falls_back_to_main(tmp_path, capsys):
     repo = make_repo(tmp_path, branch="feature")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+        "commit", "-q", "--allow-empty", "-m", "first")
+    git(repo, "checkout", "-q", "--detach")
     assert init.default_branch(repo) == "main"
+    assert main(["init", "--dir", str(repo)]) == 0
+    assert "branches: [main]" in workflow(repo).read_text()
+    assert "default branch: main (no origin/HEAD, init.defaultBranch or current branch)" \
+        in capsys.readouterr().err
+
+
+class ScriptedGit(proc.Runner):
+    """git's answers by subcommand (None: git fails); records what was asked."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def run(self, argv, **kwargs):  # type: ignore[override]
+        key = " ".join(argv[3:])  # after "git -C <root>"
+        self.asked.append(key)
+        out = self.answers.get(key)
+        return proc.Completed(tuple(argv), 1 if out is None else 0, out or "", "")
+
+
+ORIGIN_HEAD = "symbolic-ref --quiet --short refs/remotes/origin/HEAD"
+CONFIGURED = "config --get init.defaultBranch"
+CURRENT = "symbolic-ref --quiet --short HEAD"
+
+
+@pytest.mark.parametrize(("answers", "expected", "asked"), [
+    ({ORIGIN_HEAD: "origin/trunk\n", CURRENT: "topic"}, ("trunk", ""), [ORIGIN_HEAD]),
+    ({CONFIGURED: "develop\n", CURRENT: "topic"}, ("develop", ""), [ORIGIN_HEAD, CONFIGURED]),
+    ({CURRENT: "topic\n"}, ("topic", "the current branch: no origin/HEAD or "
+                                     "init.defaultBranch"), [ORIGIN_HEAD, CONFIGURED, CURRENT]),
+    ({CURRENT: ""}, ("main", "no origin/HEAD, init.defaultBranch or current branch"),
+     [ORIGIN_HEAD, CONFIGURED, CURRENT]),
+    ({}, ("main", "no origin/HEAD, init.defaultBranch or current branch"),
+     [ORIGIN_HEAD, CONFIGURED, CURRENT]),
+], ids=["origin-head", "init-default-branch", "current-branch", "empty-answer", "detached"])
+def test_the_branch_guess_in_order(tmp_path, answers, expected, asked):
+    runner = ScriptedGit(answers)
+    proc.set_runner(runner)  # the autouse fixture puts the previous runner back
+    assert init.guess_branch(tmp_path) == expected
+    assert runner.asked == asked
 
 
 def test_no_origin_is_an_input_error_naming_the_flag(tmp_path, capsys):
