@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -452,8 +453,9 @@ def run_images(envs: Sequence[dict[str, str]], ctx: context.Context, actions: Ac
     would move) leaves the registry as it was for the first too. Without bake the
     builds then run one after another; with bake the images that need a build are built
     together by one ``docker buildx bake``."""
-    return _run_group([prepare_image(env, ctx, actions) for env in envs], ctx, actions,
-                      bake=bake)
+    client_for = shared_clients()
+    return _run_group([prepare_image(env, ctx, actions, client_for=client_for)
+                       for env in envs], ctx, actions, bake=bake)
 
 
 def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
@@ -659,6 +661,24 @@ def login_plan(img: ImageRun, ctx: context.Context) -> list[Credentials]:
     logins = _login_credentials(img.inputs, img.refs[0], ctx.actor,
                                 hosts=[ref.registry for ref in img.refs])
     return logins if img.decision.login else []
+
+
+def shared_clients() -> ClientFactory:
+    """:func:`_client`, one per set of logins: images with the same logins (all images of
+    a run, unless their config entries differ there) share one connection pool and one
+    token cache, so their concurrent checks warm up once (shared tokens)."""
+    made: dict[tuple[tuple[str, str, str], ...], RegistryClient] = {}
+    lock = threading.Lock()
+
+    def client_for(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClient:
+        key = tuple(sorted((c.host, c.username, c.password) for c in
+                           _login_credentials(inputs, ref, "", hosts=[GHCR])))
+        with lock:
+            if key not in made:
+                made[key] = _client(inputs, ref, actions)
+            return made[key]
+
+    return client_for
 
 
 def _client(inputs: RunInputs, ref: ImageRef, actions: Actions) -> RegistryClient:

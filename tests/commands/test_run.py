@@ -1111,3 +1111,21 @@ def test_a_tarball_url_with_credentials_is_refused_before_anything_runs(harness)
     assert "carries credentials in the URL" in io.err
     assert not any("TOKEN_TAR_3" in line for line in _logged(io.err))
     assert runner.calls == []
+
+
+def test_images_with_the_same_logins_share_one_registry_client(monkeypatch):
+    from ghbuild.registry import ImageRef
+
+    made = []
+    monkeypatch.setattr(run_cmd, "_client", lambda *a: made.append(object()) or made[-1])
+    client_for = run_cmd.shared_clients()
+    same = run_cmd.read_inputs({"INPUT_PASSWORD": "pw-shared-1", "INPUT_USERNAME": "bot"})
+    other = run_cmd.read_inputs({"INPUT_PASSWORD": "pw-other-2", "INPUT_USERNAME": "bot"})
+    api, web = ImageRef.parse("reg.example/acme/api"), ImageRef.parse("reg.example/acme/web")
+    actions = run_cmd.Actions({})
+    first = client_for(same, api, actions)
+    assert client_for(same, web, actions) is first  # one pool, one token cache
+    assert client_for(other, web, actions) is not first  # other credentials, other client
+    elsewhere = ImageRef.parse("other.example/acme/web")
+    assert client_for(same, elsewhere, actions) is not first  # the password is for its host
+    assert len(made) == 3
