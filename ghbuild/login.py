@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from . import proc
 from .errors import InputError, RegistryError
@@ -113,7 +114,7 @@ def registry_auth_passwords(text: str | None) -> list[str]:
         for key, value in entry.value if isinstance(entry, MappingNode) else ():
             if isinstance(key, ScalarNode) and key.value == "password" and \
                     isinstance(value, ScalarNode):
-                found.append(str(value.value))
+                found.append(_text(value))
     # A text YAML cannot read still holds its passwords where a line names one.
     for match in _PASSWORD_LINE.finditer(text):
         value = match.group(1).strip()
@@ -133,7 +134,12 @@ def _compose(text: str) -> Node | None:
         line = mark.line + 1 if mark else None
         problem = _quiet(str(exc.problem or exc.context or "unreadable"))
         raise _error(line, _entry_at(text, line), f"not valid YAML: {problem}") from None
-    except (ValueError, IndexError, TypeError) as exc:
+    except ReaderError as exc:
+        # a control character YAML does not allow (an escape sequence pasted in, say)
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise _error(line, _entry_at(text, line), f"not valid YAML: character "
+                     f"#x{exc.character:04x} is not allowed in YAML text") from None
+    except (YAMLError, ValueError, IndexError, TypeError) as exc:
         # ruamel.yaml can fail outside its own error types (config.py has one); its message
         # may quote the value, so only its kind is named.
         raise _error(None, None, f"not valid YAML (ruamel.yaml {type(exc).__name__})") from None
@@ -189,7 +195,7 @@ def _entry(number: int, node: Node) -> AuthEntry:
                          f"'{name}' must be text, got {_kind(value)}")
         # A plain empty value or ~/null: YAML's null, read as "not given".
         is_null = value.style is None and str(value.tag).endswith(":null")
-        values[name] = "" if is_null else str(value.value)
+        values[name] = "" if is_null else _text(value)
     for name in ("username", "password"):
         if name not in values:
             raise _error(line, number, f"'{name}' is missing (each entry needs registry, "
@@ -202,6 +208,17 @@ def _entry(number: int, node: Node) -> AuthEntry:
                         password=values["password"],
                         source=f"input '{REGISTRY_AUTH}' entry {number} at line {line}")
     return AuthEntry(index=number, line=line, credentials=creds)
+
+
+def _text(node: ScalarNode) -> str:
+    """A scalar's text. ruamel.yaml reads the JSON escape of a character outside the
+    BMP (``"\\ud83d\\ude00"``, as JSON encoders write it) as two lone surrogates; JSON and
+    YAML 1.2 mean the one character the pair encodes."""
+    text = str(node.value)
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return text  # a lone surrogate: left as written
 
 
 def _key_name(key: Node, number: int, seen: Mapping[str, str]) -> str:

@@ -86,6 +86,8 @@ ERRORS = [
                "\tusername: x\n", "line 5 (entry 2): not valid YAML: found character"),
     ("unclosed flow", "- registry: a.io\n  username: u\n  password: [secret-in-list\n",
      "line 4 (entry 1): not valid YAML"),
+    ("control character", "- registry: a.io\n  username: u\n  password: a\x1bbcd\n",
+     "line 3 (entry 1): not valid YAML: character #x001b is not allowed in YAML text"),
     ("a mapping", "registry: a.io\nusername: u\npassword: p\n",
      "line 1: expected a YAML list of {registry, username, password} entries, got a mapping"),
     ("a string", "ghcr.io\n", "line 1: expected a YAML list"),
@@ -441,3 +443,46 @@ def test_the_plan_shows_no_login_where_run_does_none(harness):
                              argv=("--dry-run", "--offline", "--format", "json"))
     assert code == 0, io.err
     assert json.loads(io.out)["images"][0]["logins"] == []
+
+
+# -- properties ------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# What a secret can hold once GitHub has pasted it in: any text but NUL (YAML refuses
+# most control characters, JSON escapes them).
+SECRET_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+                      min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+
+
+def yaml_printable(text: str) -> bool:
+    """YAML 1.2's printable set (DEL and the C1 controls but NEL are outside it); JSON
+    escapes the C0 controls itself."""
+    return all(c in "\t\n\r\x85" or " " <= c <= "~" or "\xa0" <= c <= "\ud7ff"
+               or "\ue000" <= c <= "\ufffd" or c >= "\U00010000" or c < " " for c in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SECRET_TEXT)
+def test_any_password_written_with_tojson_is_read_back_exactly(password):
+    # GitHub's toJSON leaves non-ASCII as it is; other encoders escape it (as \\uXXXX,
+    # surrogate pairs outside the BMP): both must read back as the same text.
+    for ascii_only in (False, True)[0 if yaml_printable(password) else 1:]:
+        quoted = json.dumps(password, ensure_ascii=ascii_only)
+        text = f"- registry: quay.io\n  username: u\n  password: {quoted}\n"
+        ((_, _, read, _, _),) = entries(text)
+        assert read == password
+        assert password in registry_auth_passwords(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_gives_entries_or_one_input_error(text):
+    try:
+        got = parse_registry_auth(text)
+    except InputError as exc:
+        assert str(exc).startswith("input 'registry-auth'")
+        return
+    for entry in got:
+        assert entry.credentials.username.strip() and entry.credentials.password.strip()
+        assert entry.index >= 1 and entry.line >= 1
