@@ -820,7 +820,7 @@ def check_images(group: Sequence[ImageRun], actions: Actions) -> list[Presence |
     else:
         by_client: dict[int, tuple[RegistryClient, list[ImageRef]]] = {}
         for img in group:
-            if img.inputs.check and img.client is not None:
+            if not unchecked_reason(img) and img.client is not None:
                 by_client.setdefault(id(img.client), (img.client, []))[1].append(key_ref(img))
         for client, refs in by_client.values():
             if len(refs) > 1:
