@@ -125,7 +125,18 @@ def registry_auth_passwords(text: str | None) -> list[str]:
 _PASSWORD_LINE = re.compile(r"""["']?password["']?[ \t]*:[ \t]*([^\n,}]*)""")
 
 
+# ruamel.yaml reads these as line breaks (YAML 1.1), so inside a value they would turn into
+# a space or a new line: a password holding one would silently become another.
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
 def _compose(text: str) -> Node | None:
+    odd = _LINE_BREAKS.search(text)
+    if odd:
+        line = text.count("\n", 0, odd.start()) + 1
+        raise _error(line, _entry_at(text, line), f"character #x{ord(odd.group()):04x} is a "
+                     "line break to YAML and would change the value; write it as an escape "
+                     "in a double-quoted value")
     try:
         node: Node | None = YAML(typ="rt").compose(text)
         return node

@@ -88,6 +88,8 @@ ERRORS = [
      "line 4 (entry 1): not valid YAML"),
     ("control character", "- registry: a.io\n  username: u\n  password: a\x1bbcd\n",
      "line 3 (entry 1): not valid YAML: character #x001b is not allowed in YAML text"),
+    ("unicode line break", "- registry: a.io\n  username: u\n  password: \"a\u2028b\"\n",
+     "line 3 (entry 1): character #x2028 is a line break to YAML and would change the value"),
     ("a mapping", "registry: a.io\nusername: u\npassword: p\n",
      "line 1: expected a YAML list of {registry, username, password} entries, got a mapping"),
     ("a string", "ghcr.io\n", "line 1: expected a YAML list"),
@@ -456,10 +458,15 @@ SECRET_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_char
 
 
 def yaml_printable(text: str) -> bool:
-    """YAML 1.2's printable set (DEL and the C1 controls but NEL are outside it); JSON
-    escapes the C0 controls itself."""
-    return all(c in "\t\n\r\x85" or " " <= c <= "~" or "\xa0" <= c <= "\ud7ff"
-               or "\ue000" <= c <= "\ufffd" or c >= "\U00010000" or c < " " for c in text)
+    """What YAML text can hold as it is: YAML's printable set (without DEL and the C1
+    controls) less the characters ruamel.yaml reads as line breaks (NEL, U+2028, U+2029);
+    JSON escapes the C0 controls itself."""
+    def fits(c: str) -> bool:
+        if c in "\u2028\u2029":
+            return False
+        return c < "\x7f" or "\xa0" <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" \
+            or c >= "\U00010000"
+    return all(fits(c) for c in text)
 
 
 @settings(max_examples=300, deadline=None)
