@@ -493,3 +493,24 @@ def test_any_text_gives_entries_or_one_input_error(text):
     for entry in got:
         assert entry.credentials.username.strip() and entry.credentials.password.strip()
         assert entry.index >= 1 and entry.line >= 1
+
+
+def test_configured_images_on_two_registries_share_one_login_each(harness, ws):
+    for sub in ("api", "web"):
+        (ws / sub).mkdir()
+        (ws / sub / "Dockerfile").write_text("FROM scratch\n")
+    (ws / ".github").mkdir()
+    (ws / ".github" / "ghbuild.yml").write_text(
+        "defaults:\n  tags: type=ref,event=branch\nimages:\n"
+        "  - name: quay.io/acme/api\n    context: api\n"
+        "  - name: docker.io/acme/web\n    context: web\n")
+    code, runner, _, io = harness({"INPUT_REGISTRY-AUTH": HUB_AND_QUAY,
+                                   "INPUT_GITHUB_TOKEN": TOKEN})
+    assert code == 0, io.err
+    # no tag is on ghcr.io, so github-token logs in nowhere
+    assert logins_of(runner) == [("hubber", HUB_CONFIG_KEY, PW_HUB), ("q", "quay.io", PW_QUAY)]
+    builds = [env["DOCKER_CONFIG"] for argv, env, _ in runner.calls
+              if argv[:3] == ["docker", "buildx", "build"]]
+    logins = {env["DOCKER_CONFIG"] for argv, env, _ in runner.calls
+              if argv[:2] == ["docker", "login"]}
+    assert len(builds) == 2 and set(builds) == logins
