@@ -12,6 +12,7 @@ and the small sibling modules; :mod:`packaging` is imported only for ``type=pep4
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -98,14 +99,19 @@ def _env_switches(environ: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def _short_sha_length(text: str) -> int:
-    """A whole number from 1 up. metadata-action takes any JavaScript number: 0 or a
-    negative one gives an empty sha (the tag ``sha-``), a fraction is cut down; neither can
-    be meant, so both are refused. A length beyond the sha gives the whole sha there and
-    here (a SHA-256 repository's shas have 64 characters)."""
-    if not text.isdigit() or not text.isascii() or int(text) == 0:
-        raise InputError("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number from 1 up "
-                         f"(the length of {{{{sha}}}} and type=sha), got {text!r}")
+    """A whole number, as metadata-action reads it (JavaScript's ``Number``; it refuses
+    what is not a number). 0 and negative ones are taken here and refused only where a
+    short sha is made (``engine.short_sha``), since that is the only place metadata-action
+    uses them. Unlike metadata-action, a fraction (``7.5``, cut down to 7 there) and the
+    other spellings ``Number`` knows (``0x10``, ``1e1``, ``Infinity``) are refused here,
+    and at once rather than at first use: none of them is written to mean a length."""
+    if not text.isascii() or not _WHOLE_NUMBER.fullmatch(text):
+        raise InputError("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number (the length "
+                         f"of {{{{sha}}}} and type=sha), got {text!r}")
     return int(text)
 
 

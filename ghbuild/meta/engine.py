@@ -163,6 +163,15 @@ def _date_helper(epoch_ms: int, label: str) -> Helper:
 
 
 def short_sha(sha: str, length: int) -> str:
+    """The first ``length`` characters, the whole sha when it has no more (as in
+    metadata-action). A length below 1 is refused here, where it is used: metadata-action
+    makes the short sha empty then, so ``type=sha`` gives the tag ``sha-`` for every commit
+    and ``{{sha}}`` vanishes, which no one means. Where no short sha is made, such a
+    length has no effect, there as here."""
+    if length < 1 and sha:
+        raise InputError(f"DOCKER_METADATA_SHORT_SHA_LENGTH is {length}, which makes the short "
+                         "sha empty (metadata-action would tag every commit 'sha-'); use a "
+                         f"length from 1 up ({len(sha)} or more for the whole sha)")
     return sha if length >= len(sha) else sha[:length]
 
 
@@ -179,7 +188,8 @@ def global_scope(env: _Env) -> dict[str, object]:
     return {
         "branch": const(branch),
         "tag": const(tag),
-        "sha": const(short_sha(ctx.sha, env.inputs.short_sha_length)),
+        # made when a template asks for it: only then may a bad length be an error
+        "sha": Helper(lambda _p, _h: short_sha(ctx.sha, env.inputs.short_sha_length)),
         "base_ref": const(_base_ref(ctx)),
         "is_default_branch": const("true" if default else "false"),
         "is_not_default_branch": const("false" if default else "true"),

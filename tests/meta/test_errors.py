@@ -137,15 +137,17 @@ def test_bad_other_inputs(case: str, inputs: dict[str, str], message: str) -> No
     assert str(info.value) == message
 
 
-_SHA_LENGTH = ("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number from 1 up (the length "
-               "of {{sha}} and type=sha), got ")
+_SHA_LENGTH = ("DOCKER_METADATA_SHORT_SHA_LENGTH must be a whole number (the length of {{sha}} "
+               "and type=sha), got ")
 ENV_CASES = [
+    # metadata-action refuses it too ("is not a valid number"), though only once it is used
     ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "x"}, _SHA_LENGTH + "'x'"),
-    # metadata-action gives the tag 'sha-' for these (an empty short sha); refused here
-    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "0"}, _SHA_LENGTH + "'0'"),
-    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "00"}, _SHA_LENGTH + "'00'"),
-    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "-3"}, _SHA_LENGTH + "'-3'"),
+    # numbers to JavaScript (7, 16, 10 and the whole sha there); refused here, see meta.md
     ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "7.5"}, _SHA_LENGTH + "'7.5'"),
+    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "0x10"}, _SHA_LENGTH + "'0x10'"),
+    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "1e1"}, _SHA_LENGTH + "'1e1'"),
+    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "Infinity"}, _SHA_LENGTH + "'Infinity'"),
+    ({"DOCKER_METADATA_SHORT_SHA_LENGTH": "\uff17"}, _SHA_LENGTH + "'\uff17'"),
     ({"DOCKER_METADATA_PR_HEAD_SHA": "yes"},
      "DOCKER_METADATA_PR_HEAD_SHA must be 'true' or 'false', got 'yes'"),
     ({"DOCKER_METADATA_ANNOTATIONS_LEVELS": "manifest,indx"},

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from ghbuild.errors import InputError
+
 from .support import lines, run_meta
 
 SHA_DEV = "860c190"
@@ -405,6 +407,52 @@ def test_short_sha_length(length: str, short: str) -> None:
     result = run_meta("push_branch", {"tags": lines("type=sha", "type=raw,x-{{sha}}")},
                       env={"DOCKER_METADATA_SHORT_SHA_LENGTH": length})
     assert list(result.tags) == [f"x-{short}", f"sha-{short}"]  # raw outranks sha
+
+
+SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
+
+
+@pytest.mark.parametrize("length", ["+9", "09"])
+def test_short_sha_length_in_other_whole_number_spellings(length: str) -> None:
+    # JavaScript's Number reads both as 9, as metadata-action does
+    result = run_meta("push_branch", {"tags": "type=sha"},
+                      env={"DOCKER_METADATA_SHORT_SHA_LENGTH": length})
+    assert list(result.tags) == [f"sha-{SHA[:9]}"]
+
+
+def test_a_blank_short_sha_length_is_the_default() -> None:
+    # metadata-action reads a blank (but set) value as 0, the empty short sha below
+    result = run_meta("push_branch", {"tags": "type=sha"},
+                      env={"DOCKER_METADATA_SHORT_SHA_LENGTH": "  "})
+    assert list(result.tags) == [f"sha-{SHA[:7]}"]
+
+
+@pytest.mark.parametrize("length", ["0", "00", "-3", "-0"])
+@pytest.mark.parametrize("tags", ["type=sha", "type=sha,prefix=", "type=raw,value=x-{{sha}}",
+                                  "type=ref,event=branch,suffix=-{{sha}}"])
+def test_a_short_sha_length_below_1_is_refused_where_a_short_sha_is_made(
+        length: str, tags: str) -> None:
+    # metadata-action gives 'sha-' (every commit the same tag), no tag, 'x-' and 'main-'
+    with pytest.raises(InputError) as info:
+        run_meta("push_branch", {"tags": tags},
+                 env={"DOCKER_METADATA_SHORT_SHA_LENGTH": length})
+    assert str(info.value) == (
+        f"DOCKER_METADATA_SHORT_SHA_LENGTH is {int(length)}, which makes the short sha empty "
+        "(metadata-action would tag every commit 'sha-'); use a length from 1 up (40 or more "
+        "for the whole sha)")
+
+
+@pytest.mark.parametrize("tags", ["type=ref,event=branch", "type=sha,format=long",
+                                  "type=raw,value={{branch}}-{{date 'YYYYMMDD'}}"])
+def test_a_short_sha_length_below_1_has_no_effect_where_no_short_sha_is_made(
+        tags: str) -> None:
+    # As in metadata-action, which only reads the variable when it makes a short sha.
+    plain = run_meta("push_branch", {"tags": tags}, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    zero = run_meta("push_branch", {"tags": tags},
+                    env={"SOURCE_DATE_EPOCH": "1700000000",
+                         "DOCKER_METADATA_SHORT_SHA_LENGTH": "0"})
+    assert zero.tags == plain.tags and zero.tags
+    assert zero.labels == plain.labels  # the revision label keeps the whole sha
 
 
 def test_tag_names_without_images() -> None:
