@@ -609,7 +609,7 @@ def _cache(inputs: RunInputs, image: str, tags: Sequence[str], decision: Decisio
 def _build_key(inputs: RunInputs, build: BuildInputs, ctx: context.Context, cwd: str,
                actions: Actions | None = None) -> str:
     """The key the check asks for. A revision key carries a hash of the build settings
-    (file, target, build args, named contexts) when they are not the defaults, so a build
+    (context, file, target, build args, named contexts) when they are not the defaults, so a build
     variant of one commit never reuses another variant's image."""
     if inputs.build_key == "content":
         remote = buildkey.remote_contexts(build.build_contexts)
