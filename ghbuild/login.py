@@ -43,9 +43,9 @@ class Credentials:
     registry: str
     username: str
     password: str = field(repr=False)
-    # Where the login comes from, as messages name it ("input 'registry-auth' entry 2
-    # (line 4)"); automatic: from github-token, so an explicit login to the same
-    # registry replaces it instead of clashing with it.
+    # Where the login comes from, as messages name it ("input 'registry-auth' entry 2 at
+    # line 4"); automatic: from github-token, so an explicit login to the same registry
+    # replaces it instead of clashing with it.
     source: str = ""
     automatic: bool = False
 
@@ -130,11 +130,37 @@ _PASSWORD_LINE = re.compile(r"""["']?password["']?[ \t]*:[ \t]*([^\n,}]*)""")
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
+# An entry is one level of flow brackets at most (a JSON list of objects is two); far
+# deeper nesting is refused before ruamel.yaml, whose scanner takes seconds on it.
+_MAX_FLOW_DEPTH = 64
+
+
+def _flow_depth(text: str) -> tuple[int, int]:
+    """The deepest run of open brackets (quotes are not looked at, so a password full of
+    ``[`` counts too; no real entry comes near the limit) and the line it reaches."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest, where
+
+
 def _compose(text: str) -> Node | None:
+    deepest, where = _flow_depth(text)
+    if deepest > _MAX_FLOW_DEPTH:
+        raise _error(where, None, f"nested too deeply ({deepest} levels of brackets; expected "
+                                  "a list of entries of plain values)")
     odd = _LINE_BREAKS.search(text)
     if odd:
-        line = text.count("\n", 0, odd.start()) + 1
-        raise _error(line, _entry_at(text, line), f"character #x{ord(odd.group()):04x} is a "
+        at = text.count("\n", 0, odd.start()) + 1
+        raise _error(at, _entry_at(text, at), f"character #x{ord(odd.group()):04x} is a "
                      "line break to YAML and would change the value; write it as an escape "
                      "in a double-quoted value")
     try:
@@ -150,6 +176,10 @@ def _compose(text: str) -> Node | None:
         line = text.count("\n", 0, max(exc.position, 0)) + 1
         raise _error(line, _entry_at(text, line), f"not valid YAML: character "
                      f"#x{exc.character:04x} is not allowed in YAML text") from None
+    except RecursionError:
+        first = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.strip()), 1)
+        raise _error(first, None, "nested too deeply (expected a list of entries of plain "
+                                  "values)") from None
     except (YAMLError, ValueError, IndexError, TypeError) as exc:
         # ruamel.yaml can fail outside its own error types (config.py has one); its message
         # may quote the value, so only its kind is named.

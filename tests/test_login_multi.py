@@ -90,6 +90,8 @@ ERRORS = [
      "line 3 (entry 1): not valid YAML: character #x001b is not allowed in YAML text"),
     ("unicode line break", "- registry: a.io\n  username: u\n  password: \"a\u2028b\"\n",
      "line 3 (entry 1): character #x2028 is a line break to YAML and would change the value"),
+    ("nested deep", "\n" + "[" * 1200, "line 2: nested too deeply (1200 levels"),
+    ("nested deep, block", "- " * 3000 + "x", "line 1: nested too deeply"),
     ("a mapping", "registry: a.io\nusername: u\npassword: p\n",
      "line 1: expected a YAML list of {registry, username, password} entries, got a mapping"),
     ("a string", "ghcr.io\n", "line 1: expected a YAML list"),
