@@ -59,6 +59,7 @@ from ..registry import semver_like as release_tag
 from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
 from ..registry.client import MAX_CONCURRENT_CHECKS
 from ..registry.credentials import normalise_host
+from ..registry.promote import PromoteResult, tag_pushed
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
 SECRET_INPUTS = ("github-token", "password", "registry-auth")
@@ -885,6 +886,14 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
     return present, doubtful
 
 
+def release_tags_of(meta: Meta, refs: Sequence[ImageRef]) -> list[str]:
+    """The tags (as in ``meta.tags``) that must not move: full semver, and every tag the
+    meta engine made from one exact release. A push gives buildx none of them: run
+    writes them after it by promotion (:func:`_promote_releases`)."""
+    return [tag for tag, ref in zip(meta.tags, refs, strict=True)
+            if ref.tag and (release_tag(ref.tag) or tag in meta.release_tags)]
+
+
 def release_predicate(img: ImageRun) -> Callable[[str], bool]:
     """Which tags promotion must not move: full semver (``release_tag``), and every tag
     the meta engine made from one exact release (``app-5.0.0``, ``2.0.0rc1``)."""
@@ -1078,10 +1087,15 @@ def make_build_plan(build: BuildInputs, meta: Meta, refs: Sequence[ImageRef], ke
                     cache: CacheArgs, decision: Decision, env: Mapping[str, str],
                     metadata_file: str = "") -> BuildPlan:
     """The plan buildx gets: when pushing, the key tag and the build-key annotation are
-    added, so the next run's check finds this image (also used by ``ghbuild plan``)."""
+    added, so the next run's check finds this image, and the release tags are left out
+    (:func:`_promote_releases` writes them); also used by ``ghbuild plan``."""
     tags = list(meta.tags)
     annotations = list(meta.annotations)
     if decision.push:
+        # buildx would write a release tag over whatever another job put there during the
+        # build: those are written afterwards, each read just before its write.
+        held = set(release_tags_of(meta, refs))
+        tags = [tag for tag in tags if tag not in held]
         tags += sorted({str(_key_ref(ref.repo_only(), key)) for ref in refs})
         level = "index" if _is_index(build, env) else "manifest"
         annotations.append(f"{level}:{buildkey.BUILD_KEY_ANNOTATION}={key}")
@@ -1111,6 +1125,7 @@ def _build(img: ImageRun, env: dict[str, str], actions: Actions,
     img.outcome.digest = result.digest
     img.outcome.pushed = img.decision.push
     img.outcome.buildx_metadata = result.metadata
+    _promote_releases(img, actions)
 
 
 def _bake(pending: Sequence[tuple[ImageRun, Presence | None]], login_env: Mapping[str, str],
@@ -1130,6 +1145,62 @@ def _bake(pending: Sequence[tuple[ImageRun, Presence | None]], login_env: Mappin
         img.outcome.digest = results.digests.get(img.outcome.image, "")
         img.outcome.pushed = img.decision.push
         img.outcome.buildx_metadata = results.metadata.get(img.outcome.image, {})
+    for index, (img, _) in enumerate(pending):
+        try:
+            _promote_releases(img, actions)
+        except GhbuildError as exc:
+            # one image after another: those after a refused one are pushed, not released
+            later = [i.outcome.image for i, _ in pending[index + 1:]
+                     if i.decision.push and release_tags_of(i.meta, i.refs)]
+            if later:
+                exc.message += (f"; {', '.join(later)} pushed too, their release tags not "
+                                "written")
+            raise
+
+
+def _promote_releases(img: ImageRun, actions: Actions) -> None:
+    """After a push: the release tags buildx was not given, onto the digest it pushed.
+    Each is read just before its write, so a tag another job put there during the build
+    is refused (exit 3) rather than overwritten. A refusal or a failure here leaves the
+    build's other tags as pushed, and the error says which tags were written."""
+    held = set(release_tags_of(img.meta, img.refs)) if img.decision.push else set()
+    targets = [ref for tag, ref in zip(img.meta.tags, img.refs, strict=True) if tag in held]
+    if not targets:
+        return
+    assert img.client is not None
+    digest = img.outcome.digest
+    written: list[PromoteResult] = []
+    if not digest:
+        raise RegistryError("buildx reported no digest (containerimage.digest) for the push; "
+                            + _tagged_note(img, digest, targets, []))
+
+    def said(result: PromoteResult) -> None:
+        written.append(result)
+        actions.info(result.describe())
+
+    with actions.group("promote release tags"):
+        try:
+            tag_pushed(img.client, digest, targets, allow_move=img.inputs.allow_tag_move,
+                       immutable=release_predicate(img), on_result=said)
+        except PolicyError as exc:
+            raise PolicyError(f"{exc.message} (another job wrote it during the build: the "
+                              "look-up before the build found none); "
+                              + _tagged_note(img, digest, targets, written),
+                              hint="release tags are immutable; set allow-tag-move: true to "
+                                   "move them") from None
+        except RegistryError as exc:
+            raise RegistryError(f"{exc.message}; " + _tagged_note(img, digest, targets, written),
+                                hint=exc.hint) from None
+
+
+def _tagged_note(img: ImageRun, digest: str, releases: Sequence[ImageRef],
+                 written: Sequence[PromoteResult]) -> str:
+    """What a push left behind when its release tags could not all be written."""
+    done = {str(r.target) for r in written}
+    tagged = [*build_plan(img).tags, *(str(ref) for ref in releases if str(ref) in done)]
+    missing = [str(ref) for ref in releases if str(ref) not in done]
+    what = f"the build {digest}" if digest else "the build"
+    return f"{what} was pushed and tagged {', '.join(tagged)}; not tagged: {', '.join(missing)}"
 
 
 # -- outputs ---------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ The manifest bytes are copied as they are, so the digest, and with it every
 signature and attestation made for it, stays valid. Into another repository of the
 same registry the blobs (and an index's child manifests) are mounted first. A
 release tag that already names another digest is refused before anything is
-written; every tag written is read back and compared.
+written; every tag written is read back and compared. :func:`tag_pushed` does the
+same for a digest a push already put into the target repositories (``ghbuild run``'s
+release tags).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, PolicyError, RegistryError
 from .presence import State
-from .reference import ImageRef
+from .reference import ImageRef, check_digest
 
 if TYPE_CHECKING:
     from .client import Manifest, RegistryClient
@@ -153,3 +155,46 @@ def _write_tag(client: RegistryClient, target: ImageRef, manifest: Manifest,
                             f"{back.digest or back.state.value} ({back.reason})")
     action = Action.MOVED if previous else Action.CREATED
     return PromoteResult(target, manifest.digest, action, previous)
+
+
+def tag_pushed(client: RegistryClient, digest: str, targets: Sequence[ImageRef], *,
+               allow_move: bool = False, immutable: Callable[[str], bool] = semver_like,
+               on_result: Callable[[PromoteResult], None] | None = None
+               ) -> list[PromoteResult]:
+    """Tag ``digest``, which a push already put into every target's repository (buildx
+    pushes it there under the key tag), so no blob or child manifest is copied.
+
+    As in :func:`promote`, every target is read first and a release tag naming another
+    digest refuses the whole call before any write; each tag written is read back. The
+    read of a tag and its PUT are a few round trips apart, not a build apart: this is
+    how ``ghbuild run`` writes release tags after buildx pushed the others. The
+    distribution API has no conditional PUT, so a writer that gets in between those
+    round trips is still overwritten (one that writes just after the PUT is caught by
+    the read-back). ``on_result`` hears of each tag as it is written, so a caller can
+    say which were written if a later write fails."""
+    check_digest(digest)
+    for target in targets:
+        if not target.tag or target.digest:
+            raise InputError(f"promotion target {target} must be a tag without a digest")
+    manifests: dict[str, Manifest] = {}
+    for target in targets:
+        repo = str(target.repo_only())
+        if repo not in manifests:
+            manifests[repo] = _pushed_manifest(client, target.repo_only(), digest)
+    current = _current_digests(client, targets, digest, allow_move, immutable)
+    results = []
+    for target in targets:
+        result = _write_tag(client, target, manifests[str(target.repo_only())],
+                            current[str(target)])
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _pushed_manifest(client: RegistryClient, repo: ImageRef, digest: str) -> Manifest:
+    manifest = client.get_manifest(repo.with_digest(digest))
+    if manifest.digest != digest:
+        raise RegistryError(f"{repo}@{digest} was answered with a manifest of digest "
+                            f"{manifest.digest}")
+    return manifest

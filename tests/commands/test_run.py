@@ -81,6 +81,7 @@ class FakeClient:
         self.described: list[str] = []
         self.resolved_refs: list[str] = []
         self.promoted: list[tuple[str, list[str]]] = []
+        self.put: list[str] = []  # manifests written by tag (run's release-tag promotion)
 
     def warm_up(self, refs):
         self.warmed = [str(r) for r in refs]
@@ -104,6 +105,10 @@ class FakeClient:
         digest = source.digest
         return [PromoteResult(t, digest, self.promote_actions[i % len(self.promote_actions)])
                 for i, t in enumerate(targets)]
+
+    def put_manifest(self, ref, body, media_type):
+        self.put.append(str(ref))
+        return self.resolved
 
     def get_manifest(self, ref, **_):
         body = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -789,13 +794,17 @@ def test_a_build_that_would_move_a_release_tag_is_refused_before_anything(harnes
 
 
 def test_allow_tag_move_lets_the_build_move_a_release_tag(harness, tmp_path):
+    # 1.0.0 names OTHER. buildx does not get it; the promotion after the push moves it.
+    client = FakeClient(existing={RELEASE: Presence(State.PRESENT, ref=RELEASE, digest=OTHER)})
     code, runner, client, io = harness({"GITHUB_REF": "refs/tags/v1.0.0",
-                                        "INPUT_ALLOW-TAG-MOVE": "true"})
+                                        "INPUT_ALLOW-TAG-MOVE": "true"}, client=client)
     assert code == 0, io.err
     (build,) = runner.argvs("docker", "buildx", "build")
-    assert RELEASE in build and "--push" in build
-    # Read once, by the check after the push; no guard before the build.
-    assert client.resolved_refs.count(RELEASE) == 1
+    assert RELEASE not in build and "--push" in build
+    assert client.put == [RELEASE]
+    assert f"{RELEASE}: moved from {OTHER} to {DIGEST}" in io.err
+    # No guard before the build: read by the promotion, read back, and by the check.
+    assert client.resolved_refs.count(RELEASE) == 3
     assert outputs(tmp_path)["digest"] == DIGEST
 
 
