@@ -114,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         return exc.exit_code
+    except OSError as exc:
+        return _os_error(exc, debug)
     except KeyboardInterrupt:
         print("ghbuild: interrupted", file=sys.stderr)
         return 130
@@ -128,3 +130,34 @@ def _report(message: str, exc: GhbuildError) -> None:
         Actions().error(message, file=exc.file, line=exc.line, col=exc.col)
     else:
         print(f"ghbuild: error: {message}", file=sys.stderr)
+
+
+def _os_error(exc: OSError, debug: bool) -> int:
+    """The last resort for a file or program the checks before did not catch: one line
+    naming it (exit 1), the traceback only with --debug."""
+    from .errors import BuildError
+
+    what = exc.filename if exc.filename is not None else ""
+    if isinstance(exc, FileNotFoundError) and _from_subprocess(exc) and what and \
+            "/" not in str(what):
+        message = (f"{what} not found on PATH (ghbuild runs {what}: install it or put its "
+                   "directory on PATH)")
+    else:
+        detail = exc.strerror or str(exc)
+        message = f"{what}: {detail}" if what else detail
+        if exc.filename2 is not None:
+            message += f" ({exc.filename2})"
+    _report(message, BuildError(message))
+    if debug:
+        raise exc
+    return 1
+
+
+def _from_subprocess(exc: BaseException) -> bool:
+    """Raised while starting a child process (subprocess's exec), not by an open()."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith("subprocess.py"):
+            return True
+        tb = tb.tb_next
+    return False

@@ -39,3 +39,30 @@ def parse_bool(name: str, value: str | None, default: bool) -> bool:
     if low in _FALSE:
         return False
     raise InputError(f"input '{name}' must be 'true' or 'false', got {value!r}")
+
+
+def check_writable_file(name: str, path: str) -> None:
+    """``path`` can be appended to: an existing regular file we may write, or a new name
+    in a directory that exists. Checked before anything runs, so a step output or summary
+    that cannot be written is bad input up front, not a failure after the push."""
+    if not path:
+        return
+    if os.path.exists(path):
+        if os.path.isdir(path):
+            raise InputError(f"{name} {path!r} is a directory; expected a file to append to")
+        if not os.access(path, os.W_OK):
+            raise InputError(f"{name} {path!r}: the file is not writable")
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"{name} {path!r}: no such directory {parent!r}")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{name} {path!r}: the directory {parent!r} is not writable")
+
+
+def check_runner_files(environ: Mapping[str, str] | None = None) -> None:
+    """``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY``, when set, through
+    :func:`check_writable_file`."""
+    env = os.environ if environ is None else environ
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        check_writable_file(name, env.get(name, ""))

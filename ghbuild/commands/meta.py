@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from .. import meta
 
     env = os.environ
+    if args.output_file:
+        from ..inputs import check_writable_file
+
+        check_writable_file("--output-file", args.output_file)
     overrides = {name: getattr(args, name.replace("-", "_")) for name in
                  (*_LIST_FLAGS, *_TEXT_FLAGS, "context")}
     inputs = meta.read_inputs(env, overrides)

@@ -43,7 +43,7 @@ from ..buildx import PlatformCheck, check_platforms, containerd_store, detect_dr
 from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
 from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions
-from ..inputs import env_input, parse_bool
+from ..inputs import check_runner_files, env_input, parse_bool
 from ..login import (
     AuthEntry,
     Credentials,
@@ -88,8 +88,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would be tagged, built and pushed (as ghbuild plan, "
                              "with this run's context); change nothing")
-    parser.add_argument("--format", choices=["text", "json"], default="text",
-                        help="output of --dry-run")
+    parser.add_argument("--format", choices=["text", "json"], default=None,
+                        help="output of --dry-run (default: text)")
     parser.add_argument("--offline", action="store_true",
                         help="with --dry-run: do not ask the registry")
 
@@ -239,6 +239,7 @@ def given_flags(args: argparse.Namespace) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     env = environment(args)
+    check_run_start(args, env)
     actions = Actions(env)
     register_secrets(env, actions)
     ctx = context.from_env(env)
@@ -253,6 +254,21 @@ def run(args: argparse.Namespace) -> int:
     outcomes = run_images(envs, ctx, actions, bake=bake_mode(envs[0]))
     write_outputs(outcomes, actions)
     return 0
+
+
+def check_run_start(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """What can be refused before anything is read or written: flags that only mean
+    something with --dry-run, and (for a real run) step output and summary files that
+    could not be written after the push."""
+    if not getattr(args, "dry_run", False):
+        given = [flag for flag, on in (("--offline", getattr(args, "offline", False)),
+                                       ("--format", getattr(args, "format", None) is not None))
+                 if on]
+        if given:
+            raise InputError(f"{' and '.join(given)} only apply to --dry-run; without it run "
+                             "checks the registry, builds and pushes",
+                             hint="add --dry-run, or leave them out")
+        check_runner_files(env)
 
 
 def bake_mode(env: Mapping[str, str]) -> bool:
@@ -325,6 +341,7 @@ def image_envs(env: dict[str, str], workspace: str,
     config = load_config(path)
     chosen = env_input("image", env)
     images = [config.image(chosen)] if chosen else list(config.images)
+    _check_one_image_flags(flags or {}, config.path, images)
     for image in images:
         _check_config_platforms(config.path, image)
     out = []
@@ -337,7 +354,45 @@ def image_envs(env: dict[str, str], workspace: str,
         for name, value in (flags or {}).items():
             set_input(overlay, name, value)
         out.append(overlay)
+    _check_distinct_builds(out, [image.name for image in images], config.path, workspace)
     return out
+
+
+# Flags that say what ONE image is or is built from: given with several configured images
+# they would send every image to one name or build them all from one place.
+ONE_IMAGE_FLAGS = ("images", "context", "file")
+
+
+def _check_one_image_flags(flags: Mapping[str, str], shown: str, images: Sequence[Any]) -> None:
+    given = [name for name in ONE_IMAGE_FLAGS if name in flags]
+    if len(images) < 2 or not given:
+        return
+    names = ", ".join(image.name for image in images)
+    flag = " and ".join(f"--{name}" for name in given)
+    raise InputError(f"{flag} names one image's build, but {shown} configures "
+                     f"{len(images)} images ({names}); it would apply to all of them",
+                     hint="pick one with --image NAME, or change the config file")
+
+
+def _check_distinct_builds(envs: Sequence[Mapping[str, str]], names: Sequence[str],
+                           shown: str, workspace: str) -> None:
+    """Two configured images with the same image name and build settings would share one
+    build key tag: the second would be "retagged" from the first's build. Inputs that do
+    not parse are left for the image's own steps to report."""
+    from ..buildkey import settings_from_env
+
+    seen: dict[tuple[str, Any], str] = {}
+    for env, name in zip(envs, names, strict=True):
+        try:
+            key = ((env_input("images", env) or "").strip().lower(),
+                   settings_from_env(env, workspace))
+        except InputError:
+            continue
+        if key in seen:
+            raise InputError(f"{shown}: images {seen[key]} and {name} resolve to the same "
+                             f"image name {key[0]!r} and build settings, so they would share "
+                             "one build key", hint="give each a name of its own")
+        seen[key] = name
 
 
 def _check_config_platforms(shown: str, image: Any) -> None:
@@ -380,6 +435,17 @@ def default_image(ctx: context.Context, actions: Actions) -> str:
     return image.lower()
 
 
+def _need_image(images: Sequence[str]) -> None:
+    """An ``images`` input that names no image (``,``, only comments, every entry
+    ``enable=false``) makes the meta engine give bare tags, as metadata-action does (and
+    ``ghbuild meta`` keeps that); a bare tag read as an image reference would push to
+    docker.io/library/<tag>, so anything that pushes stops here."""
+    if not images:
+        raise InputError("input 'images' gives no image name (every entry is empty or "
+                         "disabled)", hint="name at least one enabled image, or leave the "
+                                           "input empty for ghcr.io/<owner>/<repo>")
+
+
 def _say_lowercased(raw: str, images: Sequence[str], actions: Actions) -> None:
     """The meta engine lowercases image names (meta/images.py) and, as a parser, says
     nothing: the notice is given here, once per name."""
@@ -412,6 +478,7 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
     inputs = meta.read_inputs(env, overrides)
     meta_ctx = _meta_context(ctx, env, kind)
     result = meta.compute(meta_ctx, inputs, meta.RepoMeta.from_payload(meta_ctx.payload))
+    _need_image(result.images)
     _say_lowercased(env_input("images", env) or "", result.images, actions)
     for warning in result.warnings:
         actions.warning(warning)

@@ -124,8 +124,10 @@ def test_nothing_runs_on_the_target_so_any_platform_builds(monkeypatch, capsys, 
     assert _platforms_of(registry, unique_repo, "main") == [foreign]
 
 
+@pytest.mark.parametrize("bake", [False, True], ids=["one-build-each", "bake"])
 def test_two_images_the_second_unbuildable_nothing_pushed_for_either(
-        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, listed, foreign):
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, listed, foreign,
+        bake):
     ws = tmp_path / "ws"
     _context(ws, "api", RUNS)
     _context(ws, "web", RUNS)
@@ -142,11 +144,14 @@ def test_two_images_the_second_unbuildable_nothing_pushed_for_either(
             context: web
             platforms: [{listed[0]}, {foreign}]
         """))
+    # bake in buildx 0.13 has no network attribute (and the refusal comes first anyway)
+    bake_inputs = {"INPUT_BAKE": "true", "INPUT_NETWORK": ""} if bake else {}
     result = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env,
-                         {**main_push_env(tmp_path), "INPUT_PUSH": "true"})
+                         {**main_push_env(tmp_path), "INPUT_PUSH": "true", **bake_inputs})
     assert result.code == 2, result.stderr
     assert f"image {registry}/{unique_repo}/web runs commands" in result.stderr
     assert result.calls.commands("docker", "buildx", "build") == []
+    assert result.calls.commands("docker", "buildx", "bake") == []
     assert tags_of(registry, f"{unique_repo}/api") == []
     assert tags_of(registry, f"{unique_repo}/web") == []
 
