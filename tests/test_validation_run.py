@@ -18,18 +18,26 @@ from ghbuild import cli
 from ghbuild.commands import run as run_cmd
 from ghbuild.errors import InputError
 from ghbuild.inputs import check_runner_files, check_writable_file
-from tests.commands.test_plan import make_repo, runner  # noqa: F401 (fixture)
-from tests.commands.test_run import error_lines, harness, ws  # noqa: F401 (fixtures)
+from tests.commands import test_plan as plan_tests
+from tests.commands import test_run as run_tests
+from tests.commands.test_plan import make_repo
+from tests.commands.test_run import error_lines
+
+# run's unit-test harness (faked processes and registry client), its workspace, and
+# plan's git-only process runner
+harness = run_tests.harness
+ws = run_tests.ws
+git_runner = plan_tests.runner
 
 
 def refused(result, message: str) -> None:
     """Exit 2, the one error line carries ``message``, nothing ran or was asked."""
-    code, runner, client, io = result
+    code, started, client, io = result
     assert code == 2, io.err
     lines = error_lines(io.err)
     assert len(lines) == 1, io.err
     assert message in lines[0], lines[0]
-    assert runner.calls == [] and client.checked == [] and client.promoted == []
+    assert started.calls == [] and client.checked == [] and client.promoted == []
     assert "Traceback" not in io.err
 
 
@@ -110,7 +118,7 @@ def test_flags_for_every_image_still_apply_to_all(harness, ws):
                                                         "ghcr.io/acme/widget-web:edge"]
 
 
-def test_plan_refuses_a_one_image_flag_with_several_configured_images(runner, tmp_path,
+def test_plan_refuses_a_one_image_flag_with_several_configured_images(git_runner, tmp_path,
                                                                       capsys):
     repo = make_repo(tmp_path)
     _config(repo)
@@ -195,8 +203,8 @@ def test_an_os_error_is_one_line_naming_the_file_traceback_with_debug(monkeypatc
     target = tmp_path / "gone" / "file"
 
     def boom(args):
-        open(target, encoding="utf-8")
-        return 0
+        with open(target, encoding="utf-8"):
+            return 0
 
     monkeypatch.setattr("ghbuild.commands.schema.run", boom)
     assert cli.main(["schema"]) == 1
