@@ -379,3 +379,17 @@ def test_detect_driver_reuses_the_checks_inspect(tmp_path, runner):
     again = runner()
     detect_driver({}, "")
     assert again.calls == [["docker", "buildx", "inspect"]]
+
+
+def test_plan_asks_no_builder(monkeypatch, tmp_path, capsys):
+    """``ghbuild plan`` makes no docker call: a platform no builder here runs, in a
+    Dockerfile with a RUN on the target platform, is planned, not refused."""
+    from tests.commands.test_plan import GitOnlyRunner, make_repo, pin_git, plan_json
+
+    pin_git(monkeypatch, tmp_path)
+    monkeypatch.setattr(proc, "RUNNER", GitOnlyRunner())  # any other process fails the test
+    repo = make_repo(tmp_path)
+    assert scan_text((repo / "Dockerfile").read_text()).on_target()
+    (img,) = plan_json(capsys, repo, "--platforms", "linux/s390x")["images"]
+    assert img["platforms"] == ["linux/s390x"]
+    assert img["action"] == "build"
