@@ -318,18 +318,22 @@ def check_platforms(images: Sequence[PlatformCheck], actions: Actions) -> None:
     (``FROM scratch`` + ``COPY``, a ``FROM --platform=$BUILDPLATFORM`` cross-compile):
     BuildKit builds those without emulation, and buildx itself never refuses a platform
     (it hands it to the builder's first node)."""
-    said: set[str] = set()
+    asked: dict[tuple[str, ...], BuilderInfo | None] = {}  # one inspect (or warning) a builder
     for image in images:
         if image.build.platforms:
-            _check_image(image, actions, said)
+            _check_image(image, actions, asked)
 
 
-def _check_image(image: PlatformCheck, actions: Actions, said: set[str]) -> None:
+def _check_image(image: PlatformCheck, actions: Actions,
+                 asked: dict[tuple[str, ...], BuilderInfo | None]) -> None:
     scan, shown = _scan(image)
     unknown = any(r.platform == UNKNOWN for r in scan.runs)
     if scan.readable and not scan.on_target() and not unknown:
         return  # nothing runs on the target platform: any platform builds
-    info = _listed_platforms(image, actions, said)
+    key = _builder_key(image.env, image.build.builder)
+    if key not in asked:
+        asked[key] = _listed_platforms(image, actions)
+    info = asked[key]
     if info is None:
         return
     missing = [p for p in image.build.platforms if not builder_runs(p, info.platforms)]
@@ -354,9 +358,8 @@ def _check_image(image: PlatformCheck, actions: Actions, said: set[str]) -> None
                         "building anyway")
 
 
-def _listed_platforms(image: PlatformCheck, actions: Actions,
-                      said: set[str]) -> BuilderInfo | None:
-    """The builder's answer, or None (warned once per builder) when it names no platforms.
+def _listed_platforms(image: PlatformCheck, actions: Actions) -> BuilderInfo | None:
+    """The builder's answer, or None (with a warning) when it names no platforms.
 
     No refusal then: a builder that is not running, a remote or cloud builder that lists
     nothing, or an inspect that failed tells nothing about what it can run, and refusing
@@ -366,27 +369,21 @@ def _listed_platforms(image: PlatformCheck, actions: Actions,
     try:
         info = inspect_builder(image.env, builder)
     except BuildError as exc:
-        _warn_once(said, shown, f"cannot read the platforms of builder {shown} ({exc}): "
-                   "not checked before the build; the build decides", actions)
+        actions.warning(f"cannot read the platforms of builder {shown} ({exc}): not checked "
+                        "before the build; the build decides")
         return None
     if not info.running or not info.platforms:
         state = "is not running" if not info.running else "lists no platforms"
-        _warn_once(said, shown, f"builder {info.name or shown} ({info.driver} driver) {state}: "
-                   "its platforms are not checked before the build; the build decides",
-                   actions)
+        actions.warning(f"builder {info.name or shown} ({info.driver} driver) {state}: its "
+                        "platforms are not checked before the build; the build decides")
         return None
     return info
-
-
-def _warn_once(said: set[str], key: str, text: str, actions: Actions) -> None:
-    if key not in said:
-        said.add(key)
-        actions.warning(text)
 
 
 def _scan(image: PlatformCheck) -> tuple[Scan, str]:
     """The Dockerfile's RUN steps (see :mod:`ghbuild.dockerstages`), and its path as shown."""
     build = image.build
+    # remote as build.check_paths reads it: stdin, a URL, a git remote
     if build.context == "-" or "://" in build.context or build.context.startswith("git@") \
             or build.file == "-":
         return Scan(readable=False, reason="the Dockerfile is not a local file"), "Dockerfile"
