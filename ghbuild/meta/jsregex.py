@@ -1,26 +1,50 @@
-"""JavaScript regular expressions (``type=match`` patterns) run with Python's :mod:`re`.
+"""JavaScript regular expressions (``type=match`` patterns and ``match=``) run in Python.
 
-metadata-action evaluates ``pattern`` with ``String.prototype.match``: a plain pattern
-is ``new RegExp(pattern)``; ``/body/flags`` uses the flags. The translation covers what
-differs for patterns people write: named groups ``(?<n>...)`` and ``\\k<n>``; ``\\d``,
-``\\w`` and ``\\b`` are ASCII-only while case-insensitive matching is Unicode; ``$``
-matches only at the very end; the flags ``i m s u g y``. With ``g`` the match is the
-list of all whole matches (so ``group=1`` is the second match), as in JavaScript.
+metadata-action evaluates a plain ``pattern`` as ``text.match(pattern)``, which is
+``new RegExp(pattern)`` without flags, and ``/body/flags`` as ``new RegExp(body, flags)``;
+``match=`` of semver/pep440 rules is always the plain form. A JavaScript pattern is
+parsed here by JavaScript's grammar (ECMAScript 2024 as Node 20 has it, with the web
+compatibility rules of Annex B when neither ``u`` nor ``v`` is set) and rewritten into
+an unambiguous pattern for the ``regex`` package: every literal is escaped, ``\\d``
+``\\w`` ``\\s`` ``\\b`` ``.`` ``^`` ``$`` get JavaScript's sets, groups keep their
+numbers, a backreference to a group that has not matched is empty, ``\\p{...}`` is
+checked against the names JavaScript accepts (:mod:`.jsprops`). What JavaScript rejects
+is refused with the reason and the position.
+
+Known differences, all rare in tag patterns (docs/meta.md lists them):
+
+* without ``u``/``v`` JavaScript works on UTF-16 code units; here characters are code
+  points (``.`` never matches half of an emoji; ``\\uD83D\\uDE00`` is one character);
+* a capture inside a repeated group is not reset at each repetition as in JavaScript;
+* with ``i`` case folding is Unicode simple folding in every mode (JavaScript without
+  ``u`` maps with toUpperCase, so there ``s`` does not match ``ſ``); ``\\P{...}`` with
+  ``i`` and ``u`` follows the ``v`` rule;
+* ``v``-flag set operations (nested classes, ``--``, ``&&``, ``\\q{...}``) and properties
+  of strings (``\\p{RGI_Emoji}``) are refused as not supported;
+* a capture group name may not hold ``\\u`` escapes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-_JS_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
-_WORD = "A-Za-z0-9_"
-_ASCII_CLASSES = {  # escape: (outside a class, inside a class)
-    "d": ("[0-9]", "0-9"), "D": ("[^0-9]", "\\D"),
-    "w": (f"[{_WORD}]", _WORD), "W": (f"[^{_WORD}]", "\\W"),
-    "b": (f"(?:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}]))", "\\b"),
-    "B": (f"(?:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))", "\\B"),
-}
+_FLAGS = set("dgimsuvy")
+_SYNTAX = set("^$\\.*+?()[]{}|")
+_CONTROL = {"f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_LINE_END = "\\n\\r\\u2028\\u2029"
+_WORD = "0-9A-Za-z_"
+# JavaScript's WhiteSpace and LineTerminator: \s differs from Python's (\x1c-\x1f, \ufeff)
+_SPACE = ("\\t\\n\\x0b\\x0c\\r\\x20\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
+          "\\u205f\\u3000\\ufeff")
+_SETS = {"d": "0-9", "w": _WORD, "s": _SPACE}
+_QUANT = re.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
+_HEX2, _HEX4 = re.compile(r"[0-9A-Fa-f]{2}"), re.compile(r"[0-9A-Fa-f]{4}")
+_BRACED_HEX = re.compile(r"\{([0-9A-Fa-f]+)\}")
+# Python's regex engine counts repetitions in 32 bits; JavaScript goes up to 2**53
+_MAX_REPEAT = 2**32 - 2
+_LITERAL = re.compile(r"/([^\n\r\u2028\u2029]+)/([^\n\r\u2028\u2029]*)")
 
 
 class JsRegexError(ValueError):
@@ -29,88 +53,518 @@ class JsRegexError(ValueError):
 
 @dataclass(frozen=True)
 class JsRegex:
-    compiled: re.Pattern[str]
+    compiled: Any          # a regex.Pattern (the package ships no type hints)
     global_: bool
     sticky: bool
 
     def match(self, text: str) -> list[str | None] | None:
         """What ``text.match(re)`` returns: groups (None for unset), or all matches."""
-        if self.global_:
-            found = [m.group(0) for m in self.compiled.finditer(text)]
-            return list(found) if found else None
-        m = self.compiled.match(text) if self.sticky else self.compiled.search(text)
-        if not m:
-            return None
-        return [m.group(0), *m.groups()]
+        if not self.global_:
+            m = self.compiled.match(text) if self.sticky else self.compiled.search(text)
+            return None if m is None else [m.group(0), *m.groups()]
+        found: list[str | None] = []
+        pos = 0
+        while pos <= len(text):
+            m = self.compiled.match(text, pos) if self.sticky else \
+                self.compiled.search(text, pos)
+            if m is None:
+                break
+            found.append(m.group(0))
+            # an empty match moves one on, as JavaScript's lastIndex does
+            pos = m.end() if m.end() > m.start() else m.end() + 1
+        return found or None
+
+
+def split_literal(pattern: str) -> tuple[str, str]:
+    """metadata-action's ``/^\\/(.+)\\/(.*)$/`` test: (body, flags), or (pattern, "")."""
+    literal = _LITERAL.fullmatch(pattern)
+    return (literal.group(1), literal.group(2)) if literal else (pattern, "")
 
 
 def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
-    flags = ""
-    body = pattern
-    if allow_slashes:
-        literal = re.fullmatch(r"/(.+)/(.*)", pattern, re.DOTALL)
-        if literal:
-            body, flags = literal.group(1), literal.group(2)
-    bad = set(flags) - set("dgimsuyv")
-    if bad or len(set(flags)) != len(flags):
+    import regex
+
+    body, flags = split_literal(pattern) if allow_slashes else (pattern, "")
+    bad = set(flags) - _FLAGS
+    if bad or len(set(flags)) != len(flags) or {"u", "v"} <= set(flags):
         raise JsRegexError(f"invalid regular expression flags '{flags}'")
-    py_flags = 0
-    for f in flags:
-        py_flags |= _JS_FLAGS.get(f, 0)
+    translated = translate(body, flags)
     try:
-        compiled = re.compile(_translate(body, "m" in flags), py_flags)
-    except re.error as exc:
+        compiled = regex.compile(translated, regex.IGNORECASE if "i" in flags else 0)
+    except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
         raise JsRegexError(f"bad regular expression {body!r}: {exc}")
     return JsRegex(compiled, "g" in flags, "y" in flags)
 
 
-def _translate(body: str, multiline: bool) -> str:
-    out: list[str] = []
-    i, size = 0, len(body)
-    in_class = False
-    while i < size:
-        ch = body[i]
-        if ch == "\\" and i + 1 < size:
-            nxt = body[i + 1]
-            if nxt == "k" and body.startswith("<", i + 2):
-                end = body.find(">", i + 3)
-                if end > 0:
-                    out.append(f"(?P={body[i + 3:end]})")
-                    i = end + 1
-                    continue
-            if nxt in _ASCII_CLASSES:
-                # JavaScript's \d, \w and \b are ASCII; Python's are Unicode
-                out.append(_ASCII_CLASSES[nxt][1 if in_class else 0])
-            elif nxt == "/":
-                out.append("/")
-            else:
-                out.append(body[i:i + 2])
+def translate(body: str, flags: str = "") -> str:
+    """The ``regex``-package pattern for JavaScript ``body`` with ``flags``."""
+    parser = _Parser(body, flags)
+    out = parser.disjunction()
+    if parser.pos < len(body):  # only a ')' stops the top level early
+        parser.fail("unmatched ')'")
+    return out
+
+
+def _scan_groups(src: str) -> list[str | None]:
+    """The capturing groups in order (their names, None when unnamed): JavaScript decides
+    whether ``\\5`` is a backreference by the count of the whole pattern."""
+    groups: list[str | None] = []
+    i, in_class = 0, False
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
             i += 2
             continue
         if in_class:
-            if ch == "]":
-                in_class = False
-            out.append(ch)
-            i += 1
-            continue
-        if ch == "[":
+            in_class = ch != "]"
+        elif ch == "[":
             in_class = True
-            if body.startswith("[^]", i):
-                out.append(r"[\s\S]")
-                in_class = False
-                i += 3
-                continue
-            out.append(ch)
-            i += 1
-            continue
-        if body.startswith("(?<", i) and not body.startswith(("(?<=", "(?<!"), i):
-            out.append("(?P<")
-            i += 3
-            continue
-        if ch == "$" and not multiline:
-            out.append(r"\Z")
-            i += 1
-            continue
-        out.append(ch)
+        elif ch == "(":
+            if not src.startswith("?", i + 1):
+                groups.append(None)
+            elif src.startswith("?<", i + 1) and src[i + 3:i + 4] not in ("=", "!"):
+                end = src.find(">", i + 3)
+                groups.append(src[i + 3:end] if end > 0 else "")
         i += 1
-    return "".join(out)
+    return groups
+
+
+@dataclass
+class _Class:
+    """A character class being built: ranges and properties, and complements of sets."""
+
+    parts: list[str] = field(default_factory=list)
+    negated_sets: list[str] = field(default_factory=list)
+
+    def emit(self, negate: bool) -> str:
+        if not self.negated_sets:
+            if not self.parts:
+                return "[\\s\\S]" if negate else "(?!)"
+            return f"[{'^' if negate else ''}{''.join(self.parts)}]"
+        # a complement inside a class ([\D_]) is kept a complement so that case folding
+        # treats it as JavaScript does; the class becomes an alternation
+        alts = ([f"[{''.join(self.parts)}]"] if self.parts else []) + self.negated_sets
+        either = "|".join(alts)
+        return f"(?:(?!{either})[\\s\\S])" if negate else f"(?:{either})"
+
+
+def _char(cp: int) -> str:
+    ch = chr(cp)
+    if ch.isascii() and (ch.isalnum() or ch == "_"):
+        return ch
+    if cp < 0x100:
+        return f"\\x{cp:02x}"
+    return f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
+
+class _Parser:
+    def __init__(self, src: str, flags: str) -> None:
+        self.src, self.pos = src, 0
+        self.unicode = "u" in flags or "v" in flags
+        self.vmode = "v" in flags
+        self.icase, self.multiline, self.dotall = "i" in flags, "m" in flags, "s" in flags
+        self.groups = _scan_groups(src)
+        self.names = {n: i + 1 for i, n in enumerate(self.groups) if n}
+        # with named groups (or u/v), \k must be a reference; otherwise it is a "k"
+        self.strict_k = self.unicode or bool(self.names)
+        self.opened = 0
+        self.closed: set[int] = set()
+        self.seen_names: set[str] = set()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def fail(self, reason: str, at: int | None = None) -> None:
+        where = self.pos if at is None else at
+        raise JsRegexError(f"bad regular expression {self.src!r}: {reason} at position {where}")
+
+    def peek(self, offset: int = 0) -> str:
+        i = self.pos + offset
+        return self.src[i] if i < len(self.src) else ""
+
+    def eat(self, text: str) -> bool:
+        if self.src.startswith(text, self.pos):
+            self.pos += len(text)
+            return True
+        return False
+
+    # -- structure ---------------------------------------------------------------------
+
+    def disjunction(self) -> str:
+        alts = [self.alternative()]
+        while self.eat("|"):
+            alts.append(self.alternative())
+        return "|".join(alts)
+
+    def alternative(self) -> str:
+        parts: list[str] = []
+        while self.pos < len(self.src) and self.peek() not in "|)":
+            parts.append(self.term())
+        return "".join(parts)
+
+    def term(self) -> str:
+        start = self.pos
+        assertion = self.assertion()
+        if assertion is not None:
+            text, quantifiable = assertion
+            if self.at_quantifier():
+                if not quantifiable:
+                    self.fail("nothing to repeat")
+                return self.quantified_assertion(text)
+            return text
+        atom = self.atom(start)
+        return atom + self.quantifier()
+
+    def at_quantifier(self) -> bool:
+        ch = self.peek()
+        return ch in ("*", "+", "?") or (ch == "{" and _QUANT.match(self.src, self.pos)
+                                         is not None)
+
+    def quantified_assertion(self, text: str) -> str:
+        """Annex B lets a lookahead be repeated: at least once is the lookahead, zero
+        times is nothing (its groups stay unset)."""
+        low = self.quantifier_bounds()[0]
+        self.eat("?")
+        return text if low else f"(?:{text}){{0}}"
+
+    def assertion(self) -> tuple[str, bool] | None:
+        if self.eat("^"):
+            return (f"(?<![^{_LINE_END}])" if self.multiline else "(?<![\\s\\S])"), False
+        if self.eat("$"):
+            return (f"(?![^{_LINE_END}])" if self.multiline else "(?![\\s\\S])"), False
+        if self.eat("\\b"):
+            word = self.word_chars()
+            return f"(?-i:(?<=[{word}])(?![{word}])|(?<![{word}])(?=[{word}]))", False
+        if self.eat("\\B"):
+            word = self.word_chars()
+            return f"(?-i:(?<=[{word}])(?=[{word}])|(?<![{word}])(?![{word}]))", False
+        for opener, quantifiable in (("(?=", True), ("(?!", True), ("(?<=", False),
+                                     ("(?<!", False)):
+            start = self.pos
+            if self.eat(opener):
+                inner = self.disjunction()
+                self.close_group(start)
+                return f"{opener}{inner})", quantifiable and not self.unicode
+        return None
+
+    def word_chars(self) -> str:
+        """JavaScript's word characters: with i and u/v, also the two that fold into
+        ASCII letters (U+017F long s, U+212A Kelvin sign). \\b tests them as they are."""
+        return _WORD + ("\\u017f\\u212a" if self.icase and self.unicode else "")
+
+    def word_set(self, negated: bool) -> str:
+        """``\\w`` / ``\\W`` outside a class: without u/v JavaScript does not fold them."""
+        text = f"[{'^' if negated else ''}{self.word_chars()}]"
+        return f"(?-i:{text})" if self.icase and not self.unicode else text
+
+    def close_group(self, start: int) -> None:
+        if not self.eat(")"):
+            self.fail("missing ), unterminated subpattern", start)
+
+    def atom(self, start: int) -> str:
+        ch = self.peek()
+        if ch == "(":
+            return self.group()
+        if ch in ("*", "+", "?") or self.at_quantifier():
+            self.fail("nothing to repeat")
+        if ch in ("{", "}", "]"):
+            if self.unicode:
+                self.fail("lone quantifier brackets")
+            self.pos += 1
+            return _char(ord(ch))
+        if ch == "[":
+            return self.char_class()
+        if ch == ".":
+            self.pos += 1
+            return "[\\s\\S]" if self.dotall else f"[^{_LINE_END}]"
+        if ch == "\\":
+            return self.atom_escape()
+        self.pos += 1
+        return _char(ord(ch))
+
+    def group(self) -> str:
+        start = self.pos
+        if self.eat("(?:"):
+            inner = self.disjunction()
+            self.close_group(start)
+            return f"(?:{inner})"
+        if self.eat("(?<"):
+            self.group_name(define=True)
+        elif self.src.startswith("(?", self.pos):
+            self.fail("invalid group")
+        else:
+            self.pos += 1
+        self.opened += 1
+        number = self.opened
+        inner = self.disjunction()
+        self.close_group(start)
+        self.closed.add(number)
+        return f"({inner})"
+
+    def group_name(self, define: bool) -> str:
+        """The name up to ``>`` (``self.pos`` just after ``<``); ``define``: a group's."""
+        start = self.pos
+        close = self.src.find(">", self.pos)
+        name = self.src[self.pos:close] if close >= 0 else ""
+        if not _valid_name(name):
+            self.fail("invalid capture group name", start)
+        self.pos = close + 1
+        if define:
+            if name in self.seen_names:
+                self.fail("duplicate capture group name", start)
+            self.seen_names.add(name)
+        return name
+
+    def quantifier(self) -> str:
+        ch = self.peek()
+        if ch in ("*", "+", "?"):
+            self.pos += 1
+            text = ch
+        elif ch == "{":
+            if _QUANT.match(self.src, self.pos) is None:
+                if self.unicode:
+                    self.fail("incomplete quantifier")
+                return ""  # Annex B: a "{" that starts no quantifier is a literal
+            low, high = self.quantifier_bounds()
+            text = f"{{{low},{'' if high is None else high}}}"
+        else:
+            return ""
+        return text + ("?" if self.eat("?") else "")
+
+    def quantifier_bounds(self) -> tuple[int, int | None]:
+        """Reads ``*``, ``+``, ``?`` or ``{n,m}`` (not the lazy ``?`` after it)."""
+        ch = self.peek()
+        if ch in ("*", "+", "?"):
+            self.pos += 1
+            return (1 if ch == "+" else 0), (1 if ch == "?" else None)
+        bounds = _QUANT.match(self.src, self.pos)
+        if bounds is None:
+            self.fail("incomplete quantifier")
+        assert bounds is not None
+        low = int(bounds.group(1))
+        high = low if bounds.group(2) is None else \
+            (int(bounds.group(3)) if bounds.group(3) else None)
+        if high is not None and high < low:
+            self.fail("numbers out of order in {} quantifier")
+        if low > _MAX_REPEAT or (high or 0) > _MAX_REPEAT:
+            self.fail(f"repetition count above {_MAX_REPEAT} (ghbuild's limit)")
+        self.pos = bounds.end()
+        return low, high
+
+    # -- escapes -----------------------------------------------------------------------
+
+    def atom_escape(self) -> str:
+        start = self.pos
+        nxt = self.peek(1)
+        if not nxt:
+            self.fail("\\ at end of pattern")
+        if nxt in "123456789":
+            return self.decimal_escape(start)
+        if nxt == "k" and self.strict_k:
+            self.pos += 2
+            if not self.eat("<"):
+                self.fail("invalid named reference", start)
+            name = self.group_name(define=False)
+            if name not in self.names:
+                self.fail("invalid named capture referenced", start)
+            return self.backreference(self.names[name])
+        if nxt in "wW":
+            self.pos += 2
+            return self.word_set(nxt == "W")
+        if nxt in "dDsS":
+            self.pos += 2
+            body = _SETS[nxt.lower()]
+            return f"[{body}]" if nxt.islower() else f"[^{body}]"
+        if nxt in "pP" and self.unicode:
+            return self.property_escape()
+        cp = self.character_escape(in_class=False)
+        return _char(cp)
+
+    def backreference(self, number: int) -> str:
+        # JavaScript: a group that has not matched (or not closed yet) matches empty
+        return f"(?({number})\\{number}|)" if number in self.closed else "(?:)"
+
+    def decimal_escape(self, start: int) -> str:
+        digits = re.match(r"[0-9]+", self.src[self.pos + 1:])
+        assert digits is not None
+        number = int(digits.group(0))
+        if number <= len(self.groups):
+            self.pos += 1 + len(digits.group(0))
+            return self.backreference(number)
+        if self.unicode:
+            self.fail("invalid escape", start)
+        return _char(self.legacy_escape())
+
+    def legacy_escape(self) -> int:
+        """Annex B: ``\\8`` is "8"; ``\\1``-``\\7`` and ``\\0`` + digits are octal."""
+        self.pos += 1
+        first = self.peek()
+        if first in "89":
+            self.pos += 1
+            return ord(first)
+        width = 3 if first in "0123" else 2
+        octal = re.match(f"[0-7]{{1,{width}}}", self.src[self.pos:])
+        assert octal is not None
+        self.pos += len(octal.group(0))
+        return int(octal.group(0), 8)
+
+    def character_escape(self, in_class: bool) -> int:
+        """One escaped character (``self.pos`` at the backslash); its code point."""
+        start = self.pos
+        nxt = self.peek(1)
+        if nxt in _CONTROL:
+            self.pos += 2
+            return ord(_CONTROL[nxt])
+        if nxt == "c":
+            letter = self.peek(2)
+            if letter.isascii() and (letter.isalpha() or
+                                     (in_class and not self.unicode and
+                                      (letter.isdigit() or letter == "_"))):
+                self.pos += 3
+                return ord(letter) % 32
+            if self.unicode:
+                self.fail("invalid unicode escape", start)
+            self.pos += 1  # Annex B: the backslash stands for itself, "c" follows
+            return ord("\\")
+        if nxt == "0" and not self.peek(2).isdigit():
+            self.pos += 2
+            return 0
+        if nxt.isdigit():
+            if self.unicode:
+                self.fail("invalid class escape" if in_class else "invalid decimal escape",
+                          start)
+            return self.legacy_escape()
+        if nxt == "x":
+            hexa = _HEX2.match(self.src, self.pos + 2)
+            if hexa:
+                self.pos = hexa.end()
+                return int(hexa.group(0), 16)
+        elif nxt == "u":
+            cp = self.unicode_escape()
+            if cp is not None:
+                return cp
+        if self.unicode:
+            if nxt in _SYNTAX or nxt == "/" or (in_class and nxt == "-"):
+                self.pos += 2
+                return ord(nxt)
+            self.fail("invalid escape", start)
+        if nxt == "k" and self.strict_k:
+            self.fail("invalid named reference", start)
+        self.pos += 2  # Annex B identity escape
+        return ord(nxt)
+
+    def unicode_escape(self) -> int | None:
+        """``\\uXXXX`` (a surrogate pair joined), ``\\u{X}`` with u/v; None if neither."""
+        at = self.pos + 2
+        if self.unicode and self.src.startswith("{", at):
+            braced = _BRACED_HEX.match(self.src, at)
+            if not braced or int(braced.group(1), 16) > 0x10FFFF:
+                self.fail("invalid Unicode escape")
+            assert braced is not None
+            self.pos = braced.end()
+            return int(braced.group(1), 16)
+        hexa = _HEX4.match(self.src, at)
+        if not hexa:
+            if self.unicode:
+                self.fail("invalid Unicode escape")
+            return None
+        cp = int(hexa.group(0), 16)
+        self.pos = hexa.end()
+        low = _HEX4.match(self.src, self.pos + 2) if self.src.startswith("\\u", self.pos) \
+            else None
+        if 0xD800 <= cp < 0xDC00 and low and 0xDC00 <= int(low.group(0), 16) < 0xE000:
+            self.pos = low.end()
+            return 0x10000 + ((cp - 0xD800) << 10) + (int(low.group(0), 16) - 0xDC00)
+        return cp
+
+    def property_escape(self) -> str:
+        from .jsprops import PropertyError, python_property
+
+        start = self.pos
+        negated = self.peek(1) == "P"
+        self.pos += 2
+        close = self.src.find("}", self.pos)
+        if not self.eat("{") or close < 0:
+            self.fail("invalid property name", start)
+        text = self.src[self.pos:close]
+        self.pos = close + 1
+        try:
+            prop = python_property(text, self.vmode)
+        except PropertyError as exc:
+            self.fail(str(exc), start)
+        return f"\\{'P' if negated else 'p'}{{{prop}}}"
+
+    # -- classes -----------------------------------------------------------------------
+
+    def char_class(self) -> str:
+        start = self.pos
+        self.pos += 1
+        negate = self.eat("^")
+        cls = _Class()
+        while True:
+            if self.pos >= len(self.src):
+                self.fail("unterminated character class", start)
+            if self.eat("]"):
+                return cls.emit(negate)
+            self.class_item(cls)
+
+    def class_item(self, cls: _Class) -> None:
+        if self.vmode and (self.peek() in "[(){}/|" or self.src.startswith(("--", "&&"),
+                                                                            self.pos)
+                           or self.src.startswith("\\q{", self.pos)):
+            self.fail("v-flag class set syntax (nested classes, --, &&, \\q{...}) is not "
+                      "supported by ghbuild")
+        low = self.class_atom(cls)
+        if self.vmode and self.src.startswith(("--", "&&"), self.pos):
+            self.fail("v-flag class set syntax (nested classes, --, &&, \\q{...}) is not "
+                      "supported by ghbuild")
+        if self.peek() != "-" or self.peek(1) in ("]", ""):
+            if low is not None:
+                cls.parts.append(_char(low))
+            return
+        dash = self.pos
+        self.pos += 1
+        high = self.class_atom(cls)
+        if low is None or high is None:
+            if self.unicode:
+                self.fail("invalid character class", dash)
+            # Annex B: [\d-z] is \d, "-" and z
+            cls.parts.extend(_char(c) for c in (low, ord("-"), high) if c is not None)
+            return
+        if high < low:
+            self.fail("range out of order in character class", dash)
+        cls.parts.append(f"{_char(low)}-{_char(high)}")
+
+    def class_atom(self, cls: _Class) -> int | None:
+        """One class member: a code point, or None after adding a set to ``cls``."""
+        ch = self.peek()
+        if ch != "\\":
+            self.pos += 1
+            return ord(ch)
+        nxt = self.peek(1)
+        if not nxt:
+            self.fail("\\ at end of pattern")
+        if nxt in "dDwWsS":
+            self.pos += 2
+            body = self.word_chars() if nxt in "wW" else _SETS[nxt.lower()]
+            if nxt.islower():
+                cls.parts.append(body)
+            else:
+                cls.negated_sets.append(f"[^{body}]")
+            return None
+        if nxt in "pP" and self.unicode:
+            cls.parts.append(self.property_escape())
+            return None
+        if nxt == "b":
+            self.pos += 2
+            return 8
+        if nxt == "-" and self.unicode:
+            self.pos += 2
+            return ord("-")
+        return self.character_escape(in_class=True)
+
+
+def _valid_name(name: str) -> bool:
+    """JavaScript's RegExpIdentifierName (without ``\\u`` escapes)."""
+    if not name or not (name[0] in "$_" or name[0].isidentifier()):
+        return False
+    return all(c in "$\u200c\u200d" or f"a{c}".isidentifier() for c in name[1:])
