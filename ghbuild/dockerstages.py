@@ -76,6 +76,7 @@ class _Stage:
 def scan_text(text: str, *, target: str = "",
               build_args: Mapping[str, str] | None = None) -> Scan:
     """The ``RUN`` steps a build of ``target`` reaches in Dockerfile ``text``."""
+    text = text.removeprefix("\ufeff")  # BuildKit skips a byte order mark too
     directives, start = _directives(text.splitlines())
     syntax = directives.get("syntax", "")
     if syntax and "dockerfile" not in syntax.lower():

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ghbuild import proc
 from ghbuild.build import BuildInputs, KeyValue
@@ -242,6 +244,23 @@ def test_run_steps_a_build_reaches(text, target, expected):
     scan = scan_text(text, target=target)
     assert scan.readable
     assert [(r.stage, r.line, r.platform) for r in scan.runs] == expected
+
+
+WORDS = st.sampled_from(["FROM", "RUN", "COPY", "ADD", "ARG", "AS", "--platform=$BUILDPLATFORM",
+                         "--from=0", "--mount=from=a", "<<EOF", "<<-X", "EOF", "\\", "#",
+                         "# escape=`", "`", "a", "0", "${A:-b}", "$A", "\ufeff", " ", "\t"])
+LINES = st.lists(st.lists(WORDS, max_size=6).map(" ".join), max_size=12).map("\n".join)
+
+
+@given(text=st.one_of(LINES, st.text(max_size=200)), target=st.sampled_from(["", "a", "0"]))
+def test_any_text_scans_without_an_exception(text, target):
+    scan = scan_text(text, target=target, build_args={"A": "a"})
+    assert all(r.line >= 1 for r in scan.runs)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_instruction():
+    (run,) = scan_text("\ufeffFROM alpine\nRUN true\n").runs
+    assert (run.line, run.platform) == (2, TARGET)
 
 
 def test_a_build_arg_resolves_a_stage_platform():
