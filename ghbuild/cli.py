@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any, NoReturn
 
 from . import __version__
@@ -107,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     args.debug = debug
+    previous = _catch_stop_signals()
     try:
         return int(module.run(args))
     except GhbuildError as exc:
@@ -116,9 +119,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except OSError as exc:
         return _os_error(exc, debug)
-    except KeyboardInterrupt:
-        print("ghbuild: interrupted", file=sys.stderr)
-        return 130
+    except Terminated as exc:
+        return _terminated(exc.signum)
+    except KeyboardInterrupt:  # SIGINT where no handler could be set (not the main thread)
+        return _terminated(signal.SIGINT)
+    finally:
+        # after _terminated: a second signal must not cut its clean-up short
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+# -- signals ------------------------------------------------------------------------------
+# The Actions runner cancels a step with SIGINT, then SIGTERM, then SIGKILL; a terminal
+# sends SIGINT or SIGHUP. Python's default for SIGTERM and SIGHUP ends the process at once,
+# skipping every ``finally``: the private docker config with the registry password would
+# stay on disk and the buildx child would run on. So each of them raises Terminated in the
+# main thread, which unwinds through every clean-up.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+class Terminated(BaseException):
+    """A stop signal arrived. A BaseException, so ``except Exception`` handlers on the
+    way up do not swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    from . import proc
+
+    # children first: they are in their own process groups (see proc), and a child of a
+    # worker thread would otherwise run on until that thread's work is done
+    proc.signal_children(signal.SIGTERM)
+    # once only: the runner's SIGTERM follows its SIGINT and must not cut the clean-up
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _catch_stop_signals() -> dict[int, Any]:
+    """Install :func:`_on_signal`; returns the handlers it replaced."""
+    try:
+        return {number: signal.signal(number, _on_signal) for number in STOP_SIGNALS}
+    except ValueError:   # not the main thread (main() called from a thread): left alone
+        return {}
+
+
+def _terminated(signum: int) -> int:
+    from . import proc
+
+    proc.stop_all()
+    print(f"ghbuild: terminated (signal {signal.Signals(signum).name.removeprefix('SIG')})",
+          file=sys.stderr, flush=True)
+    return 128 + signum
 
 
 def _report(message: str, exc: GhbuildError) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 import time
@@ -23,6 +24,31 @@ def _escape_data(text: str) -> str:
 
 def _escape_prop(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# The runner reads a workflow command from any line of a step's output: ``::name::`` at the
+# start of a line once leading white space is trimmed, and the legacy ``##[name]`` anywhere
+# in a line (actions/runner, ActionCommand.TryParseV2 and TryParse). Text ghbuild did not
+# write (payload fields, labels, buildx's and a registry's messages) can hold either.
+# A line, as the runner splits a step's output (at CR, LF or CRLF), starting with "::"
+# after white space (.NET's TrimStart, which also trims NBSP, VT, FF and the like).
+_COMMAND_START = re.compile(r"(?:\A|(?<=[\r\n]))([^\S\r\n]*)::")
+_LEGACY_COMMAND = "##["
+
+
+def safe_text(text: str) -> str:
+    """Log text that the runner cannot read as a workflow command: at the start of a line a
+    ``::`` becomes ``\\::``, and every ``##[`` becomes ``#\\#[``; other text unchanged.
+
+    Per line rather than between ``::stop-commands::`` and its token: that pair leaves the
+    runner deaf to every later command of the job when ghbuild is killed (SIGKILL) between
+    the two, and while it is on, ghbuild's own masks and annotations would go unread."""
+    if _LEGACY_COMMAND in text:
+        text = text.replace(_LEGACY_COMMAND, "#\\#[")
+    return _COMMAND_START.sub(r"\1\\::", text) if "::" in text else text
+
+
+safe_line = safe_text   # one line is the same rule; the name says what a caller has
 
 
 class Actions:
@@ -71,13 +97,14 @@ class Actions:
             self.stream.flush()
 
     def info(self, message: str) -> None:
-        self._raw(self.redact(message))
+        """A plain log line (or lines): never read by the runner as a command."""
+        self._raw(safe_text(self.redact(message)))
 
     def debug(self, message: str) -> None:
         if self.on_runner:
             self._raw(f"::debug::{_escape_data(self.redact(message))}")
         elif self.debug_enabled:
-            self._raw("debug: " + self.redact(message))
+            self._raw(safe_text("debug: " + self.redact(message)))
 
     def annotate(self, level: str, message: str, *, file: str | None = None,
                  line: int | None = None, col: int | None = None,
@@ -85,7 +112,7 @@ class Actions:
         message = self.redact(message)
         if not self.on_runner:
             where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-            self._raw(f"{level}: {where}{message}")
+            self._raw(safe_text(f"{level}: {where}{message}"))
             return
         props = []
         if file:
@@ -111,7 +138,9 @@ class Actions:
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
         start = time.monotonic()
-        self._raw(f"::group::{title}" if self.on_runner else f"== {title}")
+        title = self.redact(title)
+        self._raw(f"::group::{_escape_data(title)}" if self.on_runner
+                  else safe_text(f"== {title}"))
         try:
             yield
         finally:

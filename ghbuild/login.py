@@ -14,6 +14,7 @@ registry (docs/action.md, "Logins to several registries").
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import difflib
 import json
@@ -402,6 +403,16 @@ def login_server(registry: str) -> str:
     return config_key(registry)
 
 
+def register_login_secrets(creds: Credentials, actions: Actions) -> None:
+    """The password, and the basic Authorization value ``docker login`` sends with it
+    (``Basic base64(user:password)``, also what config.json keeps): a registry may echo
+    that header in the error text docker login prints."""
+    actions.add_secret(creds.password)
+    pair = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode("ascii")
+    actions.add_secret(f"Basic {pair}")
+    actions.add_secret(pair)
+
+
 def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None:
     argv = ["docker", "login", "--username", creds.username, "--password-stdin",
             login_server(creds.registry)]
@@ -436,7 +447,7 @@ def private_docker_config(logins: list[Credentials], actions: Actions, *,
         _link_plugins(base, path)
         extra = {"DOCKER_CONFIG": str(path), **_keep_builders_and_contexts(base, path, env)}
         for creds in logins:
-            actions.add_secret(creds.password)
+            register_login_secrets(creds, actions)
             _login(creds, {**env, **extra}, actions)
         yield extra
     finally:

@@ -251,7 +251,10 @@ class RegistryClient:
             return None
         if challenge.scheme == "basic":
             creds = self.creds.get(registry)
-            return auth.basic_header(creds.username, creds.password) if creds else None
+            if creds is None:
+                return None
+            self._note_secrets(creds)   # a challenge from warm_up has not registered them
+            return auth.basic_header(creds.username, creds.password)
         # A bearer registry seen before: fetch the token now and save the 401 round trip.
         return f"Bearer {self._token(registry, host, scope, challenge)}"
 
@@ -339,9 +342,16 @@ class RegistryClient:
         return self._http("GET", realm, params=params, auth=basic)
 
     def _note_secrets(self, creds: Credentials) -> None:
+        """Register what a request may carry: the password and identity token, and the
+        basic ``Authorization`` value made of them, which a registry may echo in an error
+        body (base64 hides nothing: it is the password in other letters)."""
         if self._secret_sink:
             for secret in creds.secrets:
                 self._secret_sink(secret)
+            if creds.password:
+                header = auth.basic_header(creds.username, creds.password)
+                self._secret_sink(header)
+                self._secret_sink(header.removeprefix("Basic "))
 
     # -- many images -----------------------------------------------------------------
     def warm_up(self, refs: Sequence[ImageRef], *, push: bool = False) -> None:
