@@ -19,6 +19,7 @@ from typing import Any
 from . import proc
 from .context import Context, load_payload, now_from_env
 from .errors import InputError
+from .meta import semver
 
 EVENTS = ("push", "pull_request", "pull_request_target", "release", "schedule",
           "workflow_dispatch")
@@ -59,9 +60,29 @@ def default_branch(path: str) -> str:
 
 
 def tags_at_head(path: str) -> list[str]:
-    """Tags pointing at HEAD, newest version-like first (``v2`` before ``v1``)."""
+    """Tags pointing at HEAD: the highest semantic version first (``v2.0.0`` before
+    ``v2.0.0-rc.1`` and ``v1.2.3``), then the others in git's version order."""
     text = _git(path, "tag", "--points-at", "HEAD", "--sort=-v:refname", check=False)
-    return [t for t in text.splitlines() if t]
+    tags = [t for t in text.splitlines() if t]
+    versions = {t: v for t in tags if (v := semver.parse(t)) is not None}
+    ranked = sorted(versions, key=lambda t: _precedence(versions[t]), reverse=True)
+    return ranked + [t for t in tags if t not in versions]
+
+
+def _precedence(v: semver.SemVer) -> tuple[Any, ...]:
+    """semver.org's order: a release above its pre-releases; numeric identifiers below
+    alphanumeric ones, numbers by value."""
+    pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in v.prerelease)
+    return (v.major, v.minor, v.patch, not v.prerelease, pre)
+
+
+def toplevel(path: str) -> str:
+    """The top of the checkout ``path`` is in (``path`` itself outside one)."""
+    return _git(path, "rev-parse", "--show-toplevel", check=False) or path
+
+
+def origin_url(path: str) -> str:
+    return _git(path, "remote", "get-url", "origin", check=False)
 
 
 def from_git(path: str, event: str = "push", event_path: str | None = None,
@@ -74,13 +95,16 @@ def from_git(path: str, event: str = "push", event_path: str | None = None,
     _check_overrides(ref, pr_number)
     if _git(path, "rev-parse", "--is-inside-work-tree", check=False) != "true":
         raise InputError(f"{path} is not a git checkout")
+    if not _git(path, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False):
+        raise InputError(f"{path}: this repository has no commits yet: the git context "
+                         "needs HEAD (make a first commit)")
     sha = _git(path, "rev-parse", "HEAD")
     branch = _git(path, "symbolic-ref", "-q", "--short", "HEAD", check=False)
     tags = tags_at_head(path)
     payload: dict[str, Any] = load_payload(event_path, "event payload") if event_path else {}
     number = pr_number if pr_number is not None else payload.get("number")
     the_ref = ref or _ref_for(event, branch, tags, number, default_branch(path))
-    remote = parse_remote(_git(path, "remote", "get-url", "origin", check=False))
+    remote = parse_remote(origin_url(path))
     host, repository = remote if remote else ("github.com", "")
     committed = _git(path, "show", "-s", "--format=%cI", "HEAD")
     _fill_payload(payload, event, sha, committed, the_ref, branch, repository, host,

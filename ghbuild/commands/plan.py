@@ -27,11 +27,12 @@ from typing import Any
 
 import requests
 
+from .. import gitcontext, workflow
 from ..bake import BakeImage, bake_file
 from ..build import buildx_argv, child_env, shell_echo
 from ..cache import GHA_TOKEN, GHA_URL_V1, gha_missing
 from ..context import Context, read_json_object
-from ..errors import GhbuildError
+from ..errors import GhbuildError, InputError
 from ..gha import Actions
 from ..gitcontext import EVENTS, from_git
 from ..inputs import env_input
@@ -52,8 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _add_input_flags(parser)
     parser.add_argument("--dir", default=".", metavar="PATH",
                         help="the git checkout (default: .); paths are relative to it")
-    parser.add_argument("--event", choices=EVENTS, default="push",
-                        help="the event to plan for (default: push)")
+    parser.add_argument("--event", choices=EVENTS,
+                        help="the event to plan for (default: push, or the first event the "
+                             "workflow runs on when it does not run on push)")
     parser.add_argument("--event-path", metavar="FILE",
                         help="a saved event payload (JSON); its fields win over git's")
     parser.add_argument("--ref", help="plan for this ref instead of git's (refs/tags/v1.2.3)")
@@ -64,6 +66,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--offline", action="store_true",
                         help="do not ask the registry (the check shows 'not checked')")
+    parser.add_argument("--workflow", metavar="PATH",
+                        help="the workflow whose ghbuild step to plan (default: the one "
+                             "under .github/workflows/ that runs ghbuild on the event)")
+    parser.add_argument("--job", help="the job of that step (when several run ghbuild)")
+    parser.add_argument("--step", metavar="N|NAME",
+                        help="the step: its number in the job (from 1), name or id")
+    parser.add_argument("--no-workflow", action="store_true",
+                        help="read no workflow: the inputs, config file and flags only")
 
 
 def _add_input_flags(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +138,25 @@ class ImagePlan:
         }
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkflowView:
+    """The workflow step the plan stands in for, and the inputs it gives (redacted)."""
+
+    file: str
+    job: str
+    step: int
+    name: str
+    uses: str
+    called_from: str                           # "caller.yml job X" for a reusable workflow
+    inputs: tuple[tuple[str, str], ...]        # name, value as the plan used it
+    unknown: tuple[tuple[str, str], ...]       # name, where a runner takes it from
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "job": self.job, "step": self.step, "name": self.name,
+                "uses": self.uses, "called-from": self.called_from,
+                "inputs": dict(self.inputs), "unknown": dict(self.unknown)}
+
+
 @dataclass(kw_only=True)
 class Report:
     ctx: Context
@@ -136,6 +165,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # bake mode: the definition run would hand to one docker buildx bake (redacted)
     bake: dict[str, Any] | None = None
+    workflow: WorkflowView | None = None
 
 
 class QuietActions(Actions):
@@ -162,16 +192,114 @@ class QuietActions(Actions):
 
 # -- entry ------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
-    env = run_cmd.environment(args)
-    root = str(Path(args.dir).resolve())
-    ctx = from_git(root, event=args.event, event_path=args.event_path, environ=env,
-                   ref=args.ref, pr_number=args.pr)
+    # The checkout's top, as a runner's workspace is: .github/ is found from a subdirectory.
+    root = gitcontext.toplevel(str(Path(args.dir).resolve()))
+    found = _workflows(args, root)
+    event = args.event or workflow.default_event(found) or "push"
     notes: list[str] = []
+    ctx = from_git(root, event=event, event_path=args.event_path, environ=dict(os.environ),
+                   ref=args.ref, pr_number=args.pr)
+    _check_ref(ctx, root, explicit=args.ref is not None, notes=notes)
     ctx = with_repo_metadata(ctx, args.repo_metadata, notes)
-    report = make_report(env, ctx, root, offline=args.offline, notes=notes,
-                         flags=run_cmd.given_flags(args))
+    base, view = _workflow_inputs(found, ctx, args, event, notes)
+    env = run_cmd.environment(args, base=base)
+    flags = run_cmd.given_flags(args)
+    _need_image_name(env, ctx, root, flags)
+    report = make_report(env, ctx, root, offline=args.offline, notes=notes, flags=flags)
+    report.workflow = _redacted(view, env) if view else None
     sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
     return exit_code(report)
+
+
+# -- the workflow and the ref -------------------------------------------------------------
+def _workflows(args: argparse.Namespace, root: str) -> list[workflow.Workflow]:
+    if args.no_workflow:
+        if args.workflow or args.job or args.step:
+            raise InputError("--no-workflow reads no workflow: drop --workflow, --job, --step")
+        return []
+    found = workflow.discover(Path(root), args.workflow)
+    if not found and (args.job or args.step):
+        raise InputError("--job and --step choose a ghbuild step of a workflow, and no "
+                         f"workflow under {workflow.WORKFLOW_DIR}/ runs ghbuild",
+                         hint="pass --workflow PATH")
+    if args.workflow and not found[0].steps:
+        raise InputError(f"{found[0].path}: no step runs ghbuild (uses: OWNER/ghbuild@REF, "
+                         "ghbuild run after OWNER/ghbuild/setup@REF, or our reusable workflow)",
+                         hint="--no-workflow plans from the inputs and the config file")
+    return found
+
+
+def _run_flags() -> dict[str, str]:
+    """``ghbuild run``'s input flags as written on a command line: --cache-ref -> cache-ref."""
+    return {"--" + attr.replace("_", "-"): name for attr, name in run_cmd.FLAG_INPUTS.items()}
+
+
+def _workflow_inputs(found: Sequence[workflow.Workflow], ctx: Context,
+                     args: argparse.Namespace, event: str, notes: list[str]
+                     ) -> tuple[dict[str, str], WorkflowView | None]:
+    """The process environment with the chosen step's inputs written over its ``INPUT_*``
+    (on a runner action.yml sets every one of them), and what the step gives."""
+    base = dict(os.environ)
+    if not found:
+        return base, None
+    chosen, more = workflow.choose(found, ctx, _run_flags(), job=args.job, step=args.step)
+    step = chosen.step
+    if args.event is None and event != "push":
+        notes.append(f"event {event}: the first one {step.trigger_file} runs on (--event "
+                     "chooses another)")
+    filtered = workflow.filter_note(step, ctx)
+    notes += ([filtered] if filtered else []) + more + workflow.unknown_notes(chosen)
+    for key, value in chosen.env().items():
+        name = key[len("INPUT_"):].lower().replace("_", "-")
+        mine = env_input(name, base, trim=False)
+        if mine is not None and mine != value and name not in chosen.placeholders:
+            notes.append(f"input '{name}': the workflow's value replaces {key} from the "
+                         "environment, as on a runner (a flag overrides both)")
+        run_cmd.set_input(base, name, value)
+    view = WorkflowView(
+        file=step.workflow, job=step.job, step=step.index, name=step.name or step.step_id,
+        uses=step.uses or "run: ghbuild run",
+        called_from=f"{step.call.workflow} job {step.call.job}" if step.call else "",
+        inputs=tuple(chosen.inputs.items()),
+        unknown=tuple((k, ", ".join(v.sources)) for k, v in chosen.unknown.items()))
+    return base, view
+
+
+def _redacted(view: WorkflowView, env: Mapping[str, str]) -> WorkflowView:
+    """Input values as run would print them: every secret (and credential-named build
+    argument) redacted."""
+    actions = QuietActions(env, [])
+    run_cmd.register_secrets(env, actions)
+    return replace(view, inputs=tuple((k, actions.redact(v)) for k, v in view.inputs))
+
+
+def _check_ref(ctx: Context, root: str, *, explicit: bool, notes: list[str]) -> None:
+    """A runner's event has one ref; a local HEAD may have none, or several tags."""
+    if not ctx.ref:
+        raise InputError(f"HEAD is detached at {ctx.sha[:12]} with no branch or tag, so there "
+                         f"is no ref for a {ctx.event_name} to plan",
+                         hint="pass --ref refs/heads/BRANCH or --ref refs/tags/TAG, or check "
+                              "out a branch")
+    tags = gitcontext.tags_at_head(root)
+    if explicit or len(tags) < 2 or ctx.ref != f"refs/tags/{tags[0]}":
+        return
+    notes.append(f"HEAD carries {len(tags)} tags: planned {tags[0]}, the highest version; "
+                 f"not planned: {', '.join(tags[1:])} (a tag push has one ref: choose it "
+                 f"with --ref refs/tags/{tags[1]})")
+
+
+def _need_image_name(env: dict[str, str], ctx: Context, root: str,
+                     flags: Mapping[str, str]) -> None:
+    """run's default image is ghcr.io/<owner>/<repo> of GITHUB_REPOSITORY; locally that is
+    the origin remote, so without a GitHub-like remote say what to give instead."""
+    if ctx.repository or all(env_input("images", e) for e in run_cmd.image_envs(env, root,
+                                                                                flags)):
+        return
+    origin = gitcontext.origin_url(root)
+    raise InputError("no image name: give --images, or set images: in .github/ghbuild.yml "
+                     "or in the workflow's with:; the default ghcr.io/<owner>/<repo> needs a "
+                     "GitHub remote (" + (f"origin is {origin}" if origin else
+                                          "there is no origin remote") + ")")
 
 
 def exit_code(report: Report) -> int:
@@ -361,6 +489,7 @@ def render_json(report: Report) -> str:
                     "repository": ctx.repository, "default-branch": ctx.default_branch,
                     "source": ctx.source},
         "config": report.config,
+        "workflow": report.workflow.as_json() if report.workflow else None,
         "images": [p.as_json() for p in report.images],
         "bake": report.bake,
         "notes": report.notes,
@@ -375,6 +504,8 @@ def render_text(report: Report) -> str:
              f" (default branch {ctx.default_branch or '(unknown)'})"]
     if report.config:
         lines.append(f"config:     {report.config}")
+    if report.workflow:
+        lines += ["", *_workflow_text(report.workflow)]
     for plan in report.images:
         lines += ["", *_image_text(plan)]
     if report.bake is not None:
@@ -388,6 +519,24 @@ def render_text(report: Report) -> str:
     if report.notes:
         lines += ["", "notes:", *(f"  {n}" for n in report.notes)]
     return "\n".join(lines) + "\n"
+
+
+def _workflow_text(w: WorkflowView) -> list[str]:
+    called = f" (called from {w.called_from})" if w.called_from else ""
+    out = [f"workflow {w.file} job {w.job} step {w.step}"
+           + (f" ({w.name})" if w.name else "") + called, f"  uses:     {w.uses}"]
+    if w.inputs:
+        out.append("  inputs:")
+    for name, value in w.inputs:
+        lines = value.splitlines()
+        if len(lines) > 1 or value.endswith("\n"):
+            out += [f"    {name}: |", *(f"      {line}" for line in lines)]
+        else:
+            out.append(f"    {name}: {value}")
+    if w.unknown:
+        out.append("  not known locally (a runner fills them):")
+        out += [f"    {name}: {source}" for name, source in w.unknown]
+    return out
 
 
 def _image_text(p: ImagePlan) -> list[str]:

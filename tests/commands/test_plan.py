@@ -154,9 +154,9 @@ def test_tag_on_a_detached_head(runner: GitOnlyRunner, tmp_path: Path,
     assert img["push"]["reason"] == "push: tag 'v1.2.3' matches push-tags *"
 
 
-def test_detached_head_without_a_tag_names_the_rules(runner: GitOnlyRunner, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]
-                                                     ) -> None:
+def test_detached_head_without_a_tag_asks_for_a_ref(runner: GitOnlyRunner, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
     repo = make_repo(tmp_path)
     git(repo, "commit", "-q", "--allow-empty", "-m", "second")
     git(repo, "checkout", "-q", "--detach", "HEAD~1")
@@ -164,8 +164,10 @@ def test_detached_head_without_a_tag_names_the_rules(runner: GitOnlyRunner, tmp_
     out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
-    assert err.startswith("ghbuild: error: input 'tags': no tag for event 'push' on "
-                          "(no ref); rules that would give one: ")
+    sha = git(repo, "rev-parse", "HEAD")
+    assert err == (f"ghbuild: error: HEAD is detached at {sha[:12]} with no branch or tag, so "
+                   "there is no ref for a push to plan (pass --ref refs/heads/BRANCH or --ref "
+                   "refs/tags/TAG, or check out a branch)\n")
 
 
 def test_detached_head_dispatch_runs_on_the_default_branch(runner: GitOnlyRunner,
@@ -249,8 +251,9 @@ def test_no_remote_needs_an_image_name(runner: GitOnlyRunner, tmp_path: Path,
     code = main(["plan", "--dir", str(repo), "--offline"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == ("ghbuild: error: input 'images' is empty and GITHUB_REPOSITORY is not "
-                   "set, so there is no default image name\n")
+    assert err == ("ghbuild: error: no image name: give --images, or set images: in "
+                   ".github/ghbuild.yml or in the workflow's with:; the default "
+                   "ghcr.io/<owner>/<repo> needs a GitHub remote (there is no origin remote)\n")
     doc = plan_json(capsys, repo, "--images", "registry.example/team/app")
     img = doc["images"][0]
     assert doc["context"]["repository"] == ""
