@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ghbuild import proc
 from ghbuild.errors import PolicyError, RegistryError
 from ghbuild.registry import ImageRef, Presence, State
 from ghbuild.registry.promote import semver_like, tag_pushed
@@ -119,6 +120,19 @@ def build_argv(runner: FakeRunner) -> list[str]:
 
 
 @pytest.fixture()
+def bare(harness):  # noqa: F811 (the imported fixture)
+    """test_run.py's harness as it is: ``ghbuild run`` with env additions, a client and a
+    runner of the test's own."""
+    return harness
+
+
+@pytest.fixture()
+def root(ws):  # noqa: F811 (the imported fixture)
+    """test_run.py's workspace (``app/Dockerfile``)."""
+    return ws
+
+
+@pytest.fixture()
 def go(harness):  # noqa: F811 (the imported fixture)
     """A tag push of two images over a fresh registry model; returns (code, runner,
     client, io)."""
@@ -160,6 +174,25 @@ def test_each_release_tag_is_read_after_the_build_and_just_before_the_writes(go)
     assert reads[0] < last_push < reads[1] < first_put
     # between that read and the PUT only the other release tag is read: no build
     assert [e for e in events[reads[1] + 1:first_put] if e[0] != "resolve"] == []
+
+
+@pytest.mark.parametrize("driver", ["docker", "docker-container"])
+def test_the_same_argv_and_promotion_on_either_driver(bare, driver):
+    registry = Registry()
+
+    class Driver(PushingRunner):
+        def run(self, argv, **kw):
+            if list(argv[:3]) == ["docker", "buildx", "inspect"]:
+                self.calls.append((list(argv), {}, None))
+                return proc.Completed(tuple(argv), 0, f"Name: b\nDriver: {driver}\n", "")
+            return super().run(argv, **kw)
+
+    client = Client(registry)
+    code, runner, _, io = bare(TAG_PUSH, client=client, runner=Driver(registry))
+    assert code == 0, io.err
+    assert f"({driver} driver)" in io.err
+    assert sorted(tags_of(build_argv(runner))) == sorted(MOVING + KEYS)
+    assert client.puts() == RELEASES
 
 
 def test_the_outputs_are_those_of_a_push_of_every_tag(go, tmp_path):
@@ -256,7 +289,7 @@ def test_the_same_digest_written_by_another_job_is_left_as_it_is(go):
     assert f"{RELEASE}: unchanged at {DIGEST}" in io.err
 
 
-def test_a_doubtful_answer_after_the_build_writes_no_release_tag(harness, tmp_path):
+def test_a_doubtful_answer_after_the_build_writes_no_release_tag(bare, tmp_path):
     registry = Registry()
     reads = []
 
@@ -269,7 +302,7 @@ def test_a_doubtful_answer_after_the_build_writes_no_release_tag(harness, tmp_pa
             return super().resolve(ref)
 
     client = Flaky(registry)
-    code, _, _, io = harness(TAG_PUSH, client=client, runner=PushingRunner(registry))
+    code, _, _, io = bare(TAG_PUSH, client=client, runner=PushingRunner(registry))
     assert code == 1, io.err
     (line,) = error_lines(io.err)
     assert f"cannot tell whether release tag {RELEASE} exists" in line and "HTTP 503" in line
@@ -277,10 +310,10 @@ def test_a_doubtful_answer_after_the_build_writes_no_release_tag(harness, tmp_pa
     assert client.puts() == [] and RELEASE not in registry.tags
 
 
-def test_a_failed_write_says_which_release_tags_were_written(harness, tmp_path):
+def test_a_failed_write_says_which_release_tags_were_written(bare, tmp_path):
     registry = Registry()
     client = Client(registry, fail_put=(f"{MIRROR}:1.2.3",))
-    code, _, _, io = harness(TAG_PUSH, client=client, runner=PushingRunner(registry))
+    code, _, _, io = bare(TAG_PUSH, client=client, runner=PushingRunner(registry))
     assert code == 1, io.err
     (line,) = error_lines(io.err)
     assert f"PUT manifest {MIRROR}:1.2.3: HTTP 500" in line
@@ -320,11 +353,11 @@ def _bake_config(ws_root: Path) -> None:
         f"  - name: {API}\n    context: api\n  - name: {WEB}\n    context: web\n")
 
 
-def test_bake_pushes_no_release_tag_and_promotes_each_image(harness, ws, tmp_path):  # noqa: F811
-    _bake_config(ws)
+def test_bake_pushes_no_release_tag_and_promotes_each_image(bare, root, tmp_path):
+    _bake_config(root)
     registry = Registry()
     runner, client = PushingBake(registry), Client(registry)
-    code, _, _, io = harness({"GITHUB_REF": "refs/tags/v1.2.3"}, client=client, runner=runner)
+    code, _, _, io = bare({"GITHUB_REF": "refs/tags/v1.2.3"}, client=client, runner=runner)
     assert code == 0, io.err
     (definition,) = runner.definitions
     for target in definition["target"].values():
@@ -335,12 +368,12 @@ def test_bake_pushes_no_release_tag_and_promotes_each_image(harness, ws, tmp_pat
                                                                               WEB_DIGEST)
 
 
-def test_bake_refuses_a_release_tag_written_during_the_bake(harness, ws, tmp_path):  # noqa: F811
-    _bake_config(ws)
+def test_bake_refuses_a_release_tag_written_during_the_bake(bare, root, tmp_path):
+    _bake_config(root)
     registry = Registry()
     runner = PushingBake(registry, after_push=_other_writer(registry, f"{API}:1.2.3"))
     client = Client(registry)
-    code, _, _, io = harness({"GITHUB_REF": "refs/tags/v1.2.3"}, client=client, runner=runner)
+    code, _, _, io = bare({"GITHUB_REF": "refs/tags/v1.2.3"}, client=client, runner=runner)
     assert code == 3, io.err
     (line,) = error_lines(io.err)
     assert f"{API}:1.2.3 is {OTHER}, would become {API_DIGEST}" in line
