@@ -42,7 +42,7 @@ from ..build import (
 from ..buildx import PlatformCheck, check_platforms, containerd_store, detect_driver, run_build
 from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
 from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
-from ..gha import Actions
+from ..gha import Actions, safe_json
 from ..inputs import check_runner_files, env_input, parse_bool
 from ..login import (
     AuthEntry,
@@ -1288,7 +1288,7 @@ def write_outputs(outcomes: list[Outcome], actions: Actions) -> None:
         actions.set_output(name, value)
     for outcome in outcomes:
         actions.summary(summary_markdown(outcome))
-    print(values["metadata"])
+    print(safe_json(values["metadata"]))  # stdout is read by the runner too
 
 
 def _flag(value: bool) -> str:
