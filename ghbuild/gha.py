@@ -51,6 +51,14 @@ def safe_text(text: str) -> str:
 safe_line = safe_text   # one line is the same rule; the name says what a caller has
 
 
+def safe_json(text: str) -> str:
+    """JSON text (a result on stdout, which the runner reads too) with every ``##[`` written
+    ``##\\u005b``: the same JSON value, and no legacy command. ``##[`` can only be inside a
+    string, and a line of indented JSON starts with white space and ``"``, ``{``, ``[`` or
+    ``}``, never ``::``."""
+    return text.replace(_LEGACY_COMMAND, "##\\u005b")
+
+
 class Actions:
     def __init__(self, environ: Mapping[str, str] | None = None,
                  stream: TextIO | None = None) -> None:
