@@ -320,8 +320,10 @@ def dockerfile_path(inputs: BuildInputs, cwd: str) -> Path:
 
 
 def check_paths(inputs: BuildInputs, *, cwd: str, workspace: str) -> None:
-    """Context inside the workspace, Dockerfile present: else one error naming the input."""
+    """Context inside the workspace, Dockerfile present, the files and stage the other
+    inputs name there (:func:`check_input_files`): else one error naming the input."""
     if _is_remote(inputs.context):
+        check_input_files(inputs, cwd=cwd)
         return
     root = Path(workspace or cwd).resolve()
     context = (Path(cwd) / inputs.context).resolve()
@@ -339,6 +341,7 @@ def check_paths(inputs: BuildInputs, *, cwd: str, workspace: str) -> None:
         name = "file" if inputs.file else "context"
         shown = inputs.file or os.path.join(inputs.context, "Dockerfile")
         raise InputError(f"input '{name}': Dockerfile {shown!r} not found ({dockerfile})")
+    check_input_files(inputs, cwd=cwd)
 
 
 def credential_build_args(inputs: BuildInputs) -> tuple[str, ...]:
@@ -461,3 +464,192 @@ def shell_echo(argv: Sequence[str], redact: object = None) -> str:
     """The command as one shell-quoted line, passed through ``redact`` when given."""
     line = shlex.join(argv)
     return redact(line) if callable(redact) else line
+
+
+# -- values buildx parses itself -----------------------------------------------------------
+# Checked when the inputs are read, so a typo is one input error before anything runs, not
+# a failed build whose buildx message does not name the input. Each rule follows what
+# buildx 0.13 (and BuildKit behind it) accepts; what buildx passes on unread (a provenance
+# or sbom attribute it does not know) is let through, since BuildKit may know it.
+
+# Go's strconv.ParseBool, which buildx uses for --provenance/--sbom true/false
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+             "0": False, "f": False, "F": False, "FALSE": False, "false": False,
+             "False": False}
+# docker/go-units RAMInBytes, which buildx uses for --shm-size
+_SIZE = re.compile(r"^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+# docker/go-units ulimit names
+ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+                "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
+OUTPUT_TYPES = ("image", "registry", "local", "tar", "oci", "docker", "cacheonly")
+_ATTEST_VALUES = {"provenance": {"mode": ("min", "max"), "version": ("v0.2", "v1")}}
+
+
+def _close(word: str, known: Sequence[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"did you mean {found[0]!r}?" if found else None
+
+
+def _fields(name: str, value: str, what: str) -> list[tuple[str, str]]:
+    """``key=value,key=value``: every field must have its ``=``."""
+    out = []
+    for part in value.split(","):
+        key, sep, val = part.strip().partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"input '{name}': {part.strip()!r} in {value!r} is not "
+                             f"key=value; expected {what}")
+        out.append((key.strip().lower(), val.strip()))
+    return out
+
+
+def check_attestation(name: str, value: str) -> None:
+    """``provenance`` or ``sbom``: true/false, or ``key=value`` attributes (buildx's
+    shorthand for ``--attest type=<name>,...``)."""
+    if not value or value in _GO_BOOLS:
+        return
+    what = ("true, false or attributes such as mode=min, mode=max, version=v1"
+            if name == "provenance" else "true, false or attributes such as generator=IMAGE")
+    for key, val in _fields(name, value, what):
+        allowed = _ATTEST_VALUES.get(name, {}).get(key)
+        if allowed and val not in allowed:
+            raise InputError(f"input '{name}': {key}={val!r} is not one of "
+                             f"{', '.join(allowed)}", hint=_close(val, allowed))
+        if key == "disabled" and val not in _GO_BOOLS:
+            raise InputError(f"input '{name}': disabled must be true or false, got {val!r}")
+        if key == "generator" and not val:
+            raise InputError(f"input '{name}': generator= needs an image name")
+
+
+def check_shm_size(value: str) -> None:
+    if value and not _SIZE.match(value):
+        raise InputError(f"input 'shm-size': {value!r} is not a size; expected a number with "
+                         "an optional unit, such as 2g, 512m or 1gb")
+
+
+def check_ulimit(number: int, value: str) -> None:
+    """``type=soft[:hard]``, as docker's ulimit parser reads it."""
+    where = f"input 'ulimit' line {number}"
+    kind, sep, limits = value.partition("=")
+    if not sep:
+        raise InputError(f"{where}: {value!r} is not type=soft[:hard] (e.g. nofile=1024:2048)")
+    if kind not in ULIMIT_NAMES:
+        raise InputError(f"{where}: unknown ulimit type {kind!r} (known: "
+                         f"{', '.join(ULIMIT_NAMES)})", hint=_close(kind, ULIMIT_NAMES))
+    soft, colon, hard = limits.partition(":")
+    numbers = [soft, hard] if colon else [soft]
+    if not all(re.fullmatch(r"-?[0-9]+", n) for n in numbers):
+        raise InputError(f"{where}: {value!r}: the limits must be whole numbers "
+                         "(type=soft[:hard])")
+    if colon and int(soft) > int(hard):
+        raise InputError(f"{where}: {value!r}: the soft limit is above the hard limit")
+
+
+def check_add_host(value: str) -> None:
+    """``host:ip`` or ``host=ip`` (buildx's extra hosts; ``host-gateway`` for the
+    builder's own address, an IPv6 address may be in brackets)."""
+    import ipaddress
+
+    host, sep, ip = value.partition("=")
+    if not sep:
+        host, sep, ip = value.partition(":")
+    if ip.startswith("[") and ip.endswith("]") and len(ip) > 2:
+        ip = ip[1:-1]
+    if sep and host and ip == "host-gateway":
+        return
+    try:
+        ok = bool(sep and host) and bool(ipaddress.ip_address(ip))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(f"input 'add-hosts': {value!r} is not host:ip (e.g. "
+                         "db.local:10.0.0.5, or host-gateway for the builder's address)")
+
+
+def check_output(number: int, value: str) -> None:
+    """An ``outputs`` line: a directory (``local``), ``-`` (a tar on stdout), or
+    ``type=<exporter>[,key=value...]`` with one of buildx's exporters."""
+    if "=" not in value and "," not in value:
+        return
+    where = f"input 'outputs' line {number}"
+    fields = dict(_fields("outputs", value, "type=TYPE[,key=value...]"))
+    kind = fields.get("type")
+    if kind is None:
+        raise InputError(f"{where}: {value!r} names no type= (one of "
+                         f"{', '.join(OUTPUT_TYPES)})")
+    if kind not in OUTPUT_TYPES:
+        raise InputError(f"{where}: unknown output type {kind!r} (known: "
+                         f"{', '.join(OUTPUT_TYPES)})", hint=_close(kind, OUTPUT_TYPES))
+
+
+def check_values(inputs: BuildInputs, environ: Mapping[str, str] | None = None) -> None:
+    """Every build input buildx would parse, before anything runs."""
+    check_attestation("provenance", inputs.provenance)
+    check_attestation("sbom", inputs.sbom)
+    check_shm_size(inputs.shm_size)
+    for host in inputs.add_hosts:
+        check_add_host(host)
+    for number, line in split_lines(env_input("ulimit", environ)):
+        check_ulimit(number, line)
+    for number, line in split_lines(env_input("outputs", environ)):
+        check_output(number, line)
+
+
+# -- files the build inputs name -----------------------------------------------------------
+def check_input_files(inputs: BuildInputs, *, cwd: str,
+                      environ: Mapping[str, str] | None = None) -> None:
+    """``secret-files`` and ``ssh`` name files (buildx reads them relative to its working
+    directory), ``target`` a stage of the Dockerfile: each is checked before anything runs."""
+    env = os.environ if environ is None else environ
+    base = Path(cwd)
+    for kv in inputs.secret_files:
+        path = base / kv.value
+        if not path.is_file():
+            raise InputError(f"input 'secret-files': {kv.key}={kv.value}: no such file "
+                             f"({path})")
+    for entry in inputs.ssh:
+        _check_ssh(entry, base, env)
+    _check_target(inputs, cwd)
+
+
+def _check_ssh(entry: str, base: Path, env: Mapping[str, str]) -> None:
+    """``default``, or ``id=path[,path]`` with agent sockets or key files that exist;
+    ``default`` alone is the agent at SSH_AUTH_SOCK."""
+    ssh_id, sep, paths = entry.partition("=")
+    if not _SECRET_ID.match(ssh_id.strip()):
+        raise InputError(f"input 'ssh': {entry!r}: expected default or id=path")
+    if not sep:
+        if ssh_id.strip() == "default" and not env.get("SSH_AUTH_SOCK"):
+            raise InputError("input 'ssh': 'default' is the SSH agent at SSH_AUTH_SOCK, "
+                             "which is not set", hint="start an agent (webfactory/ssh-agent) "
+                                                      "or give default=<key file>")
+        return
+    for part in paths.split(","):
+        path = base / part.strip()
+        if not part.strip() or not path.exists():
+            raise InputError(f"input 'ssh': {entry!r}: no such key file or agent socket "
+                             f"({path})")
+
+
+def _check_target(inputs: BuildInputs, cwd: str) -> None:
+    """The stage must be one the Dockerfile names (``FROM … AS <stage>``). A remote
+    context or a Dockerfile another frontend reads (``# syntax=``) cannot be checked
+    here: buildx then reports an unknown stage itself."""
+    from .dockerstages import stage_names
+
+    target = inputs.target.strip()
+    if not target or _is_remote(inputs.context) or inputs.file == "-":
+        return
+    dockerfile = dockerfile_path(inputs, cwd)
+    try:
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return  # check_paths reports a missing Dockerfile
+    names = stage_names(text)
+    if names is None or target.lower() in names:
+        return
+    shown = inputs.file or os.path.join(inputs.context, "Dockerfile")
+    known = ", ".join(names) if names else "none: no FROM … AS <name> line"
+    raise InputError(f"input 'target': stage {target!r} is not in {shown} (its stages: "
+                     f"{known})", hint=_close(target.lower(), names or ()))

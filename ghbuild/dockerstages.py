@@ -275,3 +275,16 @@ def _platform_of(stage: _Stage, stages: Sequence[_Stage]) -> str:
     while stage.base is not None:
         stage = stages[stage.base]
     return stage.platform
+
+
+def stage_names(text: str) -> tuple[str, ...] | None:
+    """The stage names of Dockerfile ``text`` (``FROM … AS <name>``, lowercased as BuildKit
+    matches them), or None when a ``# syntax=`` frontend other than the Dockerfile one
+    reads the file (its stages cannot be known here)."""
+    directives, start = _directives(text.splitlines())
+    syntax = directives.get("syntax", "")
+    if syntax and "dockerfile" not in syntax.lower():
+        return None
+    escape = directives.get("escape", "\\")[:1] or "\\"
+    stages = _stages(_instructions(text.splitlines(), start, escape), {})
+    return tuple(stage.name for stage in stages if stage.name)

@@ -29,6 +29,7 @@ from ..build import (
     BuildInputs,
     BuildPlan,
     check_paths,
+    check_values,
     credential_build_args,
     dockerfile_path,
     git_auth_secret,
@@ -123,8 +124,13 @@ def read_inputs(env: Mapping[str, str]) -> RunInputs:
     key = (env_input("build-key", env) or "revision").lower()
     if key not in ("revision", "content"):
         raise InputError(f"input 'build-key' must be 'revision' or 'content', got {key!r}")
+    build, policy = inputs_from_env(env), policy_from_inputs(env)
+    check_values(build, env)
+    check_globs(policy, env)
+    # read by action.yml's step condition and the bootstrap; a local run checks it too
+    parse_bool("github-runtime", env_input("github-runtime", env), True)
     return RunInputs(
-        build=inputs_from_env(env), policy=policy_from_inputs(env), cache=_cache_settings(env),
+        build=build, policy=policy, cache=_cache_settings(env),
         build_key=key, check=parse_bool("check", env_input("check", env), True),
         allow_tag_move=parse_bool("allow-tag-move", env_input("allow-tag-move", env), False),
         registry=env_input("registry", env) or "", username=env_input("username", env) or "",
@@ -132,6 +138,39 @@ def read_inputs(env: Mapping[str, str]) -> RunInputs:
         github_token=env_input("github-token", env, trim=False) or "",
         # untrimmed: stripping the first line's indent would break a YAML list's nesting
         registry_auth=parse_registry_auth(env_input("registry-auth", env, trim=False)))
+
+
+def check_globs(policy: PushPolicy, env: Mapping[str, str]) -> None:
+    """A ``push-branches``/``push-tags`` pattern with a ``[`` class that never closes
+    would be matched as plain text (fnmatch's reading), so it would silently never match
+    a ref and the run would not push."""
+    for name, patterns in (("push-branches", policy.branches),
+                           ("push-tags", policy.tag_patterns)):
+        for pattern in patterns:
+            problem = _glob_problem(pattern)
+            if problem:
+                lines = (env_input(name, env) or "").splitlines()
+                number = next((i for i, line in enumerate(lines, 1) if pattern in line), 1)
+                raise InputError(f"input '{name}' line {number}: {pattern!r} is not a glob "
+                                 f"pattern: {problem}")
+
+
+def _glob_problem(pattern: str) -> str:
+    """Why ``pattern`` does not parse as a glob, or ""."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "!":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":  # a "]" first is in the class
+                j += 1
+            end = pattern.find("]", j)
+            if end < 0:
+                return f"the '[' at {i + 1} opens a character class that is never closed"
+            i = end
+        i += 1
+    return ""
 
 
 # -- the result of one image -------------------------------------------------------------
@@ -330,12 +369,12 @@ def image_envs(env: dict[str, str], workspace: str,
     wanted = env_input("config", env)
     if not wanted and not any(Path(workspace, ".github", name).is_file()
                               for name in ("ghbuild.yml", "ghbuild.yaml")):
-        return [env]
+        return [_without_config(env)]
     from ..config import find_config, load_config
 
     path = Path(workspace, wanted) if wanted else find_config(workspace)
     if path is None:
-        return [env]
+        return [_without_config(env)]
     if not path.is_file():
         raise InputError(f"input 'config': {wanted!r} not found in the workspace")
     config = load_config(path)
@@ -356,6 +395,17 @@ def image_envs(env: dict[str, str], workspace: str,
         out.append(overlay)
     _check_distinct_builds(out, [image.name for image in images], config.path, workspace)
     return out
+
+
+def _without_config(env: dict[str, str]) -> dict[str, str]:
+    """Input ``image`` picks an image of the config file; with no file it would be
+    ignored, and the run would build something else than the image asked for."""
+    chosen = env_input("image", env)
+    if chosen:
+        raise InputError(f"input 'image' {chosen!r} picks an image of the config file, but "
+                         "there is none (.github/ghbuild.yml or input 'config')",
+                         hint="name the image with input 'images', or add the config file")
+    return env
 
 
 # Flags that say what ONE image is or is built from: given with several configured images
@@ -435,6 +485,24 @@ def default_image(ctx: context.Context, actions: Actions) -> str:
     return image.lower()
 
 
+def _check_entries(env: Mapping[str, str]) -> None:
+    """A ``labels`` or ``annotations`` entry without ``=``: metadata-action (and so
+    ``ghbuild meta``) drops it without a word; run refuses it, since the image would
+    lack the label the user wrote."""
+    from ..meta.csvlist import parse_list
+
+    for name in ("labels", "annotations"):
+        for item in parse_list(env_input(name, env), name):
+            if "=" not in item.text:
+                raise InputError(f"input '{name}' line {item.line}: {_shown(item.text)} is "
+                                 "not key=value (metadata-action would drop it)")
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A value as a message quotes it: the first ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} chars)"
+
+
 def _need_image(images: Sequence[str]) -> None:
     """An ``images`` input that names no image (``,``, only comments, every entry
     ``enable=false``) makes the meta engine give bare tags, as metadata-action does (and
@@ -472,6 +540,7 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
     from .. import meta
 
     kind = env_input("meta-context", env) or "workflow"
+    _check_entries(env)
     overrides: dict[str, str | None] = {"context": kind}
     if not env_input("images", env):
         overrides["images"] = default_image(ctx, actions)

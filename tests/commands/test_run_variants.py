@@ -94,6 +94,8 @@ def test_two_contexts_of_one_commit_into_one_image_do_not_share_a_key(go, root):
 ], ids=["target", "file", "build-args", "build-contexts"])
 def test_a_variant_checks_its_own_key_tag_and_builds(go, root, inputs):
     (root / "app" / "Dockerfile.debug").write_text("FROM scratch\n")
+    # input target must name a stage of the Dockerfile (build.check_input_files)
+    (root / "app" / "Dockerfile").write_text("FROM scratch AS debug\n")
     # The plain key tag is present (the default variant was built): the variant must not
     # reuse it, so the registry is asked for another tag and answers absent.
     present = Presence(State.PRESENT, ref=KEY, digest=OTHER)
