@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as urllib3_error
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ResponseError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 from urllib3.util.retry import Retry
@@ -82,6 +83,25 @@ class Manifest:
     @property
     def is_index(self) -> bool:
         return self.media_type in INDEX_TYPES
+
+
+@dataclass
+class BlobStream:
+    """A blob being read (:meth:`RegistryClient.open_blob`): ``size`` is the registry's
+    Content-Length, None when it sent none."""
+
+    size: int | None
+    chunks: Iterator[bytes]
+    response: requests.Response
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> BlobStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def sha256_digest(data: bytes) -> str:
@@ -632,6 +652,50 @@ class RegistryClient:
         if sha256_digest(data) != digest:
             raise RegistryError(f"blob {digest} from {repo_ref.name} does not match its digest")
         return data
+
+    def open_blob(self, repo_ref: ImageRef, digest: str, *,
+                  chunk_size: int = 1 << 16) -> BlobStream:
+        """The blob as chunks of at most ``chunk_size`` bytes, for a copy of a layer too
+        large to hold in memory. Unlike :meth:`get_blob` nothing is checked here: the
+        reader hashes as it goes (registry/copy.py). Close it (``with``) when done."""
+        check_digest(digest)
+        path = f"/v2/{repo_ref.repository}/blobs/{digest}"
+        try:
+            resp = self._send("GET", repo_ref, path, [auth.repository_scope(repo_ref.repository)],
+                              stream=True)
+        except requests.RequestException as exc:
+            raise RegistryError(f"GET blob {digest} on {repo_ref.registry}: {_short(exc)}") \
+                from None
+        try:
+            _expect(resp, (200,), f"GET blob {digest} in {repo_ref.name}")
+        except RegistryError:
+            resp.close()
+            raise
+        length = resp.headers.get("Content-Length", "")
+        return BlobStream(int(length) if length.isdigit() else None,
+                          resp.iter_content(chunk_size), resp)
+
+    def upload_stream(self, repo_ref: ImageRef, digest: str, body: Any, size: int) -> str:
+        """Monolithic upload of ``size`` bytes that ``body`` (an object with ``read``)
+        gives a block at a time, so they are never all in memory; the registry checks
+        them against ``digest``. A body cannot be sent twice: a retry that would need
+        it again fails the upload (urllib3 cannot rewind it), and the caller says so."""
+        check_digest(digest)
+        start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
+                            allow_redirects=False)
+        _expect(start, (202,), f"start upload to {repo_ref.name}")
+        location = start.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"registry {repo_ref.registry} opened an upload without a "
+                                "Location header")
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        try:
+            done = self._put_upload(repo_ref, location, digest, body, headers)
+        except urllib3_error as exc:
+            raise RegistryError(f"upload of {digest} to {repo_ref.name} failed and cannot "
+                                f"be resent from its stream: {exc}") from None
+        _expect(done, (201,), f"upload {digest} to {repo_ref.name}")
+        return digest
 
     def mount_blob(self, from_ref: ImageRef, to_ref: ImageRef, digest: str) -> bool:
         """Cross-repository mount; True if mounted, False if the registry declined.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -198,3 +198,47 @@ def _pushed_manifest(client: RegistryClient, repo: ImageRef, digest: str) -> Man
         raise RegistryError(f"{repo}@{digest} was answered with a manifest of digest "
                             f"{manifest.digest}")
     return manifest
+
+
+# -- the pieces of promote(), for a caller that spreads one digest over several registries
+# (registry/copy.py and ghbuild run): all targets are read before the first write anywhere.
+def check_targets(client: RegistryClient, targets: Sequence[ImageRef], digest: str, *,
+                  allow_move: bool = False, immutable: Callable[[str], bool] = semver_like
+                  ) -> dict[str, str | None]:
+    """What each target tag names now (None: nothing), read-only; raises
+    :class:`PolicyError` before any write if a release tag would move to ``digest``,
+    and :class:`RegistryError` if a release tag's answer is doubtful. Targets may be on
+    any registry."""
+    check_digest(digest)
+    for target in targets:
+        if not target.tag or target.digest:
+            raise InputError(f"promotion target {target} must be a tag without a digest")
+    return _current_digests(client, targets, digest, allow_move, immutable)
+
+
+def write_tags(client: RegistryClient, source: ImageRef, targets: Sequence[ImageRef],
+               current: Mapping[str, str | None], *,
+               on_result: Callable[[PromoteResult], None] | None = None
+               ) -> list[PromoteResult]:
+    """:func:`promote`'s writes with ``current`` from :func:`check_targets`: every target
+    must be in ``source``'s registry, which holds ``source`` by digest (a repository of
+    its own gets the blobs mounted first). Each tag is read back; ``on_result`` hears of
+    each as it is written."""
+    if not source.digest:
+        raise InputError(f"promotion needs a source pinned by digest, got {source}")
+    for target in targets:
+        if target.api_host != source.api_host:
+            raise InputError(f"write_tags from {source.registry} to {target.registry}: "
+                             "copy the image into that registry first (registry/copy.py)")
+    manifest = _pushed_manifest(client, source.repo_only(), source.digest)
+    copied: set[str] = {source.repository}
+    results = []
+    for target in targets:
+        if target.repository not in copied:
+            _copy_into(client, source, target.repo_only(), manifest)
+            copied.add(target.repository)
+        result = _write_tag(client, target, manifest, current[str(target)])
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

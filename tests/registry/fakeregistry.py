@@ -28,6 +28,83 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+class LazyBlob:
+    """A large blob made on demand from a seed, never held whole: what a test of bounded
+    memory serves. ``reads`` records the size asked of each read of a served stream."""
+
+    def __init__(self, size: int, seed: bytes = b"ghbuild", *, corrupt_at: int = -1) -> None:
+        self.size, self.seed, self.corrupt_at = size, seed, corrupt_at
+        self.reads: list[int] = []
+        self.returned: list[int] = []
+
+    def __len__(self) -> int:
+        return self.size
+
+    def block(self, offset: int, length: int) -> bytes:
+        # Cheap, position-dependent bytes: every 64 KiB block differs.
+        pattern = hashlib.sha256(self.seed + str(offset // 65536).encode()).digest() * 2048
+        start = offset % 65536
+        out = bytearray((pattern * 2)[start:start + length])
+        if offset <= self.corrupt_at < offset + len(out):
+            out[self.corrupt_at - offset] ^= 0xFF  # one flipped byte: same length
+        return bytes(out)
+
+    def digest(self) -> str:
+        clean = LazyBlob(self.size, self.seed)
+        digest = hashlib.sha256()
+        for chunk in clean.stream():
+            digest.update(chunk)
+        return "sha256:" + digest.hexdigest()
+
+    def stream(self, step: int = 65536) -> Iterable[bytes]:
+        for offset in range(0, self.size, step):
+            yield self.block(offset, min(step, self.size - offset))
+
+    def reader(self) -> _LazyReader:
+        return _LazyReader(self)
+
+
+class _LazyReader(io.RawIOBase):
+    def __init__(self, blob: LazyBlob) -> None:
+        self.blob, self.pos = blob, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        self.blob.reads.append(size)
+        if size is None or size < 0:
+            size = self.blob.size - self.pos
+        length = min(size, self.blob.size - self.pos)
+        if length <= 0:
+            return b""
+        out = b"".join(self.blob.block(offset, min(65536 - offset % 65536,
+                                                   self.pos + length - offset))
+                       for offset in _steps(self.pos, self.pos + length))
+        self.pos += len(out)
+        self.blob.returned.append(len(out))
+        return out
+
+
+def _steps(start: int, end: int) -> list[int]:
+    offsets, offset = [], start
+    while offset < end:
+        offsets.append(offset)
+        offset += 65536 - offset % 65536
+    return offsets
+
+
+@dataclass
+class Sunk:
+    """An uploaded blob the fake kept only the digest and size of (``sink_uploads``)."""
+
+    digest: str
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+
 @dataclass
 class Canned:
     status: int
@@ -55,6 +132,11 @@ class FakeRegistry(BaseAdapter):
         self.send_digest_header = True
         self.lie_on_put: str | None = None
         self.streamed_uploads = 0
+        # Upload bodies with ``read`` are read in blocks of this size; each block's length
+        # is recorded, and with sink_uploads only the digest is kept (a large blob).
+        self.upload_block = 1 << 20
+        self.upload_reads: list[int] = []
+        self.sink_uploads = False
 
     # -- seeding ------------------------------------------------------------------------
     def add_blob(self, repo: str, data: bytes) -> str:
@@ -146,7 +228,12 @@ class FakeRegistry(BaseAdapter):
         resp.status_code = status
         resp.headers = CaseInsensitiveDict(headers or {})
         # A raw stream, as a real transport gives: .content and iter_content both work.
-        resp.raw = io.BytesIO(b"" if request.method == "HEAD" else body)
+        if isinstance(body, LazyBlob):
+            resp.raw = io.BytesIO(b"") if request.method == "HEAD" else body.reader()
+        elif isinstance(body, Sunk):
+            resp.raw = io.BytesIO(b"")
+        else:
+            resp.raw = io.BytesIO(b"" if request.method == "HEAD" else body)
         resp.url = request.url
         resp.request = request
         return resp
@@ -283,17 +370,38 @@ class FakeRegistry(BaseAdapter):
                                   {"Location": f"/v2/{repo}/blobs/uploads/u1?state=x"})
         if request.method == "PUT":
             data = request.body or b""
+            digest = query["digest"][0]
             if hasattr(data, "read"):
                 self.streamed_uploads += 1
-                data = data.read()
-            digest = query["digest"][0]
-            if digest_of(data) != digest:
+                data = self._read_upload(request, data, digest)
+                if data is None:
+                    return self._error(request, 400, "DIGEST_INVALID")
+            elif digest_of(data) != digest:
                 return self._error(request, 400, "DIGEST_INVALID")
             self.blobs.setdefault(repo, {})[digest] = data
             return self._response(request, 201, b"", {"Docker-Content-Digest": digest})
         if request.method == "DELETE":
             return self._response(request, 204)
         return self._error(request, 405, "UNSUPPORTED")
+
+
+    def _read_upload(self, request, body, digest: str):
+        """A streamed upload body, read block by block as a server would; None when it
+        does not hash to ``digest`` or is not as long as its Content-Length."""
+        hasher, kept, size = hashlib.sha256(), [], 0
+        while True:
+            block = body.read(self.upload_block)
+            if not block:
+                break
+            self.upload_reads.append(len(block))
+            hasher.update(block)
+            size += len(block)
+            if not self.sink_uploads:
+                kept.append(block)
+        length = request.headers.get("Content-Length")
+        if "sha256:" + hasher.hexdigest() != digest or (length and int(length) != size):
+            return None
+        return Sunk(digest, size) if self.sink_uploads else b"".join(kept)
 
 
 def _repo_of(path: str) -> str | None:
