@@ -1,0 +1,422 @@
+"""The workflow reader (ghbuild.workflow): expressions, and every template we ship as
+``ghbuild init`` writes it, read as a runner would start its ghbuild step."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghbuild import workflow
+from ghbuild.commands import init
+from ghbuild.context import Context
+from ghbuild.errors import ConfigError, InputError
+from ghbuild.workflow import Unknown, condition, evaluate, render
+
+ROOT = Path(__file__).resolve().parents[1]
+SHA = "0123456789abcdef0123456789abcdef01234567"
+FLAGS = {"--images": "images", "--tags": "tags", "--cache": "cache", "--context": "context"}
+
+
+def ctx(event: str = "push", ref: str = "refs/heads/main", **payload: Any) -> Context:
+    body = {"repository": {"default_branch": "main", "full_name": "acme/widget"}, **payload}
+    return Context(event_name=event, ref=ref, sha=SHA, repository="acme/widget",
+                   repository_owner="acme", payload=body, source="git",
+                   base_ref="main" if event.startswith("pull_request") else "")
+
+
+def scope(c: Context | None = None, **more: Any) -> dict[str, Any]:
+    return {"github": workflow.github_scope(c or ctx(), "Publish"), **more}
+
+
+# -- expressions ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("'it''s'", "it's"),
+    ("1 == 1.0", True),
+    ("'ABC' == 'abc'", True),              # strings compare ignoring case
+    ("null == 0", True),                   # other types compare as numbers
+    ("'' == 0", True),
+    ("'x' != 'y'", True),
+    ("2 < 10", True),
+    ("'b' > 'A'", True),
+    ("!0", True),
+    ("!'a'", False),
+    ("0x10 == 16", True),
+    ("(1 == 2) || 'fallback'", "fallback"),
+    ("'' && 'never'", ""),                 # && gives the first falsy operand
+    ("github.event_name == 'push' && 'yes' || 'no'", "yes"),
+    ("github.ref_name", "main"),
+    ("github.sha", SHA),
+    ("github.repository", "acme/widget"),
+    ("github.event.repository.default_branch", "main"),
+    ("github['event_name']", "push"),
+    ("github.EVENT_NAME", "push"),         # property names ignore case
+    ("format('{0}-{1}', github.ref_name, 'x')", "main-x"),
+    ("format('{{0}} {0}', 1)", "{0} 1"),
+    ("contains('Hello', 'ELL')", True),
+    ("contains(fromJSON('[\"a\",\"b\"]'), 'B')", True),
+    ("startsWith(github.ref, 'refs/HEADS/')", True),
+    ("endsWith(github.ref, 'main')", True),
+    ("join(fromJSON('[1,2]'), '+')", "1+2"),
+    ("inputs.version", None),              # an input this event has not: null
+    ("success() && !failure()", True),
+])
+def test_expression_values(text: str, expected: Any) -> None:
+    assert evaluate(text, scope(inputs={})) == expected
+
+
+@pytest.mark.parametrize(("text", "sources", "secret"), [
+    ("secrets.REGISTRY_TOKEN", ("secrets.REGISTRY_TOKEN",), True),
+    ("vars.IMAGE", ("vars.IMAGE",), False),
+    ("steps.meta.outputs.json", ("steps.meta.outputs.json",), False),
+    ("needs.changes.outputs.count != '0'", ("needs.changes.outputs.count",), False),
+    ("format('{0}/{1}', vars.REG, secrets.X)", ("vars.REG", "secrets.X"), True),
+    ("github.event.before", ("github.event.before",), False),   # a runner's payload has it
+    ("github.token", ("github.token",), True),
+    ("matrix.image", ("matrix.image",), False),
+    ("!needs.a.result", ("needs.a.result",), False),
+])
+def test_what_only_a_runner_knows_is_unknown(text: str, sources: tuple[str, ...],
+                                             secret: bool) -> None:
+    got = evaluate(text, scope())
+    assert got == Unknown(sources, secret)
+    assert "<not known locally" in str(got)
+
+
+def test_a_known_operand_can_decide_alone() -> None:
+    assert evaluate("github.event_name == 'pull_request' && needs.x.outputs.y", scope()) \
+        is False
+    assert evaluate("github.event_name == 'push' || secrets.X", scope()) is True
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("github.ref ==", "unexpected end"),
+    ("nope.x", "unrecognised named value 'nope'"),
+    ("format('{1}', 'a')", "format(): no argument for '{1}'"),
+    ("format('}')", "single '}'"),
+    ("shout('a')", "unrecognised function 'shout'"),
+    ("contains('a')", "contains() takes 2..2 arguments, got 1"),
+    ("github.*", "object filters"),
+    ("fromJSON('{')", "fromJSON(): not JSON"),
+    ("'a' 'b'", "unexpected \"'b'\""),
+    ("a # b", "unexpected character '#'"),
+])
+def test_bad_expressions_are_refused(text: str, message: str) -> None:
+    with pytest.raises(workflow.ExpressionError, match=None) as err:
+        evaluate(text, scope())
+    assert message in str(err.value)
+
+
+def test_render_values_with_expressions_in_text() -> None:
+    assert render("sha-${{ github.sha }}-${{ 'x' }}", scope()) == f"sha-{SHA}-x"
+    assert render("${{ github.event_name == 'push' }}", scope()) is True   # one: its type
+    assert render("on ${{ github.event_name == 'push' }}", scope()) == "on true"
+    assert render("plain {{version}}", scope()) == "plain {{version}}"  # metadata-action's
+    assert render("${{ '}}' }}", scope()) == "}}"                      # quoted braces
+    unknown = render("a ${{ secrets.X }} b", scope())
+    assert unknown == Unknown(("secrets.X",), True)
+    with pytest.raises(workflow.ExpressionError, match="without its closing"):
+        render("${{ github.sha", scope())
+
+
+def test_conditions_with_and_without_the_braces() -> None:
+    assert condition("github.event_name == 'push'", scope()) is True
+    assert condition("${{ github.event_name != 'push' }}", scope()) is False
+    assert condition("github.event_name == 'pull_request' && needs.a.outputs.b", scope()) \
+        is False
+
+
+def test_truthiness_and_strings() -> None:
+    assert not workflow.truthy(math.nan) and not workflow.truthy("") and not workflow.truthy(0)
+    assert workflow.truthy([]) and workflow.truthy({}) and workflow.truthy("false")
+    assert [workflow.to_str(v) for v in (None, True, 3.0, 2.5, [1], {})] == \
+        ["", "true", "3", "2.5", "Array", "Object"]
+
+
+# -- templates as ghbuild init writes them ----------------------------------------------------
+def install(tmp_path: Path, *names: str, action: str | None = None) -> Path:
+    """The templates rendered by ``ghbuild init`` into a checkout's .github/workflows/."""
+    root = tmp_path / "repo"
+    folder = root / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    templates = init.load_templates()
+    fill = init.Fill(image="ghcr.io/acme/widget", branch="trunk", action=action)
+    for name in names:
+        (folder / f"{name}.yml").write_text(init.render(templates[name], fill))
+    return root
+
+
+def pick(root: Path, c: Context, **kw: Any) -> tuple[workflow.Resolved, list[str]]:
+    return workflow.choose(workflow.discover(root), c, FLAGS, **kw)
+
+
+def test_every_template_is_read(tmp_path: Path) -> None:
+    root = install(tmp_path, *init.load_templates())
+    found = {wf.path: [(s.job, s.index, s.kind) for s in wf.steps]
+             for wf in workflow.discover(root)}
+    # multi-platform runs ghbuild meta/platform/merge (not run), reusable is only called
+    assert found == {
+        ".github/workflows/monorepo.yml": [("build", 2, "action"), ("publish", 2, "action")],
+        ".github/workflows/publish.yml": [("build", 2, "action"), ("publish", 2, "action")],
+    }
+    multi = workflow.read_workflow(root / ".github/workflows/multi-platform.yml",
+                                   "multi-platform.yml", root)
+    assert multi.steps == ()
+
+
+def test_publish_push_to_the_default_branch(tmp_path: Path) -> None:
+    root = install(tmp_path, "publish", action="acme/ghbuild@v2")
+    chosen, notes = pick(root, ctx(ref="refs/heads/trunk"))
+    assert (chosen.step.job, chosen.step.uses, chosen.runs) == ("publish", "acme/ghbuild@v2",
+                                                                True)
+    assert chosen.inputs["images"] == "ghcr.io/acme/widget"
+    tags = chosen.inputs["tags"].splitlines()
+    assert tags[1] == "type=sha,enable={{is_default_branch}}"
+    assert tags[-1] == "type=semver,pattern={{version}},value="   # inputs.version: null
+    assert chosen.inputs["flavor"] == "latest=auto\n"
+    assert chosen.unknown == {"github-token": Unknown(("github.token",), True)}
+    assert chosen.placeholders == ("github-token",)
+    env = chosen.env()
+    assert env["INPUT_IMAGES"] == "ghcr.io/acme/widget" and "INPUT_TAGS" in env
+    assert env["INPUT_GITHUB_TOKEN"] == "<not known locally: github.token>"
+    assert notes == []
+    assert workflow.filter_note(chosen.step, ctx(ref="refs/heads/trunk")) == ""
+
+
+def test_publish_pull_request_and_dispatch(tmp_path: Path) -> None:
+    root = install(tmp_path, "publish")
+    pr, _ = pick(root, ctx("pull_request", "refs/pull/4/merge"))
+    assert pr.step.job == "build" and dict(pr.inputs) == {"images": "ghcr.io/acme/widget"}
+    dispatch, _ = pick(root, ctx("workflow_dispatch", "refs/heads/trunk"))
+    assert dispatch.step.job == "publish"
+    # the dispatch form's default (empty) for inputs.version
+    assert dispatch.inputs["tags"].splitlines()[-1] == "type=semver,pattern={{version}},value="
+
+
+def test_publish_on_a_branch_the_workflow_does_not_run_on(tmp_path: Path) -> None:
+    root = install(tmp_path, "publish")
+    c = ctx(ref="refs/heads/feature")
+    chosen, _ = pick(root, c)
+    assert workflow.filter_note(chosen.step, c) == (
+        ".github/workflows/publish.yml: on.push.branches does not match 'feature': CI would "
+        "not start this workflow")
+    tag = ctx(ref="refs/tags/v1.2.3")
+    assert workflow.filter_note(chosen.step, tag) == ""          # tags: ["v*"]
+    other = ctx(ref="refs/tags/release-1")
+    assert "on.push.tags does not match 'release-1'" in workflow.filter_note(chosen.step, other)
+
+
+def test_monorepo_matrix_image_is_unknown(tmp_path: Path) -> None:
+    root = install(tmp_path, "monorepo")
+    chosen, _ = pick(root, ctx())
+    assert chosen.step.job == "publish"
+    assert chosen.runs is None                          # needs.changes.outputs.count
+    assert chosen.unknown["image"] == Unknown(("matrix.image",))
+    assert "image" not in chosen.inputs                 # unset: every configured image
+    notes = workflow.unknown_notes(chosen)
+    assert "input 'image' comes from matrix.image: not known locally (left unset: its " \
+           "default)" in notes
+    assert any("its if: depends on what only a runner knows" in n for n in notes)
+    pr, _ = pick(root, ctx("pull_request", "refs/pull/4/merge"))
+    assert pr.step.job == "build"
+
+
+CALLER = """\
+name: Images
+on:
+  push:
+    branches: [main]
+jobs:
+  image:
+    uses: {uses}
+    permissions: {{contents: read, packages: write}}
+    with:
+      images: ghcr.io/acme/${{{{ github.event.repository.default_branch }}}}-app
+      tags: |
+        type=raw,value=${{{{ github.ref_name }}}}
+        type=sha
+      registry-username: bot
+    secrets: {secrets}
+"""
+
+
+def caller(tmp_path: Path, uses: str, secrets: str) -> Path:
+    root = install(tmp_path, "reusable")
+    (root / ".github/workflows/images.yml").write_text(
+        CALLER.format(uses=uses, secrets=secrets))
+    return root
+
+
+def test_our_reusable_workflow_called_with_with(tmp_path: Path) -> None:
+    root = caller(tmp_path, "acme/ghbuild/.github/workflows/reusable.yml@v1",
+                  "{registry-password: '${{ secrets.REG_PW }}'}")
+    chosen, _ = pick(root, ctx())
+    step = chosen.step
+    assert step.call is not None and step.call.job == "image"
+    assert step.workflow.endswith("(the copy in this ghbuild)")
+    assert chosen.inputs["images"] == "ghcr.io/acme/main-app"
+    assert chosen.inputs["tags"] == "type=raw,value=main\ntype=sha\n"
+    # the called workflow's input defaults fill what the caller leaves out
+    assert (chosen.inputs["context"], chosen.inputs["cache"], chosen.inputs["push"]) == \
+        (".", "gha", "auto")
+    assert chosen.inputs["username"] == "bot"
+    assert chosen.inputs["secrets"] == ""       # build-secrets: not passed, so empty
+    assert chosen.unknown["password"] == Unknown(("secrets.REG_PW",), True)
+    assert "password" in chosen.placeholders
+    assert "input 'password' comes from secrets.REG_PW: not known locally (a placeholder " \
+           "stands in for it)" in workflow.unknown_notes(chosen)
+
+
+def test_a_local_reusable_workflow_with_inherited_secrets(tmp_path: Path) -> None:
+    root = caller(tmp_path, "./.github/workflows/reusable.yml", "inherit")
+    chosen, _ = pick(root, ctx())
+    assert chosen.step.workflow == ".github/workflows/reusable.yml"
+    assert chosen.unknown["password"] == Unknown(("secrets.registry-password",), True)
+    assert chosen.unknown["secrets"] == Unknown(("secrets.build-secrets",), True)
+    assert "secrets" not in chosen.placeholders   # structured: left unset, never guessed
+
+
+def test_our_own_ci_uses_dot_slash() -> None:
+    found = workflow.discover(ROOT, ".github/workflows/ci.yml")
+    chosen, notes = workflow.choose(found, ctx(), FLAGS)
+    assert (chosen.step.job, chosen.step.index, chosen.step.uses) == ("self-test", 4, "./")
+    assert dict(chosen.inputs) == {"context": "examples/hello",
+                                   "images": "localhost:5000/ghbuild/hello", "push": "true",
+                                   "github-token": ""}
+    assert notes == ["the same inputs also run in: .github/workflows/ci.yml job self-test "
+                     "step 5 (Build the example again (build once))"]
+
+
+def test_dot_slash_is_not_ghbuild_in_another_checkout(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/x.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./\n")
+    assert workflow.discover(root) == []
+
+
+RUN_STEP = """\
+on: [push, workflow_dispatch]
+env:
+  INPUT_CACHE: registry
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    env:
+      INPUT_PUSH: ${{ github.event_name == 'push' }}
+    steps:
+      - uses: acme/ghbuild/setup@v1
+      - name: Build
+        env:
+          INPUT_IMAGES: ghcr.io/acme/base
+          TAGS: type=sha
+        run: |
+          ghbuild run --images ghcr.io/acme/${{ github.ref_name }} \\
+            --tags "$TAGS" --context=sub && echo done
+"""
+
+
+def test_setup_then_ghbuild_run(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/b.yml").write_text(RUN_STEP)
+    chosen, _ = pick(root, ctx())
+    assert (chosen.step.kind, chosen.step.index, chosen.step.name) == ("run", 2, "Build")
+    assert dict(chosen.inputs) == {"cache": "registry", "push": "true",
+                                   "images": "ghcr.io/acme/main", "context": "sub"}
+    assert chosen.unknown == {"tags": Unknown(("the shell's $TAGS",))}
+    assert "github-token" not in chosen.unknown   # run: steps get no token by default
+
+
+def test_a_run_step_without_setup_is_not_ghbuild(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/b.yml").write_text(RUN_STEP.replace(
+        "      - uses: acme/ghbuild/setup@v1\n", ""))
+    assert workflow.discover(root) == []
+
+
+TWO = """\
+on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - uses: acme/ghbuild@v1
+        with: {images: ghcr.io/acme/a}
+  b:
+    runs-on: x
+    steps:
+      - name: first
+        uses: acme/ghbuild@v1
+        with: {images: ghcr.io/acme/b}
+      - id: second
+        if: github.ref_type == 'tag'
+        uses: acme/ghbuild@v1
+        with: {images: ghcr.io/acme/c}
+"""
+
+
+def test_several_steps_are_refused_with_the_list(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/two.yml").write_text(TWO)
+    with pytest.raises(InputError) as err:
+        pick(root, ctx())
+    assert str(err.value) == (
+        "2 ghbuild steps run on push with different inputs: .github/workflows/two.yml job a "
+        "step 1; .github/workflows/two.yml job b step 1 (first) (choose one with --job JOB "
+        "(and --step N|NAME))")
+    assert pick(root, ctx(), job="b")[0].inputs["images"] == "ghcr.io/acme/b"
+    assert pick(root, ctx(), step="first")[0].step.job == "b"
+    # step 2's if: is false for a branch; a tag push runs it, so --step alone is not enough
+    with pytest.raises(InputError, match="the if: of .* is false here"):
+        pick(root, ctx(), step="second")
+    assert pick(root, ctx(ref="refs/tags/v1"), step="second")[0].inputs["images"] == \
+        "ghcr.io/acme/c"
+    with pytest.raises(InputError, match="--job nope: no job of that id runs ghbuild"):
+        pick(root, ctx(), job="nope")
+
+
+def test_an_event_the_workflow_does_not_run_on(tmp_path: Path) -> None:
+    root = install(tmp_path, "publish")
+    with pytest.raises(InputError, match="no workflow here runs ghbuild on release"):
+        pick(root, ctx("release", "refs/tags/v1.0.0"))
+    assert workflow.default_event(workflow.discover(root)) == "push"
+
+
+def test_the_default_event_when_there_is_no_push(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/n.yml").write_text(
+        "on:\n  schedule:\n    - cron: '1 1 * * *'\n  workflow_dispatch:\njobs:\n  a:\n"
+        "    runs-on: x\n    steps:\n      - uses: acme/ghbuild@v1\n")
+    assert workflow.default_event(workflow.discover(root)) == "workflow_dispatch"
+
+
+def test_yaml_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/bad.yml").write_text("on: push\njobs:\n  a: [\n")
+    with pytest.raises(ConfigError) as err:
+        workflow.discover(root)
+    assert str(err.value).startswith(".github/workflows/bad.yml:4:")
+
+
+def test_expression_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/e.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/ghbuild@v1\n"
+        "        with:\n          images: x\n          tags: ${{ format('{2}', 'a') }}\n")
+    with pytest.raises(ConfigError) as err:
+        pick(root, ctx())
+    assert str(err.value) == (".github/workflows/e.yml:9: with.tags: format(): no argument "
+                              "for '{2}' in \"${{ format('{2}', 'a') }}\"")
+
+
+def test_a_missing_workflow_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--workflow: no such file"):
+        workflow.discover(tmp_path, "nope.yml")
