@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 
@@ -48,7 +48,22 @@ class Mustache:
     source: str
 
 
-Node = str | Mustache
+@dataclass(frozen=True)
+class Block:
+    """``{{#if x}}...{{else}}...{{/if}}`` or ``{{#unless x}}``: the two built-in block
+    helpers that choose, not loop or rescope (``#each``, ``#with`` stay refused)."""
+
+    helper: str
+    param: object                 # a literal, or PathArg
+    include_zero: object          # the ``includeZero=`` hash value, None without one
+    program: tuple[Node, ...]
+    inverse: tuple[Node, ...]
+    source: str
+
+
+Node = str | Mustache | Block
+
+BLOCK_HELPERS = ("if", "unless")
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
             "`": "&#x60;", "=": "&#x3D;"}
@@ -69,104 +84,174 @@ def escape_html(text: str) -> str:
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
 
 
-class _Text:
+# -- parsing: Handlebars' tokens, its tree, then its whitespace rules -------------------------
+
+@dataclass
+class _Content:
     """A text run: what the template says (``original``) and what renders (``value``)."""
 
-    def __init__(self, text: str) -> None:
-        self.original = self.value = text
+    original: str
+    value: str
+    left_stripped: bool = False
+    right_stripped: bool = False
 
 
-_COMMENT = object()
+@dataclass(frozen=True)
+class _Strip:
+    open: bool = False            # ``{{~``: strip the whitespace before
+    close: bool = False           # ``~}}``: strip the whitespace after
+    open_standalone: bool = False
+    close_standalone: bool = False
+    inline_standalone: bool = False
+
+
+@dataclass
+class _Tag:
+    """One ``{{...}}`` as the lexer sees it."""
+
+    kind: str                     # mustache, comment, open, else, chain, close
+    strip: _Strip
+    source: str
+    node: Mustache | None = None  # mustache; open/chain: the helper call
+    name: str = ""                # close: the helper name
+
+
+@dataclass
+class _Program:
+    body: list[object] = field(default_factory=list)
+    chained: bool = False
+
+
+@dataclass
+class _BlockTree:
+    call: Mustache
+    program: _Program
+    inverse: _Program | None
+    open_strip: _Strip
+    inverse_strip: _Strip
+    close_strip: _Strip
+
+
+@dataclass
+class _Parsed:
+    root: _Program
+    raw_length: int               # nodes before whitespace rules (isRawStatement's count)
 
 
 @lru_cache(maxsize=512)
 def compile_template(template: str) -> tuple[Node, ...]:
-    """Parse a template into text and mustache nodes (cached: rules repeat)."""
-    parts: list[object] = []
+    """Parse a template into text, mustache and block nodes (cached: rules repeat)."""
+    return _freeze(_parse(template).root)
+
+
+def _parse(template: str) -> _Parsed:
+    items = _lex(template)
+    root, end, stop = _program(items, 0, None)
+    if stop is not None:
+        assert isinstance(stop, _Tag)
+        what = "{{else}}" if stop.kind in ("else", "chain") else stop.source
+        raise ExprError(f"{what} without an open {{{{#if}}}} or {{{{#unless}}}} block")
+    raw_length = len(root.body)
+    _whitespace(root, is_root=True)
+    return _Parsed(root, raw_length)
+
+
+_LITERAL_END = re.compile(r"\{\{|\\\{\{|\\\\\{\{")
+
+
+def _lex(template: str) -> list[object]:
+    """Content runs and tags, split where Handlebars' lexer splits them: at each ``{{``;
+    ``\\{{`` starts a literal run (without the backslash) that ends before the next
+    ``{{`` or backslashed ``{{``; ``\\\\{{`` is one backslash and a mustache."""
+    items: list[object] = []
     pos, size = 0, len(template)
-    text: list[str] = []
     while pos < size:
         start = template.find("{{", pos)
+        text = template[pos:] if start < 0 else template[pos:start]
+        literal = False
+        if start >= 0 and text.endswith("\\\\"):
+            text = text[:-1]
+        elif start >= 0 and text.endswith("\\"):
+            text, literal = text[:-1], True
+        if text:
+            items.append(_Content(text, text))
         if start < 0:
-            text.append(template[pos:])
             break
-        if start > 0 and template[start - 1] == "\\":
-            # \{{ is a literal {{; the backslash itself is dropped
-            text.append(template[pos:start - 1] + "{{")
-            pos = start + 2
+        if literal:
+            stop = _LITERAL_END.search(template, start + 2)
+            end = size if stop is None else stop.start()
+            items.append(_Content(template[start:end], template[start:end]))
+            pos = end
             continue
-        text.append(template[pos:start])
-        node, pos, strip_before, strip_after = _read_mustache(template, start)
-        _flush(parts, text, strip_before)
-        parts.append(_COMMENT if node is None else node)
-        if strip_after:
-            while pos < size and template[pos].isspace():
-                pos += 1
-    _flush(parts, text, False)
-    _standalone_comments(parts)
-    return tuple(p.value if isinstance(p, _Text) else p  # type: ignore[misc]
-                 for p in parts if p is not _COMMENT and not (isinstance(p, _Text) and
-                                                              not p.value))
+        tag, pos = _read_tag(template, start)
+        items.append(tag)
+    return items
 
 
-def _flush(parts: list[object], text: list[str], rstrip: bool) -> None:
-    chunk = "".join(text)
-    text.clear()
-    if chunk or rstrip:
-        if rstrip and parts and isinstance(parts[-1], _Text):
-            parts[-1].value = parts[-1].value.rstrip()
-        item = _Text(chunk)
-        if rstrip:
-            item.value = chunk.rstrip()
-        parts.append(item)
-
-
-def _standalone_comments(parts: list[object]) -> None:
-    """Handlebars drops a comment that stands alone on its line together with that
-    line's indentation and line break (its "standalone" rule)."""
-    for i, part in enumerate(parts):
-        if part is not _COMMENT:
+def _program(items: list[object], i: int, block: Mustache | None) -> tuple[_Program, int,
+                                                                            object]:
+    """Nodes from ``items[i]`` up to the ``{{else}}`` or ``{{/...}}`` that ends ``block``:
+    (program, index of that tag, the tag or None at the end)."""
+    program = _Program()
+    while i < len(items):
+        item = items[i]
+        if isinstance(item, _Tag) and item.kind in ("else", "chain", "close"):
+            return program, i, item
+        if isinstance(item, _Tag) and item.kind == "open":
+            node, i = _block(items, i)
+            program.body.append(node)
             continue
-        prev = parts[i - 1] if i > 0 else None
-        nxt = parts[i + 1] if i + 1 < len(parts) else None
-        first, last = i - 1 <= 0, i + 1 >= len(parts) - 1
-        prev_ok = _blank_beside(prev, r"(^|\r?\n)\s*?$" if first else r"\r?\n\s*?$")
-        next_ok = _blank_beside(nxt, r"^\s*?(\r?\n|$)" if last else r"^\s*?\r?\n")
-        if prev_ok and next_ok:
-            if isinstance(prev, _Text):
-                prev.value = re.sub(r"[ \t]+$", "", prev.value)
-            if isinstance(nxt, _Text):
-                nxt.value = re.sub(r"^[ \t]*\r?\n?", "", nxt.value)
+        program.body.append(item)
+        i += 1
+    if block is not None:
+        raise ExprError(f"{block.source} is never closed with {{{{/{block.path}}}}}")
+    return program, i, None
 
 
-def _blank_beside(part: object, pattern: str) -> bool:
-    """Whether the part on one side of a comment leaves it alone on its line: nothing, or
-    text whose original form matches ``pattern`` (only blanks up to the line break)."""
-    if part is None:
-        return True
-    return isinstance(part, _Text) and re.search(pattern, part.original) is not None
+def _block(items: list[object], i: int, outer: Mustache | None = None) -> tuple[_BlockTree,
+                                                                                 int]:
+    """The block opened at ``items[i]``; ``outer``: the block whose {{else if}} this is,
+    whose {{/name}} closes the whole chain."""
+    opener = items[i]
+    assert isinstance(opener, _Tag) and opener.node is not None
+    call = opener.node
+    first = outer or call
+    program, i, stop = _program(items, i + 1, call)
+    assert isinstance(stop, _Tag)
+    inverse: _Program | None = None
+    inverse_strip = _Strip()
+    if stop.kind == "chain":
+        # {{else if y}}: the rest of the chain is one block inside the inverse
+        chained, i = _block(items, i, first)
+        inverse, inverse_strip = _Program([chained], chained=True), stop.strip
+        close = chained.close_strip
+    else:
+        if stop.kind == "else":
+            inverse_strip = stop.strip
+            inverse, i, stop = _program(items, i + 1, call)
+            assert isinstance(stop, _Tag)
+            if stop.kind != "close":
+                raise ExprError(f"a second {{{{else}}}} in {call.source}")
+        if stop.name != first.path:
+            raise ExprError(f"{first.source} is closed by {stop.source}")
+        close = stop.strip
+        i += 1
+    return _BlockTree(call, program, inverse, opener.strip, inverse_strip, close), i
 
 
 _TRIPLE_CLOSE = re.compile(r"\}(~?)\}\}")
 _LONG_COMMENT_CLOSE = re.compile(r"--(~?)\}\}")
+_ELSE = re.compile(r"\s*else\s*")
+_CHAIN = re.compile(r"\s*else\s+")
 
 
-def _read_mustache(template: str, start: int) -> tuple[Mustache | None, int, bool, bool]:
-    """One ``{{...}}`` from ``start``: (node or None for a comment, end position, strip the
-    whitespace before, strip the whitespace after)."""
+def _read_tag(template: str, start: int) -> tuple[_Tag, int]:
+    """One ``{{...}}`` from ``start``, and the position after it."""
     body = start + 2
     strip_before = template.startswith("~", body)
     body += strip_before
-    if template.startswith("!--", body):
-        m = _LONG_COMMENT_CLOSE.search(template, body + 3)
-        if not m:
-            raise ExprError(f"unclosed comment at column {start + 1}")
-        return None, m.end(), strip_before, bool(m.group(1))
     if template.startswith("!", body):
-        end = template.find("}}", body)
-        if end < 0:
-            raise ExprError(f"unclosed comment at column {start + 1}")
-        return None, end + 2, strip_before, template[end - 1] == "~"
+        return _read_comment(template, start, body, strip_before)
     triple = template.startswith("{", body)
     if triple:
         m = _TRIPLE_CLOSE.search(template, body + 1)
@@ -183,18 +268,201 @@ def _read_mustache(template: str, start: int) -> tuple[Mustache | None, int, boo
     if end < 0:
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is never "
                         f"closed with '{'}}}' if triple else '}}'}'")
-    if end >= 0 and four:
+    if four:
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is closed with "
                         f"too many '}}'")
     source = template[start:after]
-    escape = not triple
-    if inner.startswith("&") and not triple:
-        escape, inner = False, inner[1:]
-    if inner[:1] in ("#", "/", "^", ">", "*") or inner.strip().startswith("else"):
-        raise ExprError(f"block, partial and else expressions are not supported: {source}")
+    strip = _Strip(open=strip_before, close=strip_after)
     if "{{" in inner:
         raise ExprError(f"unbalanced expression: {source}")
-    return _parse_inner(inner, source, escape), after, strip_before, strip_after
+    if triple:
+        return _Tag("mustache", strip, source, _parse_inner(inner, source, False)), after
+    return _classify(inner, source, strip), after
+
+
+def _read_comment(template: str, start: int, body: int, strip_before: bool) -> tuple[_Tag,
+                                                                                       int]:
+    if template.startswith("!--", body):
+        m = _LONG_COMMENT_CLOSE.search(template, body + 3)
+        if not m:
+            raise ExprError(f"unclosed comment at column {start + 1}")
+        return _Tag("comment", _Strip(strip_before, bool(m.group(1))), m.group(0)), m.end()
+    end = template.find("}}", body)
+    if end < 0:
+        raise ExprError(f"unclosed comment at column {start + 1}")
+    strip = _Strip(strip_before, template[end - 1] == "~")
+    return _Tag("comment", strip, template[start:end + 2]), end + 2
+
+
+def _classify(inner: str, source: str, strip: _Strip) -> _Tag:
+    """What a ``{{...}}`` (not triple, not a comment) is: a mustache, a block's open,
+    ``{{else}}`` (or ``{{^}}``), ``{{else if x}}`` or a close."""
+    if _ELSE.fullmatch(inner) or inner.strip() == "^":
+        return _Tag("else", strip, source)
+    chain = _CHAIN.match(inner)
+    if chain:
+        return _Tag("chain", strip, source, _block_call(inner[chain.end():], source))
+    if inner.startswith("#"):
+        return _Tag("open", strip, source, _block_call(inner[1:], source))
+    if inner.startswith("/"):
+        return _Tag("close", strip, source, name=_strip_this(inner[1:].strip()))
+    if inner[:1] in (">", "^", "*") or inner.startswith("#>"):
+        what = {">": "partials", "^": "inverse blocks ({{^name}})",
+                "*": "decorators"}[inner[0]]
+        raise ExprError(f"{what} are not supported: {source}")
+    escape = True
+    if inner.startswith("&"):
+        escape, inner = False, inner[1:]
+    return _Tag("mustache", strip, source, _parse_inner(inner, source, escape))
+
+
+def _block_call(inner: str, source: str) -> Mustache:
+    """The helper call of ``{{#if x}}`` / ``{{else if x}}``: only if/unless with one
+    argument (and ``includeZero=``), as Handlebars' own helpers demand."""
+    if inner.startswith((">", "*")):
+        raise ExprError(f"partial blocks and decorators are not supported: {source}")
+    if "|" in inner:
+        raise ExprError(f"block parameters (as |x|) are not supported: {source}")
+    call = _parse_inner(inner, source, True)
+    name = _strip_this(call.path)
+    if name not in BLOCK_HELPERS:
+        raise ExprError(f"the block helper '#{name}' is not supported (only #if and #unless, "
+                        f"with {{{{else}}}}): {source}")
+    if len(call.params) != 1:
+        raise ExprError(f"#{name} requires exactly one argument: {source}")
+    return Mustache(name, call.params, call.hash, True, source)
+
+
+# -- whitespace: Handlebars' "~" and standalone-line rules ------------------------------------
+
+def _whitespace(program: _Program, is_root: bool) -> None:
+    body = program.body
+    for i, current in enumerate(body):
+        strip = _strip_of(current)
+        if strip is None:
+            continue
+        prev_blank = _prev_blank(body, i, is_root)
+        next_blank = _next_blank(body, i, is_root)
+        if strip.close:
+            _omit_right(body, i, True)
+        if strip.open:
+            _omit_left(body, i, True)
+        if strip.inline_standalone and prev_blank and next_blank:
+            _omit_right(body, i)
+            _omit_left(body, i)
+        if strip.open_standalone and prev_blank:
+            assert isinstance(current, _BlockTree)
+            _omit_right(current.program.body, None)
+            _omit_left(body, i)
+        if strip.close_standalone and next_blank:
+            assert isinstance(current, _BlockTree)
+            _omit_right(body, i)
+            _omit_left((current.inverse or current.program).body, None)
+
+
+def _strip_of(node: object) -> _Strip | None:
+    if isinstance(node, _BlockTree):
+        return _block_whitespace(node)
+    if isinstance(node, _Tag):
+        if node.kind == "comment":
+            return replace(node.strip, inline_standalone=True)
+        return node.strip
+    return None
+
+
+def _block_whitespace(block: _BlockTree) -> _Strip:
+    _whitespace(block.program, False)
+    if block.inverse is not None:
+        _whitespace(block.inverse, False)
+    program, inverse = block.program, block.inverse
+    first = last = inverse
+    if inverse is not None and inverse.chained:
+        chained = inverse.body[0]
+        assert isinstance(chained, _BlockTree)
+        first = chained.program
+        while last is not None and last.chained:
+            tail = last.body[-1]
+            assert isinstance(tail, _BlockTree)
+            last = tail.program
+    strip = _Strip(open=block.open_strip.open, close=block.close_strip.close,
+                   open_standalone=_next_blank(program.body, None, False),
+                   close_standalone=_prev_blank((first or program).body, None, False))
+    if block.open_strip.close:
+        _omit_right(program.body, None, True)
+    if first is not None and last is not None:
+        if block.inverse_strip.open:
+            _omit_left(program.body, None, True)
+        if block.inverse_strip.close:
+            _omit_right(first.body, None, True)
+        if block.close_strip.open:
+            _omit_left(last.body, None, True)
+        # a standalone {{else}}
+        if _prev_blank(program.body, None, False) and _next_blank(first.body, None, False):
+            _omit_left(program.body, None)
+            _omit_right(first.body, None)
+    elif block.close_strip.open:
+        _omit_left(program.body, None, True)
+    return strip
+
+
+def _at(body: list[object], i: int) -> object:
+    return body[i] if 0 <= i < len(body) else None
+
+
+def _prev_blank(body: list[object], i: int | None, is_root: bool) -> bool:
+    """Whether only blanks stand between the node at ``i`` and the line break before it."""
+    i = len(body) if i is None else i
+    prev, sibling = _at(body, i - 1), _at(body, i - 2)
+    if prev is None:
+        return is_root
+    pattern = r"\r?\n\s*?\Z" if sibling is not None or not is_root else r"(^|\r?\n)\s*?\Z"
+    return isinstance(prev, _Content) and re.search(pattern, prev.original) is not None
+
+
+def _next_blank(body: list[object], i: int | None, is_root: bool) -> bool:
+    i = -1 if i is None else i
+    nxt, sibling = _at(body, i + 1), _at(body, i + 2)
+    if nxt is None:
+        return is_root
+    pattern = r"^\s*?\r?\n" if sibling is not None or not is_root else r"^\s*?(\r?\n|\Z)"
+    return isinstance(nxt, _Content) and re.search(pattern, nxt.original) is not None
+
+
+def _omit_right(body: list[object], i: int | None, multiple: bool = False) -> None:
+    """Strip the start of the text after ``i`` (the first node for None): all whitespace,
+    or (a standalone line) its blanks and one line break."""
+    current = _at(body, 0 if i is None else i + 1)
+    if not isinstance(current, _Content) or (not multiple and current.right_stripped):
+        return
+    before = current.value
+    current.value = re.sub(r"^\s+" if multiple else r"^[ \t]*\r?\n?", "", before)
+    current.right_stripped = current.value != before
+
+
+def _omit_left(body: list[object], i: int | None, multiple: bool = False) -> None:
+    current = _at(body, len(body) - 1 if i is None else i - 1)
+    if not isinstance(current, _Content) or (not multiple and current.left_stripped):
+        return
+    before = current.value
+    current.value = re.sub(r"\s+\Z" if multiple else r"[ \t]+\Z", "", before)
+    current.left_stripped = current.value != before
+
+
+def _freeze(program: _Program) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for node in program.body:
+        if isinstance(node, _Content):
+            if node.value:
+                out.append(node.value)
+        elif isinstance(node, _BlockTree):
+            call = node.call
+            zero = dict(call.hash).get("includeZero")
+            out.append(Block(call.path, call.params[0], zero, _freeze(node.program),
+                             () if node.inverse is None else _freeze(node.inverse),
+                             call.source))
+        elif isinstance(node, _Tag) and node.node is not None:
+            out.append(node.node)
+    return tuple(out)
 
 
 def _parse_inner(inner: str, source: str, escape: bool) -> Mustache:
@@ -259,13 +527,15 @@ def _arg(token: tuple[str, object]) -> object:
 
 def is_single_path(template: str, name: str) -> bool:
     """True when the template is exactly one ``{{name}}`` (metadata-action's
-    ``isRawStatement``); False for anything else, including templates that do not parse."""
+    ``isRawStatement``, which counts nodes before whitespace rules, comments included);
+    False for anything else, including templates that do not parse."""
     try:
-        nodes = compile_template(template)
+        parsed = _parse(template)
     except ExprError:
         return False
-    return len(nodes) == 1 and isinstance(nodes[0], Mustache) and \
-        _strip_this(nodes[0].path) == name and not nodes[0].params
+    nodes = compile_template(template)
+    return parsed.raw_length == 1 and len(nodes) == 1 and isinstance(nodes[0], Mustache) \
+        and _strip_this(nodes[0].path) == name and not nodes[0].params
 
 
 def _strip_this(path: str) -> str:
@@ -280,14 +550,51 @@ def render(template: str, scope: Mapping[str, object]) -> str:
     if "{{" not in template:
         return template
     out: list[str] = []
-    for node in compile_template(template):
+    _render_nodes(compile_template(template), scope, out)
+    return "".join(out)
+
+
+def _render_nodes(nodes: Sequence[Node], scope: Mapping[str, object], out: list[str]) -> None:
+    for node in nodes:
         if isinstance(node, str):
             out.append(node)
-            continue
-        value = _evaluate(node, scope)
-        text = js_string(value)
-        out.append(escape_html(text) if node.escape else text)
-    return "".join(out)
+        elif isinstance(node, Block):
+            chosen = truthy(_condition(node.param, scope), node.include_zero)
+            if node.helper == "unless":
+                chosen = not chosen
+            _render_nodes(node.program if chosen else node.inverse, scope, out)
+        else:
+            text = js_string(_evaluate(node, scope))
+            out.append(escape_html(text) if node.escape else text)
+
+
+def _condition(param: object, scope: Mapping[str, object]) -> object:
+    """The value #if tests: a function (every metadata-action global is one) is called
+    with no arguments, as Handlebars' ``if`` helper does."""
+    if isinstance(param, PathArg):
+        value = scope.get(_strip_this(param.name))
+        return value.fn((), {}) if isinstance(value, Helper) else value
+    return param
+
+
+def truthy(value: object, include_zero: object = None) -> bool:
+    """Handlebars' #if: false, undefined, null, "", [] and NaN are false; so is 0 unless
+    ``includeZero=`` is true. Any other text is true, ``"false"`` and ``"0"`` included."""
+    if isinstance(value, (list, tuple)):
+        return len(value) > 0
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value:  # NaN
+            return False
+        return value != 0 or _js_truthy(include_zero)
+    return True
+
+
+def _js_truthy(value: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return True
+    return value not in (None, False, "", 0) and value == value
 
 
 def _evaluate(node: Mustache, scope: Mapping[str, object]) -> object:
@@ -331,7 +638,19 @@ def names_used(template: str) -> set[str]:
         nodes = compile_template(template)
     except ExprError:
         return set()
-    return {_strip_this(n.path) for n in nodes if isinstance(n, Mustache)}
+    return {_strip_this(n.path) for n in _walk(nodes) if isinstance(n, Mustache)} | \
+        {_strip_this(n.param.name) for n in _walk(nodes)
+         if isinstance(n, Block) and isinstance(n.param, PathArg)}
+
+
+def _walk(nodes: Sequence[Node]) -> list[Node]:
+    """Every node, blocks' contents included, in template order."""
+    out: list[Node] = []
+    for node in nodes:
+        out.append(node)
+        if isinstance(node, Block):
+            out += _walk(node.program) + _walk(node.inverse)
+    return out
 
 
 DATE_HELPERS = ("date", "commit_date")
@@ -374,12 +693,18 @@ class Unknown:
 
 def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknown, ...]:
     found: dict[str, Unknown] = {}
-    for node in nodes:
-        if not isinstance(node, Mustache):
+    for node in _walk(nodes):
+        if isinstance(node, str):
             continue
-        args = [a.name for a in (*node.params, *(v for _k, v in node.hash))
-                if isinstance(a, PathArg)]
-        for path, argument in ((node.path, False), *((a, True) for a in args)):
+        if isinstance(node, Block):
+            # the condition of #if is looked up as a variable is, to be tested
+            looked_up = [(node.param.name, False)] if isinstance(node.param, PathArg) else []
+            args = [node.include_zero.name] if isinstance(node.include_zero, PathArg) else []
+        else:
+            looked_up = [(node.path, False)]
+            args = [a.name for a in (*node.params, *(v for _k, v in node.hash))
+                    if isinstance(a, PathArg)]
+        for path, argument in (*looked_up, *((a, True) for a in args)):
             # a dotted path looks into its first name; only that one can be unknown here
             head = re.split(r"[./]", _strip_this(path), maxsplit=1)[0] or path
             if head not in known and head not in found:
@@ -388,7 +713,11 @@ def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknow
 
 
 def _check_dates(nodes: Sequence[Node]) -> None:
-    for node in nodes:
+    for node in _walk(nodes):
+        if isinstance(node, Block) and isinstance(node.param, PathArg) and \
+                _strip_this(node.param.name) in DATE_HELPERS:
+            # Handlebars calls it without a format: metadata-action's helper then throws
+            raise ExprError(f"{node.source} calls {node.param.name} without a format")
         if not isinstance(node, Mustache) or _strip_this(node.path) not in DATE_HELPERS:
             continue
         name = _strip_this(node.path)

@@ -61,9 +61,9 @@ TAGS_CASES = [
     ("too-many-braces", "type=raw,value=a-{{branch}}}",
      "input 'tags' line 1: value: unbalanced expression: '{{' at column 3 is closed with too "
      "many '}' in \"type=raw,value=a-{{branch}}}\""),
-    ("block", "type=raw,value={{#if branch}}x{{/if}}",
-     "input 'tags' line 1: value: block, partial and else expressions are not supported: "
-     "{{#if branch}} in \"type=raw,value={{#if branch}}x{{/if}}\""),
+    ("block", "type=raw,value={{#each branch}}x{{/each}}",
+     "input 'tags' line 1: value: the block helper '#each' is not supported (only #if and "
+     "#unless, with {{else}}): {{#each branch}} in \"type=raw,value={{#each branch}}x{{/each}}\""),
     ("unknown-helper", "type=raw,value={{foo 'x'}}",
      "input 'tags' line 1: unknown helper 'foo' in {{foo 'x'}} in \"type=raw,value={{foo 'x'}}\""),
     ("bad-priority", "type=raw,priority=high,value=x",

@@ -12,6 +12,7 @@ const out = input.map(c => {
         const ctx = {};
         for (const [k, v] of Object.entries(c.scope)) ctx[k] = v;
         ctx.branch = function () { return c.branch; };
+        ctx.nothing = function () { return ''; };  // a global that renders empty
         ctx.echo = function (...args) { const o = args.pop(); return args.map(a => a === undefined ? 'undefined' : String(a)).join('|') + ';' + Object.entries(o.hash).sort().map(([k, v]) => k + '=' + String(v)).join(','); };
         return {ok: handlebars.compile(c.template)(ctx)};
       }
