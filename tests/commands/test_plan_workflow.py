@@ -1,0 +1,234 @@
+"""``ghbuild plan`` reading the workflow, and the local checkout's odd states (a
+subdirectory, no commits, a detached HEAD, several tags, a non-GitHub origin), in real
+temporary git repositories (git only: see tests/commands/test_plan.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ghbuild.cli import main
+from tests.commands.test_plan import (  # noqa: F401  (runner is a fixture)
+    GitOnlyRunner,
+    git,
+    make_repo,
+    plan_json,
+    runner,
+)
+
+IMAGE = "ghcr.io/acme/my_widget"
+
+
+def published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A checkout with the publish workflow as ``ghbuild init publish`` writes it."""
+    repo = make_repo(tmp_path, remote="https://github.com/acme/my_widget.git")
+    assert main(["init", "publish", "--dir", str(repo)]) == 0
+    capsys.readouterr()
+    assert (repo / ".github/workflows/publish.yml").is_file()
+    return repo
+
+
+def test_init_publish_then_plan_shows_the_workflows_tags(runner: GitOnlyRunner,
+                                                        tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    repo = published(tmp_path, capsys)
+    sha = git(repo, "rev-parse", "HEAD")
+    doc = plan_json(capsys, repo)
+    img = doc["images"][0]
+    # type=sha,enable={{is_default_branch}} from the workflow's with: tags
+    assert img["tags"] == [f"{IMAGE}:main", f"{IMAGE}:sha-{sha[:7]}"]
+    assert img["push"]["push"] is True
+    wf = doc["workflow"]
+    assert (wf["file"], wf["job"], wf["step"], wf["name"], wf["uses"]) == (
+        ".github/workflows/publish.yml", "publish", 2, "Build and push image",
+        "org/ghbuild@v1")
+    assert wf["inputs"]["images"] == IMAGE
+    assert "type=sha,enable={{is_default_branch}}" in wf["inputs"]["tags"].splitlines()
+    assert wf["unknown"] == {"github-token": "github.token"}
+    assert ("input 'github-token' comes from github.token: not known locally (a placeholder "
+            "stands in for it)") in doc["notes"]
+    # without the workflow: the old answer, the default tag rules only
+    bare = plan_json(capsys, repo, "--no-workflow")
+    assert bare["images"][0]["tags"] == [f"{IMAGE}:main"] and bare["workflow"] is None
+
+
+def test_the_text_plan_has_a_workflow_section(runner: GitOnlyRunner, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    repo = published(tmp_path, capsys)
+    assert main(["plan", "--dir", str(repo), "--offline"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    start = lines.index("workflow .github/workflows/publish.yml job publish step 2 "
+                        "(Build and push image)")
+    assert lines[start + 1:start + 6] == ["  uses:     org/ghbuild@v1", "  inputs:",
+                                          f"    images: {IMAGE}", "    tags: |",
+                                          "      type=ref,event=branch"]
+    assert "  not known locally (a runner fills them):" in lines
+    assert "    github-token: github.token" in lines
+    assert lines[start - 1] == "" and lines[1].startswith("repository: acme/my_widget")
+
+
+def test_pull_request_plans_the_build_job(runner: GitOnlyRunner, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    repo = published(tmp_path, capsys)
+    doc = plan_json(capsys, repo, "--event", "pull_request", "--pr", "7")
+    assert doc["workflow"]["job"] == "build"
+    assert doc["images"][0]["tags"] == [f"{IMAGE}:pr-7"]
+    assert doc["images"][0]["push"]["push"] is False
+
+
+def test_a_branch_the_workflow_does_not_run_on_is_said(runner: GitOnlyRunner, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    repo = published(tmp_path, capsys)
+    git(repo, "checkout", "-q", "-b", "feature")
+    doc = plan_json(capsys, repo)
+    assert (".github/workflows/publish.yml: on.push.branches does not match 'feature': CI "
+            "would not start this workflow") in doc["notes"]
+
+
+def test_two_runs_with_a_workflow_print_the_same_bytes(runner: GitOnlyRunner, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    repo = published(tmp_path, capsys)
+    outs = []
+    for _ in range(2):
+        assert main(["plan", "--dir", str(repo), "--offline"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1]
+
+
+def test_the_workflow_replaces_input_variables_and_a_flag_replaces_both(
+        runner: GitOnlyRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = published(tmp_path, capsys)
+    monkeypatch.setenv("INPUT_IMAGES", "ghcr.io/acme/from-env")
+    doc = plan_json(capsys, repo)
+    assert doc["images"][0]["image"] == IMAGE
+    assert ("input 'images': the workflow's value replaces INPUT_IMAGES from the environment, "
+            "as on a runner (a flag overrides both)") in doc["notes"]
+    flagged = plan_json(capsys, repo, "--images", "ghcr.io/acme/flag")
+    assert flagged["images"][0]["image"] == "ghcr.io/acme/flag"
+
+
+SECRET_STEP = """\
+on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - uses: acme/ghbuild@v1
+        with:
+          images: registry.example/acme/app
+          registry: registry.example
+          username: bot
+          password: ${{ secrets.REGISTRY_PASSWORD }}
+          build-args: |
+            API_TOKEN=literal-canary-1234
+"""
+
+
+def test_secrets_are_named_never_shown(runner: GitOnlyRunner, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/s.yml").write_text(SECRET_STEP)
+    code = main(["plan", "--dir", str(repo), "--offline", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "literal-canary-1234" not in out + err
+    assert "<not known locally" not in out            # the placeholder is redacted as well
+    doc = json.loads(out)
+    assert doc["workflow"]["unknown"]["password"] == "secrets.REGISTRY_PASSWORD"
+    assert doc["workflow"]["inputs"]["build-args"] == "API_TOKEN=***\n"
+    logins = doc["images"][0]["logins"]
+    assert logins == [{"registry": "registry.example", "username": "bot",
+                       "source": "input 'password'"}]
+
+
+def test_a_workflow_without_a_ghbuild_step_is_refused(runner: GitOnlyRunner, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    repo = make_repo(tmp_path)
+    assert main(["init", "multi-platform", "--dir", str(repo)]) == 0
+    capsys.readouterr()
+    code = main(["plan", "--dir", str(repo), "--offline", "--workflow",
+                 str(repo / ".github/workflows/multi-platform.yml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("ghbuild: error: .github/workflows/multi-platform.yml: no step "
+                          "runs ghbuild")
+    # discovery passes over it: the plan is the inputs' alone
+    assert plan_json(capsys, repo)["workflow"] is None
+
+
+# -- the checkout ---------------------------------------------------------------------------
+def test_from_a_subdirectory_the_top_config_is_read(runner: GitOnlyRunner, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    repo = make_repo(tmp_path, example="monorepo")
+    top = plan_json(capsys, repo)
+    sub = plan_json(capsys, repo / "api")
+    assert sub["config"] == ".github/ghbuild.yml"
+    assert [i["image"] for i in sub["images"]] == [i["image"] for i in top["images"]]
+    assert len(sub["images"]) > 1
+
+
+def test_no_commits_is_one_line(runner: GitOnlyRunner, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "empty"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    code = main(["plan", "--dir", str(repo), "--offline"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (f"ghbuild: error: {repo}: this repository has no commits yet: the git "
+                   "context needs HEAD (make a first commit)\n")
+
+
+def test_a_local_path_origin_says_what_to_give(runner: GitOnlyRunner, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = make_repo(tmp_path, name="upstream")
+    repo = make_repo(tmp_path, remote=str(upstream))
+    code = main(["plan", "--dir", str(repo), "--offline"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == ("ghbuild: error: no image name: give --images, or set images: in "
+                   ".github/ghbuild.yml or in the workflow's with:; the default "
+                   f"ghcr.io/<owner>/<repo> needs a GitHub remote (origin is {upstream})\n")
+    assert plan_json(capsys, repo, "--images", "127.0.0.1:5000/x/y")["images"][0]["tags"] \
+        == ["127.0.0.1:5000/x/y:main"]
+
+
+SEMVER_TAGS = "type=semver,pattern={{version}}"
+
+
+def test_several_tags_at_a_detached_head(runner: GitOnlyRunner, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    for tag in ("v1.2.3", "v2.0.0-rc.1", "v2.0.0", "v10.0.0-beta", "nightly"):
+        git(repo, "tag", tag)
+    git(repo, "checkout", "-q", "--detach", "v1.2.3")
+    doc = plan_json(capsys, repo, "--tags", SEMVER_TAGS)
+    # the highest version, a release above its pre-release, 10 above 2
+    assert doc["context"]["ref"] == "refs/tags/v10.0.0-beta"
+    doc = plan_json(capsys, repo, "--tags", SEMVER_TAGS, "--ref", "refs/tags/v1.2.3")
+    assert doc["images"][0]["version"] == "1.2.3"
+    assert not any(n.startswith("HEAD carries") for n in doc["notes"])
+    git(repo, "tag", "-d", "v10.0.0-beta")
+    doc = plan_json(capsys, repo, "--tags", SEMVER_TAGS)
+    assert doc["context"]["ref"] == "refs/tags/v2.0.0"
+    assert ("HEAD carries 4 tags: planned v2.0.0, the highest version; not planned: "
+            "v2.0.0-rc.1, v1.2.3, nightly (a tag push has one ref: choose it with --ref "
+            "refs/tags/v2.0.0-rc.1)") in doc["notes"]
+
+
+def test_a_detached_head_with_ref_given(runner: GitOnlyRunner, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    doc = plan_json(capsys, repo, "--ref", "refs/heads/main")
+    assert doc["images"][0]["tags"] == ["ghcr.io/acme/widget:main"]
