@@ -498,7 +498,7 @@ def _tokens(inner: str, source: str) -> list[tuple[str, object]]:
     pos = 0
     stripped_end = len(inner.rstrip())
     while pos < stripped_end:
-        if inner[pos] == "(":
+        if inner[pos:].lstrip().startswith("("):
             raise ExprError(f"sub-expressions are not supported: {source}")
         m = _TOKEN.match(inner, pos)
         if not m or m.end() == pos:

@@ -91,6 +91,53 @@ KEYS = ["org.opencontainers.image.vendor", "maintainer", "com.example.z", "Zeta"
         "a-b", "a.b", "a1", "10", "9", "B", "b", "a:b", "a/b", "a b", "A_B", "ab", "aB", "Ab"]
 
 
+# Block helpers: #if/#unless with every else form, truthiness, "~" and standalone lines
+OPENS = ["{{#if a}}", "{{#if e}}", "{{#if z}}", "{{#if z includeZero=true}}", "{{#unless a}}",
+         "{{#unless e}}", "{{~#if a}}", "{{#if a~}}", "{{~#if e~}}", "{{#if branch}}",
+         "{{#if nothing}}", "{{#if nope}}", "{{#if list}}", "{{#if empty}}", "{{#if 'x'}}",
+         "{{#if 0}}", "{{#if false}}", "{{#if this.a}}", "{{# if a }}", "{{#if flag}}",
+         "{{#if no}}"]
+ELSES = ["{{else}}", "{{~else}}", "{{else~}}", "{{~else~}}", "{{^}}", "{{else if e}}",
+         "{{else if a}}", "{{~else if z~}}", "{{ else }}", "{{else unless e}}"]
+CLOSES = ["{{/if}}", "{{~/if}}", "{{/if~}}", "{{~/if~}}"]
+TEXTS = ["x", " ", "\n", "  \n", "\n  ", "y", "{{a}}", "{{! c }}", "{{~a~}}", "\\{{a}}", "{{amp}}",
+         "\r\n", "\t"]
+BLOCK_SCOPE = {"a": "A", "e": "", "z": 0, "list": ["beta", 67], "empty": [], "flag": False,
+               "no": "false", "amp": "&<"}
+BLOCK_FIXED = ["{{#if branch}}{{branch}}{{else}}none{{/if}}", "{{#each list}}x{{/each}}",
+               "{{#with a}}x{{/with}}", "{{> p}}", "{{#> p}}x{{/p}}", "{{#if a}}x{{/unless}}",
+               "{{#if}}x{{/if}}", "{{#if a e}}x{{/if}}", "{{else}}", "{{/if}}", "{{#if a}}x",
+               "{{#if a}}x{{else}}y{{else}}z{{/if}}", "{{^a}}x{{/a}}", "{{#a}}x{{/a}}",
+               "{{elsewhere}}", "\\\\{{a}}", "a\\{{a}} \\{{a}}", "{{#if (echo a)}}x{{/if}}",
+               " {{#if a}}\n x\n {{else}}\n y\n {{/if}}\n",
+               "{{#if a}}\n{{#if e}}\nx\n{{/if}}\n{{/if}}\n"]
+
+
+def _block_body(rnd: random.Random, depth: int) -> str:
+    out = []
+    for _ in range(rnd.randint(0, 3)):
+        out.append(_block(rnd, depth + 1) if depth < 2 and rnd.random() < 0.3 else
+                   rnd.choice(TEXTS))
+    return "".join(out)
+
+
+def _block(rnd: random.Random, depth: int) -> str:
+    opener = rnd.choice(OPENS)
+    text = opener + _block_body(rnd, depth)
+    if rnd.random() < 0.6:
+        text += rnd.choice(ELSES) + _block_body(rnd, depth)
+    if rnd.random() < 0.2 and "{{else" in text:
+        text += "{{else}}" + _block_body(rnd, depth)
+    return text + rnd.choice(CLOSES).replace("if", "unless" if "unless" in opener else "if")
+
+
+def block_cases() -> list[dict[str, object]]:
+    rnd = random.Random(20240601)
+    templates = [_block_body(rnd, 0) + _block(rnd, 0) + _block_body(rnd, 0) for _ in range(400)]
+    return [{"kind": "hbs", "branch": rnd.choice(["feat/x", ""]), "template": t,
+             "scope": BLOCK_SCOPE} for t in templates + BLOCK_FIXED]
+
+
 def cases() -> list[dict[str, object]]:
     rnd = random.Random(20200110)
     out: list[dict[str, object]] = []
@@ -110,7 +157,7 @@ def cases() -> list[dict[str, object]]:
     out += [{"kind": "fields", "text": t} for t in FIELDS]
     out += [{"kind": "regex", "pattern": p, "text": t} for p, t in REGEX]
     out += [{"kind": "cmp", "keys": rnd.sample(KEYS, 8)} for _ in range(40)]
-    return out
+    return out + block_cases()
 
 
 def write_props() -> None:
