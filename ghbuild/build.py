@@ -482,7 +482,9 @@ _SIZE = re.compile(r"^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
 ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
                 "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 OUTPUT_TYPES = ("image", "registry", "local", "tar", "oci", "docker", "cacheonly")
-_ATTEST_VALUES = {"provenance": {"mode": ("min", "max"), "version": ("v0.2", "v1")}}
+# Only what every BuildKit refuses: the engine here (dockerd 26.1) ignores a provenance
+# version= it does not know, newer ones refuse it, so version= is left to BuildKit.
+_ATTEST_VALUES = {"provenance": {"mode": ("min", "max")}}
 
 
 def _close(word: str, known: Sequence[str]) -> str | None:
@@ -570,8 +572,8 @@ def check_add_host(value: str) -> None:
 def check_output(number: int, value: str) -> None:
     """An ``outputs`` line: a directory (``local``), ``-`` (a tar on stdout), or
     ``type=<exporter>[,key=value...]`` with one of buildx's exporters."""
-    if "=" not in value and "," not in value:
-        return
+    if "," not in value and not value.lower().startswith("type="):
+        return  # buildx reads one field without type= as a directory, even "dest=out"
     where = f"input 'outputs' line {number}"
     fields = dict(_fields("outputs", value, "type=TYPE[,key=value...]"))
     kind = fields.get("type")
@@ -581,6 +583,8 @@ def check_output(number: int, value: str) -> None:
     if kind not in OUTPUT_TYPES:
         raise InputError(f"{where}: unknown output type {kind!r} (known: "
                          f"{', '.join(OUTPUT_TYPES)})", hint=_close(kind, OUTPUT_TYPES))
+    if kind == "local" and not fields.get("dest"):
+        raise InputError(f"{where}: {value!r}: type=local needs dest=<directory>")
 
 
 def check_values(inputs: BuildInputs, environ: Mapping[str, str] | None = None) -> None:
