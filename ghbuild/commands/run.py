@@ -56,11 +56,12 @@ from ..login import (
 from ..policy import Decision, PushMode, PushPolicy, decide, policy_from_inputs
 from ..registry import Action, CredentialStore, ImageRef, Presence, RegistryClient, State
 from ..registry import Credentials as RegistryCredentials
+from ..registry import copy as registry_copy
 from ..registry import semver_like as release_tag
 from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
 from ..registry.client import MAX_CONCURRENT_CHECKS
 from ..registry.credentials import normalise_host
-from ..registry.promote import PromoteResult, tag_pushed
+from ..registry.promote import PromoteResult, check_targets, tag_pushed
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
 SECRET_INPUTS = ("github-token", "password", "registry-auth")
@@ -1077,14 +1078,100 @@ def _reuse(img: ImageRun, presence: Presence, actions: Actions) -> None:
     source = key_ref(img).with_digest(presence.digest)
     if outcome.action == "retag":
         with actions.group("promote tags"):
-            results = img.client.promote(source, img.refs,
-                                         allow_move=img.inputs.allow_tag_move,
-                                         immutable=release_predicate(img))
-            for result in results:
-                actions.info(result.describe())
+            results = _retag(img, source, actions)
         # "pushed" means this run wrote a tag; all of them already there writes nothing.
         outcome.pushed = any(r.action is not Action.UNCHANGED for r in results)
     _carried_metadata(img, source, actions)
+
+
+def _retag(img: ImageRun, source: ImageRef, actions: Actions) -> list[PromoteResult]:
+    """The tags of a reused digest, said one by one. On one registry this is promotion.
+    For an image named on several (ghcr.io and docker.io), each other registry is asked
+    whether it holds the same digest under the key tag (one manifest request): there the
+    tags are promoted within it, elsewhere the image is copied in by digest first (and
+    gets the key tag, last). Every tag on every registry is read before the first write,
+    every copy is done before the first tag, so a refusal, or a failed copy, writes no
+    tag anywhere; a failure after that says what was written where."""
+    assert img.client is not None
+    groups = registry_copy.by_registry(img.refs)
+    if len(groups) == 1:
+        results = img.client.promote(source, img.refs, allow_move=img.inputs.allow_tag_move,
+                                     immutable=release_predicate(img))
+        for result in results:
+            actions.info(result.describe())
+        return results
+    placements = [_placement(img, source, group, actions) for group in groups]
+    targets = [target for placement in placements for target in placement.targets]
+    current = check_targets(img.client, targets, source.digest or "",
+                            allow_move=img.inputs.allow_tag_move,
+                            immutable=release_predicate(img))
+    written: list[PromoteResult] = []
+    copied: list[str] = []
+
+    def said(result: PromoteResult) -> None:
+        written.append(result)
+        actions.info(result.describe())
+
+    def did_copy(placement: registry_copy.Placement, stats: registry_copy.CopyStats) -> None:
+        copied.append(str(placement.source.repo_only()))
+        actions.info(f"copied {source.digest} into {placement.source.repo_only()}: "
+                     f"{stats.describe()}")
+
+    try:
+        return registry_copy.place(img.client, placements, current, on_result=said,
+                                   on_copied=did_copy)
+    except PolicyError as exc:
+        raise PolicyError(f"{exc.message}; {_placed_note(targets, written, copied)}",
+                          hint=exc.hint) from None
+    except RegistryError as exc:
+        raise RegistryError(f"{exc.message}; {_placed_note(targets, written, copied)}",
+                            hint=exc.hint) from None
+
+
+def _placement(img: ImageRun, source: ImageRef, group: Sequence[ImageRef],
+               actions: Actions) -> registry_copy.Placement:
+    """One registry's part of a retag: promoted from ``source`` in
+    its own registry; elsewhere from the same digest where that registry's key tag names
+    it, or copied there from ``source``. Read-only."""
+    Placement = registry_copy.Placement
+    assert img.client is not None and source.digest
+    first = group[0]
+    pinned = first.repo_only().with_digest(source.digest)
+    if first.api_host == source.api_host:
+        return Placement(first.registry, tuple(group), source)
+    key = _key_ref(first.repo_only(), img.key)
+    seen = img.client.resolve(key)
+    if seen.present and seen.digest == source.digest:
+        actions.info(f"registry {first.registry}: {key} is {source.digest} too: "
+                     "promoting there")
+        return Placement(first.registry, tuple(group), pinned)
+    if seen.present:
+        why = f"{key} is {seen.digest}, not {source.digest}"
+    elif seen.state is State.ABSENT:
+        why = f"{key} is not there"
+    else:
+        why = f"its answer for {key} is unknown ({seen.reason})"
+    actions.info(f"registry {first.registry}: {why}: copying {source.digest} there from "
+                 f"{source.registry}")
+    # The key tag of each repository there goes last, so the image is found there next time.
+    keys = {str(_key_ref(ref.repo_only(), img.key)): _key_ref(ref.repo_only(), img.key)
+            for ref in group}
+    return Placement(first.registry, (*group, *keys.values()), pinned, copy_from=source)
+
+
+def _placed_note(targets: Sequence[ImageRef], written: Sequence[PromoteResult],
+                 copied: Sequence[str]) -> str:
+    """What a retag over several registries left behind when it stopped."""
+    done = {str(r.target): r for r in written}
+    parts = [f"written: {', '.join(r.describe() for r in written)}" if written
+             else "no tag was written on any registry"]
+    missing = [str(t) for t in targets if str(t) not in done]
+    if missing:
+        parts.append(f"not written: {', '.join(missing)}")
+    if copied:
+        parts.append(f"copied by digest (untagged unless written above) into "
+                     f"{', '.join(copied)}")
+    return "; ".join(parts)
 
 
 def _carried_metadata(img: ImageRun, source: ImageRef, actions: Actions) -> None:
