@@ -131,7 +131,8 @@ def test_conditions_with_and_without_the_braces() -> None:
 def test_truthiness_and_strings() -> None:
     assert not workflow.truthy(math.nan) and not workflow.truthy("") and not workflow.truthy(0)
     assert workflow.truthy([]) and workflow.truthy({}) and workflow.truthy("false")
-    assert [workflow.to_str(v) for v in (None, True, 3.0, 2.5, [1], {})] == \
+    values: tuple[Any, ...] = (None, True, 3.0, 2.5, [1], {})
+    assert [workflow.to_str(v) for v in values] == \
         ["", "true", "3", "2.5", "Array", "Object"]
 
 

@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from ghbuild import proc
 from ghbuild.cli import main
-from tests.commands.test_plan import (  # noqa: F401  (runner is a fixture)
-    GitOnlyRunner,
-    git,
-    make_repo,
-    plan_json,
-    runner,
-)
+from tests.commands.test_plan import GitOnlyRunner, git, make_repo, pin_git, plan_json
 
 IMAGE = "ghcr.io/acme/my_widget"
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> GitOnlyRunner:
+    """Real git with pinned dates and no user config; any other program fails the test."""
+    pin_git(monkeypatch, tmp_path)
+    fake = GitOnlyRunner()
+    monkeypatch.setattr(proc, "RUNNER", fake)
+    return fake
 
 
 def published(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
