@@ -654,6 +654,8 @@ def _walk(nodes: Sequence[Node]) -> list[Node]:
 
 
 DATE_HELPERS = ("date", "commit_date")
+# globals whose value is the text "true" or "false": never empty, so #if always passes
+TEXT_FLAGS = ("is_default_branch", "is_not_default_branch")
 # What metadata-action's global expressions offer (engine.global_scope builds them); a
 # schedule pattern sees only the date helpers.
 GLOBAL_NAMES = ("branch", "tag", "sha", "base_ref", "is_default_branch",
@@ -677,10 +679,18 @@ def validate(template: str, known: Sequence[str] | None = None) -> tuple[Unknown
 class Unknown:
     name: str
     argument: bool   # a helper's argument (``{{date YYYY}}``), not the looked-up name
+    # not unknown: a {{#if}} on a global that is always non-empty text ("true"/"false")
+    always_true: bool = False
 
     def message(self, known: Sequence[str]) -> tuple[str, str]:
         """(message, hint): a close match among ``known``, else the list of them."""
         import difflib  # only when there is something to report
+
+        if self.always_true:
+            return (f"{{{{#if {self.name}}}}} is always true: '{self.name}' is the text "
+                    f"'true' or 'false', and Handlebars counts any non-empty text as true",
+                    f"use {{{{{self.name}}}}} where 'true'/'false' is wanted, e.g. "
+                    f"enable={{{{{self.name}}}}}")
 
         close = difflib.get_close_matches(self.name, list(known), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"known here: {', '.join(known)}"
@@ -704,6 +714,9 @@ def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknow
             looked_up = [(node.path, False)]
             args = [a.name for a in (*node.params, *(v for _k, v in node.hash))
                     if isinstance(a, PathArg)]
+        flag = _strip_this(looked_up[0][0]) if isinstance(node, Block) and looked_up else ""
+        if flag in TEXT_FLAGS and flag in known:
+            found.setdefault(f"#if {flag}", Unknown(flag, False, always_true=True))
         for path, argument in (*looked_up, *((a, True) for a in args)):
             # a dotted path looks into its first name; only that one can be unknown here
             head = re.split(r"[./]", _strip_this(path), maxsplit=1)[0] or path

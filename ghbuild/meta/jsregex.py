@@ -92,7 +92,7 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
     try:
         compiled = regex.compile(translated, regex.IGNORECASE if "i" in flags else 0)
     except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
-        raise JsRegexError(f"bad regular expression {body!r}: {exc}")
+        raise JsRegexError(f"bad regular expression '{body}': {exc}")
     return JsRegex(compiled, "g" in flags, "y" in flags)
 
 
@@ -175,7 +175,7 @@ class _Parser:
 
     def fail(self, reason: str, at: int | None = None) -> None:
         where = self.pos if at is None else at
-        raise JsRegexError(f"bad regular expression {self.src!r}: {reason} at position {where}")
+        raise JsRegexError(f"bad regular expression '{self.src}': {reason} at position {where}")
 
     def peek(self, offset: int = 0) -> str:
         i = self.pos + offset
