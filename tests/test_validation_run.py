@@ -226,3 +226,57 @@ def test_dry_run_only_flags_without_dry_run_are_refused(harness, argv, flags):
 def test_check_run_start_allows_the_flags_with_dry_run():
     args = argparse.Namespace(dry_run=True, offline=True, format="json")
     run_cmd.check_run_start(args, {"GITHUB_OUTPUT": "/no/such/dir/x"})
+
+
+# -- M7: run and run --dry-run read relative paths the same way ------------------------------
+def _run_from(monkeypatch, capsys, tmp_path, ws, cwd: Path, env: dict[str, str],
+              argv: tuple[str, ...]):
+    """``ghbuild run`` started in ``cwd`` (not the workspace), processes and registry faked."""
+    import json
+
+    from ghbuild import proc
+
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": run_tests.REPO}))
+    base = {"GITHUB_WORKSPACE": str(ws), "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": run_tests.SHA, "GITHUB_REPOSITORY": "acme/widget",
+            "RUNNER_TEMP": str(tmp_path), "INPUT_CACHE": "none",
+            "INPUT_TAGS": "type=ref,event=branch"}
+    for key, value in {**base, **env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(cwd)
+    client = run_tests.FakeClient()
+    monkeypatch.setattr(run_cmd, "_client", lambda *a, **k: client)
+    runner = run_tests.FakeRunner()
+    previous = proc.set_runner(runner)
+    try:
+        code = cli.main(["run", *argv])
+    finally:
+        proc.set_runner(previous)
+    return code, runner, capsys.readouterr()
+
+
+@pytest.mark.parametrize("argv", [(), ("--dry-run", "--offline")], ids=["run", "dry-run"])
+def test_context_is_relative_to_the_working_directory(monkeypatch, capsys, tmp_path, ws, argv):
+    """As in build-push-action (its paths are the working directory's; on a runner that is
+    the workspace): started in the workspace's parent, ``ws/app`` is the context."""
+    code, runner, io = _run_from(monkeypatch, capsys, tmp_path, ws, ws.parent,
+                                 {"INPUT_CONTEXT": "ws/app"}, argv)
+    assert code == 0, io.err
+    if argv:
+        (line,) = [x for x in io.out.splitlines() if x.startswith("    docker buildx build")]
+        assert line.endswith(" ws/app")
+    else:
+        assert runner.argvs("docker", "buildx", "build")[0][-1] == "ws/app"
+
+
+@pytest.mark.parametrize("argv", [(), ("--dry-run", "--offline")], ids=["run", "dry-run"])
+def test_a_context_only_the_workspace_has_is_refused_by_both(monkeypatch, capsys, tmp_path,
+                                                             ws, argv):
+    code, runner, io = _run_from(monkeypatch, capsys, tmp_path, ws, ws.parent,
+                                 {"INPUT_CONTEXT": "app"}, argv)
+    assert code == 2
+    assert f"input 'context' 'app' resolves to {ws.parent / 'app'}, outside the workspace" \
+        in io.err
+    assert runner.calls == []

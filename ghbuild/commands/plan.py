@@ -323,8 +323,10 @@ def with_repo_metadata(ctx: Context, path: str | None, notes: list[str]) -> Cont
 
 def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
                 notes: list[str], client: RegistryClient | None = None,
-                flags: Mapping[str, str] | None = None) -> Report:
-    """The plan for every image ``run`` would build here (also ``run --dry-run``)."""
+                flags: Mapping[str, str] | None = None, cwd: str | None = None) -> Report:
+    """The plan for every image ``run`` would build here (also ``run --dry-run``). The
+    config file is found under ``root``; paths in the inputs are relative to ``cwd``, the
+    directory buildx would run in (default ``root``)."""
     actions = QuietActions(env, notes)
     run_cmd.register_secrets(env, actions)
     report = Report(ctx=ctx, config=_config_name(env, root), notes=notes)
@@ -333,7 +335,7 @@ def make_report(env: dict[str, str], ctx: Context, root: str, *, offline: bool,
                                 timeout=5.0, secret_sink=actions.add_secret)
     envs = run_cmd.image_envs(env, root, flags)
     bake = run_cmd.bake_mode(envs[0])
-    images = [plan_image(image_env, ctx, root, actions, client, bake=bake)
+    images = [plan_image(image_env, ctx, root, actions, client, bake=bake, cwd=cwd)
               for image_env in envs]
     report.images = [plan for plan, _ in images]
     if bake:
@@ -351,11 +353,12 @@ def _config_name(env: Mapping[str, str], root: str) -> str:
 
 
 def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
-               client: RegistryClient | None, *, bake: bool = False
+               client: RegistryClient | None, *, bake: bool = False, cwd: str | None = None
                ) -> tuple[ImagePlan, run_cmd.ImageRun]:
     """``run``'s own steps for one image (``run.prepare_image``, ``run.check_image``,
-    ``run.decide_action``), without their side effects."""
-    img = run_cmd.prepare_image(env, ctx, actions, cwd=root, refuse=False,
+    ``run.decide_action``), without their side effects; paths relative to ``cwd``
+    (default ``root``)."""
+    img = run_cmd.prepare_image(env, ctx, actions, cwd=cwd or root, refuse=False,
                                 cache_env=_runner_cache_env(env, ctx, actions),
                                 client_for=lambda *_: client)
     view, presence = _check(img, env)
@@ -573,9 +576,11 @@ def _image_text(p: ImagePlan) -> list[str]:
 
 def dry_run(env: dict[str, str], ctx: Context, workspace: str, *, fmt: str = "text",
             offline: bool = False, flags: Mapping[str, str] | None = None) -> int:
-    """``ghbuild run --dry-run``: the plan for a context ``run`` already has."""
+    """``ghbuild run --dry-run``: the plan for a context ``run`` already has. Paths are
+    relative to the working directory, as in ``run`` (and build-push-action, whose paths
+    are the working directory's; on a runner that is the workspace)."""
     notes: list[str] = []
     report = make_report(env, ctx, workspace or os.getcwd(), offline=offline, notes=notes,
-                         flags=flags)
+                         flags=flags, cwd=os.getcwd())
     sys.stdout.write(render_json(report) if fmt == "json" else render_text(report))
     return exit_code(report)

@@ -326,11 +326,12 @@ def test_a_flag_overrides_the_config_file(runner: GitOnlyRunner, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     # inputs < .github/ghbuild.yml < flags, as run reads them
     repo = make_repo(tmp_path, example="monorepo")
+    # (a --target flag must name a stage of the Dockerfile: the example's have none)
     doc = plan_json(capsys, repo, "--image", "monorepo-api", "--context", "web",
-                    "--target", "final")
+                    "--file", "api/Dockerfile")
     img = doc["images"][0]
     assert img["buildx"][-1] == "web"                     # the flag, not the config's api
-    assert _values(img["buildx"], "--target") == ["final"]
+    assert _values(img["buildx"], "--file") == ["api/Dockerfile"]
     assert not any(n.startswith("flag --") for n in doc["notes"])
 
 
