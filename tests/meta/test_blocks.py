@@ -108,3 +108,13 @@ def test_a_bad_block_names_the_line() -> None:
         run_meta("push_branch", {"tags": lines("type=sha", "type=raw,value={{#each x}}{{/each}}")})
     assert str(info.value).startswith("input 'tags' line 2: value: the block helper '#each' is "
                                       "not supported")
+
+
+@pytest.mark.parametrize(("value", "tags"), [
+    ("v2.0.3", ("2", "latest")),      # minor is the number 0: false
+    ("v2.1.3", ("2.1", "latest")),
+])
+def test_version_fields_are_numbers(value: str, tags: tuple[str, ...]) -> None:
+    rule = ("type=semver,value=" + value +
+            ",pattern={{#if minor}}{{major}}.{{minor}}{{else}}{{major}}{{/if}}")
+    assert run_meta("push_branch", {"tags": rule}).tags == tags
