@@ -491,7 +491,8 @@ class Step:
     call: Call | None = None
 
     def label(self) -> str:
-        where = f"{self.call.workflow} job {self.call.job} -> " if self.call else ""
+        where = f"{self.call.workflow} job {self.call.job} -> " if self.call and \
+            self.call.line else ""
         return (f"{where}{self.workflow} job {self.job} step {self.index}"
                 + (f" ({self.name})" if self.name else ""))
 
@@ -583,13 +584,24 @@ class Workflow:
     steps: tuple[Step, ...]
 
 
-def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0) -> Workflow:
-    """Every step of the file that runs ghbuild, the called reusable workflows' included."""
+def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0,
+                  alone: bool = False) -> Workflow:
+    """Every step of the file that runs ghbuild, the called reusable workflows' included.
+
+    ``alone``: a reusable workflow (``on: workflow_call`` only) read by itself, as a
+    caller that gives no ``with:`` would start it on any event: its inputs' defaults,
+    secrets unknown."""
     doc = _yaml_load(path, shown)
     if not isinstance(doc, Mapping):
         raise ConfigError("a workflow must be a mapping (name:, on:, jobs:)", file=shown,
                           line=1)
     on = triggers(doc)
+    call = None
+    if alone and set(on) == {"workflow_call"}:
+        call = Call(workflow="(a caller with no with:)", job="(any)", line=0, with_={},
+                    secrets=None, job_if=None,
+                    input_defaults=_input_defaults(on.get("workflow_call")))
+        on = dict.fromkeys(DEFAULT_EVENT_ORDER)
     name = to_str(doc.get("name")) or shown
     jobs = doc.get("jobs")
     steps: list[Step] = []
@@ -599,7 +611,7 @@ def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0) -> Work
         if isinstance(job.get("uses"), str):
             steps += _called(doc, shown, root, str(job_id), job, on, depth)
         else:
-            steps += _job_steps(doc, shown, name, str(job_id), job, on, shown, root)
+            steps += _job_steps(doc, shown, name, str(job_id), job, on, shown, root, call)
     return Workflow(path=shown, name=name, triggers=on, steps=tuple(steps))
 
 
@@ -718,7 +730,7 @@ def discover(root: Path, chosen: str | None = None) -> list[Workflow]:
         shown = _shown(path, root)
         if not path.is_file():
             raise ConfigError("--workflow: no such file", file=shown)
-        return [read_workflow(path, shown, root)]
+        return [read_workflow(path, shown, root, alone=True)]
     folder = root / WORKFLOW_DIR
     files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yml", ".yaml")) \
         if folder.is_dir() else []
@@ -1008,7 +1020,7 @@ def choose(workflows: Sequence[Workflow], ctx: Any, flags: Mapping[str, str], *,
     chosen = running[0]
     notes = list(chosen.notes)
     if len(running) > 1:
-        notes.append("the same inputs also run in: "
+        notes.append("planned once: CI also runs the same inputs in "
                      + "; ".join(r.step.label() for r in running[1:]))
     return chosen, notes
 

@@ -286,8 +286,8 @@ def test_our_own_ci_uses_dot_slash() -> None:
     assert dict(chosen.inputs) == {"context": "examples/hello",
                                    "images": "localhost:5000/ghbuild/hello", "push": "true",
                                    "github-token": ""}
-    assert notes == ["the same inputs also run in: .github/workflows/ci.yml job self-test "
-                     "step 5 (Build the example again (build once))"]
+    assert notes == ["planned once: CI also runs the same inputs in .github/workflows/ci.yml "
+                     "job self-test step 5 (Build the example again (build once))"]
 
 
 def test_dot_slash_is_not_ghbuild_in_another_checkout(tmp_path: Path) -> None:
@@ -421,3 +421,15 @@ def test_expression_errors_name_the_file_and_line(tmp_path: Path) -> None:
 def test_a_missing_workflow_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--workflow: no such file"):
         workflow.discover(tmp_path, "nope.yml")
+
+
+def test_our_reusable_workflow_read_alone(tmp_path: Path) -> None:
+    root = install(tmp_path, "reusable")
+    found = workflow.discover(root, ".github/workflows/reusable.yml")
+    chosen, _ = workflow.choose(found, ctx("release", "refs/tags/v1.0.0"), FLAGS)
+    assert chosen.step.call is not None and chosen.step.call.line == 0
+    assert (chosen.inputs["images"], chosen.inputs["context"], chosen.inputs["cache"]) == \
+        ("", ".", "gha")
+    assert chosen.unknown["password"] == Unknown(("secrets.registry-password",), True)
+    assert chosen.step.label() == ".github/workflows/reusable.yml job image step 2 " \
+        "(Build and push)"

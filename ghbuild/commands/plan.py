@@ -52,7 +52,8 @@ _REPO_ONLY_LABELS = {"org.opencontainers.image.description": "description",
 def configure(parser: argparse.ArgumentParser) -> None:
     _add_input_flags(parser)
     parser.add_argument("--dir", default=".", metavar="PATH",
-                        help="the git checkout (default: .); paths are relative to it")
+                        help="a directory of the git checkout (default: .); plan works from "
+                             "the checkout's top, as a runner's workspace")
     parser.add_argument("--event", choices=EVENTS,
                         help="the event to plan for (default: push, or the first event the "
                              "workflow runs on when it does not run on push)")
@@ -259,10 +260,18 @@ def _workflow_inputs(found: Sequence[workflow.Workflow], ctx: Context,
     view = WorkflowView(
         file=step.workflow, job=step.job, step=step.index, name=step.name or step.step_id,
         uses=step.uses or "run: ghbuild run",
-        called_from=f"{step.call.workflow} job {step.call.job}" if step.call else "",
+        called_from=_caller(step),
         inputs=tuple(chosen.inputs.items()),
         unknown=tuple((k, ", ".join(v.sources)) for k, v in chosen.unknown.items()))
     return base, view
+
+
+def _caller(step: workflow.Step) -> str:
+    if step.call is None:
+        return ""
+    if not step.call.line:  # --workflow on a reusable workflow itself
+        return "no caller: read alone, with its inputs' defaults"
+    return f"{step.call.workflow} job {step.call.job}"
 
 
 def _redacted(view: WorkflowView, env: Mapping[str, str]) -> WorkflowView:
@@ -525,7 +534,9 @@ def render_text(report: Report) -> str:
 
 
 def _workflow_text(w: WorkflowView) -> list[str]:
-    called = f" (called from {w.called_from})" if w.called_from else ""
+    called = "" if not w.called_from else (
+        f" ({w.called_from})" if w.called_from.startswith("no caller") else
+        f" (called from {w.called_from})")
     out = [f"workflow {w.file} job {w.job} step {w.step}"
            + (f" ({w.name})" if w.name else "") + called, f"  uses:     {w.uses}"]
     if w.inputs:

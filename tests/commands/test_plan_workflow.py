@@ -236,3 +236,36 @@ def test_a_detached_head_with_ref_given(runner: GitOnlyRunner, tmp_path: Path,
     git(repo, "checkout", "-q", "--detach", "HEAD")
     doc = plan_json(capsys, repo, "--ref", "refs/heads/main")
     assert doc["images"][0]["tags"] == ["ghcr.io/acme/widget:main"]
+
+
+CALLER = """\
+on:
+  push:
+    branches: [main]
+jobs:
+  image:
+    uses: acme/ghbuild/.github/workflows/reusable.yml@v1
+    with:
+      images: registry.example/acme/app
+      tags: type=sha,format=long
+      registry-username: bot
+    secrets:
+      registry-password: ${{ secrets.REG_PW }}
+"""
+
+
+def test_a_caller_of_our_reusable_workflow(runner: GitOnlyRunner, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/images.yml").write_text(CALLER)
+    sha = git(repo, "rev-parse", "HEAD")
+    doc = plan_json(capsys, repo)
+    assert doc["workflow"]["called-from"] == ".github/workflows/images.yml job image"
+    assert doc["workflow"]["inputs"]["cache"] == "gha"        # the called workflow's default
+    img = doc["images"][0]
+    assert img["tags"] == [f"registry.example/acme/app:sha-{sha}"]
+    assert img["logins"] == [{"registry": "registry.example", "username": "bot",
+                              "source": "input 'password'"}]
+    assert ("input 'password' comes from secrets.REG_PW: not known locally (a placeholder "
+            "stands in for it)") in doc["notes"]
