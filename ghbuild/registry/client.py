@@ -678,8 +678,11 @@ class RegistryClient:
     def upload_stream(self, repo_ref: ImageRef, digest: str, body: Any, size: int) -> str:
         """Monolithic upload of ``size`` bytes that ``body`` (an object with ``read``)
         gives a block at a time, so they are never all in memory; the registry checks
-        them against ``digest``. A body cannot be sent twice: a retry that would need
-        it again fails the upload (urllib3 cannot rewind it), and the caller says so."""
+        them against ``digest``. A retry (this client's policy) rewinds the body with
+        ``seek(0)``: one that cannot be rewound fails the upload with an error saying so
+        (copy.VerifiedBody reads its source again). The 401 resend of ``_send_once``
+        would send a spent body: it is only reached when the token of the POST just
+        before has expired."""
         check_digest(digest)
         start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
                             allow_redirects=False)

@@ -14,12 +14,16 @@ Known limits: only what the manifest tree names is copied. Referrers that are se
 manifests pointing at the image (cosign's ``sha256-<digest>.sig`` tags, OCI 1.1
 ``subject`` referrers) are not found or copied. A layer is sent in one PUT: a registry
 that caps the size of a monolithic upload (and wants PATCH chunks) refuses it, and
-the error names the blob. A failed PUT is not retried from a stream that was already
-sent (it cannot be rewound); a rerun copies again and skips the blobs already there.
+the error names the blob. A PUT the client retries (a connection error, a 5xx) reads
+the blob from the source again and goes to the same upload URL; a registry that dropped
+that upload session refuses it, and a rerun copies again, skipping the blobs already
+there. A 401 on the PUT itself (a token that expired between POST and PUT) is not
+answered with a resend of the stream: that upload fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,7 +32,7 @@ from typing import Any
 import requests
 
 from ..errors import InputError, RegistryError
-from .client import Manifest, RegistryClient
+from .client import BlobStream, Manifest, RegistryClient
 from .promote import PromoteResult, check_targets, semver_like, write_tags
 from .reference import ImageRef, check_digest
 
@@ -66,21 +70,29 @@ class VerifiedBody:
     out at most ``buffer`` bytes, pulled block by block from ``chunks``; the hash is kept
     as they pass, and the block that would complete the blob is only handed out once
     length and digest are checked (:class:`BlobMismatch` otherwise). ``len`` and ``tell``
-    give requests the Content-Length; it cannot be rewound."""
+    give requests the Content-Length. ``seek(0)`` (urllib3 rewinds a body before it
+    retries a request) starts again from ``reopen()``, a new read of the source; without
+    ``reopen`` the body cannot be rewound."""
 
     def __init__(self, chunks: Iterable[bytes], digest: str, size: int, *, where: str,
-                 buffer: int = BUFFER) -> None:
+                 buffer: int = BUFFER,
+                 reopen: Callable[[], Iterable[bytes]] | None = None) -> None:
         algorithm = check_digest(digest).partition(":")[0]
         if algorithm not in ("sha256", "sha512"):
             raise InputError(f"{where}: digest algorithm {algorithm!r} is not supported")
-        self._chunks: Iterator[bytes] = iter(chunks)
         self._digest, self._size, self._buffer, self._where = digest, size, buffer, where
-        self._hash = hashlib.new(algorithm)
+        self._algorithm, self._reopen = algorithm, reopen
+        self.largest_read = 0   # for tests: the biggest block handed out
+        self.restarts = 0
+        self._start(chunks)
+
+    def _start(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._hash = hashlib.new(self._algorithm)
         self._seen = 0      # bytes pulled from the source
         self._pos = 0       # bytes handed out
         self._pending = memoryview(b"")
         self._done = False
-        self.largest_read = 0   # for tests: the biggest block handed out
 
     def __len__(self) -> int:
         return self._size
@@ -91,7 +103,10 @@ class VerifiedBody:
     def seek(self, offset: int, whence: int = 0) -> int:
         if whence == 0 and offset == self._pos:
             return self._pos
-        # urllib3 rewinds a body before a retry; a stream already sent cannot be.
+        if whence == 0 and offset == 0 and self._reopen is not None:
+            self.restarts += 1
+            self._start(self._reopen())
+            return 0
         raise OSError(f"{self._where} is streamed from its registry and cannot be rewound")
 
     def read(self, amount: int | None = -1) -> bytes:
@@ -208,9 +223,15 @@ def _copy_blob(client: RegistryClient, source: ImageRef, target: ImageRef,
         stats.blobs_present += 1
         return
     where = f"blob {digest} from {source.name}"
-    with client.open_blob(source, digest, chunk_size=buffer) as stream:
-        size = _blob_size(descriptor.get("size"), stream.size, where)
-        body = VerifiedBody(stream.chunks, digest, size, where=where, buffer=buffer)
+    with contextlib.ExitStack() as opened:
+        def read() -> BlobStream:
+            return opened.enter_context(client.open_blob(source, digest, chunk_size=buffer))
+
+        first = read()
+        size = _blob_size(descriptor.get("size"), first.size, where)
+        # A retry of the upload (the client's policy) reads the source again from the start.
+        body = VerifiedBody(first.chunks, digest, size, where=where, buffer=buffer,
+                            reopen=lambda: read().chunks)
         client.upload_stream(target, digest, body, size)
     stats.blobs_copied += 1
     stats.bytes_copied += size

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from ghbuild.registry import CredentialStore, RegistryClient
@@ -28,6 +29,12 @@ A, B = "reg-a.test", "reg-b.test"
 KEY = f"ghbuild-key-{key_for('app')}"
 TAG_PUSH = {"GITHUB_REF": "refs/tags/v1.2.3", "INPUT_IMAGES": f"{A}/acme/app\n{B}/acme/app"}
 PLATFORMS = [("linux", "amd64"), ("linux", "arm64")]
+
+
+@pytest.fixture()
+def go(harness):  # noqa: F811 (the imported fixture)
+    """test_run.py's harness: ``ghbuild run`` with env additions and a client."""
+    return harness
 
 
 def registries(*, b_has: bool):
@@ -54,9 +61,9 @@ def blob_uploads(fake: FakeRegistry) -> list[str]:
     return fake.requests_to("PUT", "/blobs/uploads/")
 
 
-def test_second_registry_with_the_digest_is_promoted_within_itself(harness):
+def test_second_registry_with_the_digest_is_promoted_within_itself(go):
     first, second, client, digest = registries(b_has=True)
-    code, runner, _, io = harness(TAG_PUSH, client=client)
+    code, runner, _, io = go(TAG_PUSH, client=client)
     assert code == 0, io.err
     assert runner.argvs("docker", "buildx", "build") == []
     assert f"registry {B}: {B}/acme/app:{KEY} is {digest} too: promoting there" in io.err
@@ -68,9 +75,9 @@ def test_second_registry_with_the_digest_is_promoted_within_itself(harness):
     assert error_lines(io.err) == []
 
 
-def test_second_registry_without_the_image_gets_it_copied_not_rebuilt(harness, tmp_path):
+def test_second_registry_without_the_image_gets_it_copied_not_rebuilt(go, tmp_path):
     first, second, client, digest = registries(b_has=False)
-    code, runner, _, io = harness(TAG_PUSH, client=client)
+    code, runner, _, io = go(TAG_PUSH, client=client)
     assert code == 0, io.err
     assert runner.argvs("docker", "buildx", "build") == []
     assert f"registry {B}: {B}/acme/app:{KEY} is not there" in io.err
@@ -91,20 +98,20 @@ def test_second_registry_without_the_image_gets_it_copied_not_rebuilt(harness, t
     assert blob_uploads(first) == []
 
 
-def test_a_key_tag_at_another_digest_is_copied_over_and_said(harness):
+def test_a_key_tag_at_another_digest_is_copied_over_and_said(go):
     first, second, client, digest = registries(b_has=False)
     stale = second.add_image("acme/app", KEY)
-    code, _, _, io = harness(TAG_PUSH, client=client)
+    code, _, _, io = go(TAG_PUSH, client=client)
     assert code == 0, io.err
     assert f"{B}/acme/app:{KEY} is {stale}, not {digest}: copying" in io.err
     assert f"{B}/acme/app:{KEY}: moved from {stale} to {digest}" in io.err
     assert tag_digests(second)[KEY] == digest
 
 
-def test_a_release_tag_on_the_second_registry_refuses_before_any_write(harness):
+def test_a_release_tag_on_the_second_registry_refuses_before_any_write(go):
     first, second, client, digest = registries(b_has=False)
     other = second.add_image("acme/app", "1.2.3")
-    code, runner, _, io = harness(TAG_PUSH, client=client)
+    code, runner, _, io = go(TAG_PUSH, client=client)
     assert code == 3, io.err
     (line,) = error_lines(io.err)
     assert f"{B}/acme/app:1.2.3 is {other}" in line and "nothing was built or pushed" in line
@@ -112,11 +119,11 @@ def test_a_release_tag_on_the_second_registry_refuses_before_any_write(harness):
     assert first.requests_to("PUT") == [] and second.requests_to("PUT") == []
 
 
-def test_a_failed_copy_writes_no_tag_on_either_registry(harness):
+def test_a_failed_copy_writes_no_tag_on_either_registry(go):
     first, second, client, digest = registries(b_has=False)
     second.fail_next(400, b'{"errors":[{"code":"DENIED","message":"quota"}]}',
                      match="/blobs/uploads/u1")
-    code, runner, _, io = harness(TAG_PUSH, client=client)
+    code, runner, _, io = go(TAG_PUSH, client=client)
     assert code == 1, io.err
     (line,) = error_lines(io.err)
     assert "DENIED: quota" in line and "no tag was written on any registry" in line
@@ -125,12 +132,12 @@ def test_a_failed_copy_writes_no_tag_on_either_registry(harness):
     assert tag_digests(first) == {KEY: digest} and tag_digests(second) == {}
 
 
-def test_a_failure_after_the_first_registry_was_tagged_says_what_was_written(harness):
+def test_a_failure_after_the_first_registry_was_tagged_says_what_was_written(go):
     first, second, client, digest = registries(b_has=True)
     second.lie_on_put = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                                     "config": {"digest": "sha256:" + "0" * 64},
                                     "layers": []})
-    code, _, _, io = harness(TAG_PUSH, client=client)
+    code, _, _, io = go(TAG_PUSH, client=client)
     assert code == 1, io.err
     (line,) = error_lines(io.err)
     assert f"wrote {B}/acme/app:1.2.3 as {digest}, but reading it back gives" in line

@@ -245,3 +245,23 @@ def test_same_registry_is_promotion_not_a_copy():
         copy_image(client_for(session), source, [ImageRef.parse(f"{A}/acme/app:1.0.0")])
     with pytest.raises(Exception, match="promotion mounts"):
         copy_tree(client_for(session), source, ImageRef.parse(f"{A}/other/app"))
+
+
+def test_verified_body_rewound_reads_its_source_again():
+    data = bytes(range(256)) * 100
+    opened = []
+
+    def reopen():
+        opened.append(1)
+        return [data[:5000], data[5000:]]
+
+    body = VerifiedBody([data[:5000], data[5000:]], digest_of(data), len(data), where="blob x",
+                        buffer=1024, reopen=reopen)
+    assert len(body.read(1024)) == 1024 and body.tell() == 1024
+    assert body.seek(0) == 0 and body.tell() == 0 and opened == [1]
+    out = b""
+    while chunk := body.read(4096):
+        out += chunk
+    assert out == data and body.restarts == 1
+    with pytest.raises(OSError, match="cannot be rewound"):
+        body.seek(10)
