@@ -257,6 +257,10 @@ def _workflow_inputs(found: Sequence[workflow.Workflow], ctx: Context,
             notes.append(f"input '{name}': the workflow's value replaces {key} from the "
                          "environment, as on a runner (a flag overrides both)")
         run_cmd.set_input(base, name, value)
+    for name in chosen.unknown:
+        if name not in chosen.placeholders:  # unset, as the note says: run's default
+            for key in {f"INPUT_{name.upper()}", f"INPUT_{name.upper().replace('-', '_')}"}:
+                base.pop(key, None)
     view = WorkflowView(
         file=step.workflow, job=step.job, step=step.index, name=step.name or step.step_id,
         uses=step.uses or "run: ghbuild run",

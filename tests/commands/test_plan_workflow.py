@@ -269,3 +269,18 @@ def test_a_caller_of_our_reusable_workflow(runner: GitOnlyRunner, tmp_path: Path
                               "source": "input 'password'"}]
     assert ("input 'password' comes from secrets.REG_PW: not known locally (a placeholder "
             "stands in for it)") in doc["notes"]
+
+
+def test_an_unknown_input_is_unset_not_taken_from_the_shell(
+        runner: GitOnlyRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/v.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/ghbuild@v1\n"
+        "        with:\n          tags: ${{ vars.TAG_RULES }}\n")
+    monkeypatch.setenv("INPUT_TAGS", "type=raw,value=from-my-shell")
+    doc = plan_json(capsys, repo)
+    assert doc["images"][0]["tags"] == ["ghcr.io/acme/widget:main"]   # the default rules
+    assert ("input 'tags' comes from vars.TAG_RULES: not known locally (left unset: its "
+            "default)") in doc["notes"]
