@@ -100,7 +100,79 @@ def secret_env_name(secret_id: str) -> str:
 
 
 def is_secret_id(text: str) -> bool:
-    return bool(_SECRET_ID.match(text))
+    """A name BuildKit takes as a secret id, and not a credential pasted in its place."""
+    return bool(_SECRET_ID.match(text)) and credential_shape(text) is None
+
+
+# -- a credential where a name belongs ---------------------------------------------------
+# Prefixes the issuers document for their tokens, with the length of the random part.
+_TOKEN_SHAPES = (
+    ("a GitHub token", re.compile(r"^(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})")),
+    ("a GitLab token", re.compile(r"^glpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"^xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("an AWS access key id", re.compile(r"^(?:AKIA|ASIA)[A-Z0-9]{16}$")),
+    ("an npm token", re.compile(r"^npm_[A-Za-z0-9]{36}")),
+)
+# A long random string: names are words (NPM_TOKEN, MyServiceApiKey2024), which change
+# between letters and digits, or from lower to upper case, seldom; random text does so at
+# about half its characters (measured: 99% of 32 random base62 or hex characters reach
+# 0.25), and base64 keys that switch less still carry more than 4.5 bits a character.
+_LONG = 32
+
+
+def credential_shape(text: str) -> str | None:
+    """What credential ``text`` looks like ("a GitHub token", "a long random string"), or
+    None when it may well be a name. A heuristic for inputs that take names."""
+    text = text.strip()
+    for kind, shape in _TOKEN_SHAPES:
+        if shape.match(text):
+            return kind
+    if len(text) >= _LONG:
+        switches, entropy = _class_switches(text), _entropy(text)
+        if switches >= 0.25 or (entropy >= 4.5 and switches >= 0.1):
+            return "a long random string"
+    return None
+
+
+def _char_class(ch: str) -> str:
+    return "upper" if ch.isupper() else "lower" if ch.islower() else \
+        "digit" if ch.isdigit() else "other"
+
+
+def _class_switches(text: str) -> float:
+    """The share of neighbours that change between upper, lower and digit, not counting
+    upper to lower (a word's capital) or anything next to a separator."""
+    count = 0
+    for a, b in zip(text, text[1:], strict=False):
+        first, second = _char_class(a), _char_class(b)
+        if "other" not in (first, second) and first != second and \
+                (first, second) != ("upper", "lower"):
+            count += 1
+    return count / max(len(text) - 1, 1)
+
+
+def _entropy(text: str) -> float:
+    import math
+    from collections import Counter
+
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def refuse_credential_names(name: str, raw: str | None, *, key_role: str,
+                            value_role: str = "") -> None:
+    """Each line's key (and its value when ``value_role`` names it, as in secret-envs'
+    ``id=VARIABLE``) must not be a credential: it would be printed and put on buildx's
+    argv as a name. The message never shows the text."""
+    for number, text in split_lines(raw):
+        key, sep, value = text.partition("=")
+        checks = [(key_role, key)] + ([(value_role, value)] if sep and value_role else [])
+        for role, part in checks:
+            kind = credential_shape(part)
+            if kind:
+                raise InputError(f"input '{name}' line {number}: the {role} looks like a "
+                                 f"credential value ({kind}), not a variable name; store it "
+                                 "as a secret and name the variable")
 
 
 def git_auth_env_name(secret_id: str) -> str:
@@ -145,6 +217,98 @@ def url_credentials(text: str) -> UrlCredentials | None:
                           password=unquote(password), userinfo=userinfo)
 
 
+# Query parameters that carry a credential, by the documentation of who signs or checks
+# them: a token or key in general use (``token``, ``access_token``, ``private_token`` of
+# GitLab's API, ``api_key``...), AWS SigV4 presigned URLs (``X-Amz-Signature``,
+# ``X-Amz-Credential``, ``X-Amz-Security-Token``), Google Cloud Storage signed URLs
+# (``X-Goog-Signature``, ``X-Goog-Credential``, and ``Signature`` of the older form) and
+# Azure shared access signatures (``sig``). Compared without case; a name ending in one of
+# _QUERY_SUFFIXES counts too (``upload_token``, ``client_secret``).
+_QUERY_CREDENTIALS = frozenset({
+    "token", "access_token", "id_token", "refresh_token", "private_token", "auth",
+    "auth_token", "key", "api_key", "apikey", "password", "passwd", "pwd", "secret",
+    "client_secret", "sig", "signature", "x-amz-signature", "x-amz-credential",
+    "x-amz-security-token", "x-goog-signature", "x-goog-credential"})
+_QUERY_SUFFIXES = ("token", "secret", "password", "signature")
+_QUERY_PAIR = re.compile(r"(?P<name>[^&;=#]+)=(?P<value>[^&;#]*)")
+
+
+def is_credential_param(name: str) -> bool:
+    from urllib.parse import unquote_plus
+
+    lowered = unquote_plus(name).strip().lower()
+    return lowered in _QUERY_CREDENTIALS or lowered.endswith(_QUERY_SUFFIXES)
+
+
+def _query_span(text: str) -> tuple[int, int] | None:
+    """Where a URL's query is (after ``?``, up to ``#``), for a ``scheme://`` URL."""
+    if "://" not in text or "?" not in text:
+        return None
+    start = text.index("?") + 1
+    end = text.find("#", start)
+    if 0 <= text.find("#") < start:
+        return None   # the "?" is in the fragment (a git ref or subdir), not a query
+    return start, len(text) if end < 0 else end
+
+
+def query_credentials(text: str) -> list[tuple[str, str]]:
+    """The ``name=value`` pairs of a URL's query that carry a credential (empty values
+    left out), as written (percent-encoding kept: that is how they would be printed)."""
+    span = _query_span(text.strip())
+    if span is None:
+        return []
+    query = text.strip()[span[0]:span[1]]
+    return [(m.group("name"), m.group("value")) for m in _QUERY_PAIR.finditer(query)
+            if m.group("value") and is_credential_param(m.group("name"))]
+
+
+def hide_url_credentials(text: str) -> str:
+    """A URL as messages and the log show it: userinfo as ``***@``, each credential query
+    value as ``***``."""
+    creds = url_credentials(text)
+    if creds is not None:
+        scheme, _, rest = creds.url.partition("://")
+        text = f"{scheme}://***@{rest}"
+    span = _query_span(text)
+    if span is None:
+        return text
+    start, end = span
+
+    def hide(m: re.Match[str]) -> str:
+        return f"{m.group('name')}=***" if m.group("value") and \
+            is_credential_param(m.group("name")) else m.group(0)
+
+    return text[:start] + _QUERY_PAIR.sub(hide, text[start:end]) + text[end:]
+
+
+def refuse_query_credentials(where: str, text: str) -> None:
+    """A credential in a URL's query would reach buildx's command line (and BuildKit's
+    request log): refused, the URL shown without it."""
+    found = query_credentials(text)
+    if found:
+        names = ", ".join(dict.fromkeys(name for name, _ in found))
+        raise InputError(f"{where}: {hide_url_credentials(text)!r} carries credentials in the "
+                         f"URL's query ({names}), which buildx would get on its command line",
+                         hint="remove them from the URL; for a private git repository use "
+                              "https://…/repo.git with the token as its user or password")
+
+
+def refuse_attribute_url_credentials(name: str, raw: str | None) -> None:
+    """``cache-from``/``cache-to`` lines (``type=…,url=https://…``): a URL value with
+    userinfo or a credential query would go to buildx's argv as it is."""
+    for number, line in split_lines(raw):
+        where = f"input '{name}' line {number}"
+        for attribute in line.split(","):
+            _, _, value = attribute.partition("=")
+            if "://" not in value:
+                continue
+            refuse_query_credentials(where, value)
+            if url_credentials(value) is not None:
+                raise InputError(f"{where}: {hide_url_credentials(value)!r} carries "
+                                 "credentials in the URL, which buildx would get on its "
+                                 "command line", hint="remove the credentials from the URL")
+
+
 def _is_git_http(url: str) -> bool:
     """BuildKit takes an http(s) URL for a git repository only when its path ends in
     ``.git`` (any other is a tarball or Dockerfile download)."""
@@ -160,10 +324,11 @@ def strip_credentials(name: str, text: str, line: int | None = None
     build secret BuildKit reads for a git remote on that host. A URL whose credentials
     could only travel on buildx's argv (a tarball URL, ``git://``, ``ssh://``) is refused.
     Messages show the URL without its userinfo."""
+    where = f"input '{name}'" + (f" line {line}" if line is not None else "")
+    refuse_query_credentials(where, text)
     creds = url_credentials(text)
     if creds is None:
         return text, None
-    where = f"input '{name}'" + (f" line {line}" if line is not None else "")
     if not _is_git_http(creds.url):
         raise InputError(f"{where}: {creds.url!r} carries credentials in the URL, which "
                          "buildx would get on its command line; only an http(s) git URL "
@@ -271,6 +436,11 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
     def flag(name: str) -> bool:
         return parse_bool(name, raw(name), False)
 
+    for name, key_role, value_role in _NAMED_INPUTS:
+        refuse_credential_names(name, raw(name, False), key_role=key_role,
+                                value_role=value_role)
+    for name in ("cache-from", "cache-to"):
+        refuse_attribute_url_credentials(name, raw(name))
     context, build_contexts, git_auth = _contexts(text("context") or ".",
                                                   raw("build-contexts"))
     secrets = parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,
@@ -293,6 +463,21 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
         ulimit=tuple(t for _, t in split_lines(raw("ulimit"))),
         add_hosts=split_list(raw("add-hosts")), builder=text("builder"),
     )
+
+
+# Inputs whose keys (and for secret-envs values) are names, printed and put on argv.
+_NAMED_INPUTS = (("secrets", "secret id", ""), ("secret-files", "secret id", ""),
+                 ("secret-envs", "secret id", "variable name"),
+                 ("build-args", "build arg name", ""))
+
+
+def unset_secret_variables(inputs: BuildInputs, environ: Mapping[str, str]
+                           ) -> list[tuple[int, KeyValue]]:
+    """The ``secret-envs`` entries (1-based position, id=VARIABLE) whose variable is not
+    set: buildx would pass an empty secret, and the build fail inside the Dockerfile or,
+    from a cached layer, pass without it."""
+    return [(number, kv) for number, kv in enumerate(inputs.secret_envs, start=1)
+            if kv.value not in environ]
 
 
 def _check_git_auth(git_auth: Sequence[KeyValue], secrets: Sequence[KeyValue]) -> None:

@@ -194,6 +194,7 @@ def _resolve(data: Any, text: str, shown: str, line_of: Callable[[int, Any], int
     _check_schema(data, shown)
     _check_images(data, shown)
     _check_tag_rules(data, text.splitlines(), shown)
+    _check_secret_names(data, shown)
     defaults = data.get("defaults") or {}
     images = tuple(_image(i, item, defaults, line_of(i, item))
                    for i, item in enumerate(data["images"]))
@@ -379,6 +380,9 @@ def _explain(err: jsonschema.ValidationError,
         names = ", ".join(_show_choice(c) for c in choices)
         close = difflib.get_close_matches(str(err.instance), [str(c) for c in choices], n=1)
         hint = f"did you mean '{close[0]}'?" if close else None
+        same_text = _same_text_other_type(err.instance, choices)
+        if same_text is not None:
+            hint = same_text
         if any(isinstance(c, bool) for c in choices):
             hint = _quoted_bool_hint(err.instance) or hint
         return path, f"{prefix}expected one of {names}, got {shown}", hint, False
@@ -441,6 +445,23 @@ def _show_choice(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
+def _same_text_other_type(value: object, choices: list[Any]) -> str | None:
+    """``version: "1"`` against the number 1: "did you mean '1'?" would repeat the value;
+    what differs is the quoting."""
+    for choice in choices:
+        if isinstance(choice, bool) or isinstance(value, bool) or str(choice) != str(value):
+            continue
+        if isinstance(choice, (int, float)) and isinstance(value, str):
+            return f"write {choice} without quotes: quoted, YAML reads it as text"
+        if isinstance(choice, str) and isinstance(value, (int, float)):
+            return f"quote it: '{choice}' is text, YAML reads {value} as a number"
+    return None
+
+
+# A value a message quotes is cut here: a 3 MB scalar is not echoed whole.
+SHOWN_CHARS = 200
+
+
 def _describe(value: object, *, secret: bool = False) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
@@ -450,7 +471,11 @@ def _describe(value: object, *, secret: bool = False) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         # a value under secrets may be the secret itself pasted by mistake: never echo it
-        return "a text (not shown)" if secret else repr(value)
+        if secret:
+            return "a text (not shown)"
+        if len(value) > SHOWN_CHARS:
+            return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+        return repr(value)
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, list):
@@ -536,6 +561,32 @@ def _check_tag_rules(data: Any, lines: Sequence[str], shown: str) -> None:
                 raise
             except InputError as exc:
                 raise _rule_error(data, path, text, 1, lines, shown, exc)
+
+
+def _check_secret_names(data: Any, shown: str) -> None:
+    """A credential pasted into ``secrets`` (``- ghp_…``) has the shape of a variable name
+    and passes the schema; it would be printed and put on buildx's argv as a secret id.
+    The message gives its place, never its text."""
+    from .build import credential_shape
+
+    for base, section in _sections(data):
+        value = section.get("secrets")
+        if isinstance(value, list):
+            entries = [([*base, "secrets", i], str(v), False) for i, v in enumerate(value)]
+        elif isinstance(value, Mapping):
+            entries = [e for k, v in value.items()
+                       for e in (([*base, "secrets", k], str(k), True),
+                                 ([*base, "secrets", k], str(v), False))]
+        else:
+            continue
+        for path, text, is_key in entries:
+            kind = credential_shape(text)
+            if kind:
+                line, col = _locate(data, path, key=is_key)
+                raise ConfigError(f"{_dotted(path[:-1])}: an entry looks like a credential "
+                                  f"value ({kind}), not a variable name; store it as a "
+                                  "secret and name the variable", file=shown, line=line,
+                                  col=col)
 
 
 def _rule_error(data: Any, path: list[PathPart], text: object, item_line: int,

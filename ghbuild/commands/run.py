@@ -31,13 +31,17 @@ from ..build import (
     check_paths,
     check_values,
     credential_build_args,
+    credential_shape,
     dockerfile_path,
     git_auth_secret,
+    hide_url_credentials,
     inputs_from_env,
     is_credential_name,
     is_secret_id,
+    query_credentials,
     safe_provenance,
     split_lines,
+    unset_secret_variables,
     url_credentials,
 )
 from ..buildx import PlatformCheck, check_platforms, containerd_store, detect_driver, run_build
@@ -259,15 +263,29 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
             header = git_auth_secret(creds).value  # what buildx's environment carries
             for part in (creds.userinfo, creds.password, creds.token, header):
                 actions.add_secret(part)
+        for _, value in query_credentials(url):
+            actions.add_secret(value)
+    # A credential pasted where a name belongs is refused once the inputs are read; the
+    # inputs group is printed before that.
+    for name in ("secrets", "secret-files", "secret-envs", "build-args"):
+        for _, line in split_lines(env_input(name, env, trim=False)):
+            key, _, value = line.partition("=")
+            for part in (key, value) if name == "secret-envs" else (key,):
+                if credential_shape(part):
+                    actions.add_secret(part.strip())
 
 
 def _context_urls(env: Mapping[str, str]) -> list[str]:
-    """The ``context`` input and each ``build-contexts`` value: where a URL may carry
-    ``user:token@`` (build.strip_credentials takes it off before buildx sees it)."""
+    """The ``context`` input, each ``build-contexts`` value and each URL attribute of
+    ``cache-from``/``cache-to``: where a URL may carry ``user:token@`` or a credential in
+    its query (build.strip_credentials and refuse_attribute_url_credentials)."""
     urls = [env_input("context", env) or ""]
     for _, line in split_lines(env_input("build-contexts", env)):
         key, sep, value = line.partition("=")
         urls.append(value if sep and "://" not in key else line)
+    for name in ("cache-from", "cache-to"):
+        for _, line in split_lines(env_input(name, env)):
+            urls += [attr.partition("=")[2] for attr in line.split(",") if "://" in attr]
     return [url for url in urls if url]
 
 
@@ -350,13 +368,10 @@ def shown_input(name: str, value: str) -> str:
 
 
 def _without_userinfo(line: str) -> str:
+    """A context URL as the log shows it: userinfo and credential query values as ***."""
     key, sep, value = line.partition("=")
     named = bool(sep) and "://" not in key
-    creds = url_credentials(value if named else line)
-    if creds is None:
-        return line
-    scheme, _, rest = creds.url.partition("://")
-    shown = f"{scheme}://***@{rest}"
+    shown = hide_url_credentials(value if named else line)
     return f"{key}={shown}" if named else shown
 
 
@@ -626,6 +641,7 @@ def prepare_image(env: dict[str, str], ctx: context.Context, actions: Actions, *
     refs = _tag_refs(meta.tags)
     _say_decision(decision, actions)
     _warn_credential_args(inputs.build, actions)
+    _check_secret_variables(inputs.build, env, actions, refuse=refuse)
     build = _safe_build(inputs.build, actions)
     outcome = Outcome(image=refs[0].name, version=meta.version, tags=list(meta.tags),
                       labels=list(meta.labels), annotations=list(meta.annotations),
@@ -724,6 +740,20 @@ def _warn_credential_args(build: BuildInputs, actions: Actions) -> None:
         actions.warning(f"build arg {name} looks like a credential: build args stay in the "
                         "image history and in mode=max provenance; pass it with the "
                         "'secrets' input and RUN --mount=type=secret instead")
+
+
+def _check_secret_variables(build: BuildInputs, env: Mapping[str, str], actions: Actions, *,
+                            refuse: bool) -> None:
+    """A secret read from a variable that is not set (a typo, or a repository secret not
+    given to this event) is refused before anything runs; ``ghbuild plan`` (refuse=False,
+    run locally where CI's secrets are not set) says it instead."""
+    for number, kv in unset_secret_variables(build, env):
+        message = (f"input 'secret-envs' entry {number}: secret {kv.key!r} reads variable "
+                   f"{kv.value!r}, which is not set in this step's environment")
+        if refuse:
+            raise InputError(message, hint="set it in the step's env: (a config file's "
+                                           "'secrets' entries arrive as this input)")
+        actions.warning(message + "; ghbuild run refuses that")
 
 
 def _safe_build(build: BuildInputs, actions: Actions) -> BuildInputs:
