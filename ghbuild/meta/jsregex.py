@@ -19,16 +19,15 @@ Known differences, all rare in tag patterns (docs/meta.md lists them):
 * with ``i`` case folding is Unicode simple folding in every mode (JavaScript without
   ``u`` maps with toUpperCase, so there ``s`` does not match ``ſ``); ``\\P{...}`` with
   ``i`` and ``u`` follows the ``v`` rule;
-* ``v``-flag set operations (nested classes, ``--``, ``&&``, ``\\q{...}``) and properties
-  of strings (``\\p{RGI_Emoji}``) are refused as not supported;
-* a capture group name may not hold ``\\u`` escapes.
+* properties of strings (``\\p{RGI_Emoji}``) are refused as not supported; ``v``-flag
+  classes (nested, ``--``, ``&&``, ``\\q{...}``) are :mod:`.jsclassset`'s.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 _FLAGS = set("dgimsuvy")
 _SYNTAX = set("^$\\.*+?()[]{}|")
@@ -124,7 +123,7 @@ def _scan_groups(src: str) -> list[str | None]:
                 groups.append(None)
             elif src.startswith("?<", i + 1) and src[i + 3:i + 4] not in ("=", "!"):
                 end = src.find(">", i + 3)
-                groups.append(src[i + 3:end] if end > 0 else "")
+                groups.append((decode_name(src[i + 3:end]) or "") if end > 0 else "")
         i += 1
     return groups
 
@@ -173,7 +172,7 @@ class _Parser:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def fail(self, reason: str, at: int | None = None) -> None:
+    def fail(self, reason: str, at: int | None = None) -> NoReturn:
         where = self.pos if at is None else at
         raise JsRegexError(f"bad regular expression '{self.src}': {reason} at position {where}")
 
@@ -304,8 +303,8 @@ class _Parser:
         """The name up to ``>`` (``self.pos`` just after ``<``); ``define``: a group's."""
         start = self.pos
         close = self.src.find(">", self.pos)
-        name = self.src[self.pos:close] if close >= 0 else ""
-        if not _valid_name(name):
+        name = decode_name(self.src[self.pos:close]) if close >= 0 else None
+        if name is None:
             self.fail("invalid capture group name", start)
         self.pos = close + 1
         if define:
@@ -496,6 +495,10 @@ class _Parser:
     # -- classes -----------------------------------------------------------------------
 
     def char_class(self) -> str:
+        if self.vmode:
+            from .jsclassset import class_set
+
+            return class_set(self)
         start = self.pos
         self.pos += 1
         negate = self.eat("^")
@@ -508,15 +511,7 @@ class _Parser:
             self.class_item(cls)
 
     def class_item(self, cls: _Class) -> None:
-        if self.vmode and (self.peek() in "[(){}/|" or self.src.startswith(("--", "&&"),
-                                                                            self.pos)
-                           or self.src.startswith("\\q{", self.pos)):
-            self.fail("v-flag class set syntax (nested classes, --, &&, \\q{...}) is not "
-                      "supported by ghbuild")
         low = self.class_atom(cls)
-        if self.vmode and self.src.startswith(("--", "&&"), self.pos):
-            self.fail("v-flag class set syntax (nested classes, --, &&, \\q{...}) is not "
-                      "supported by ghbuild")
         if self.peek() != "-" or self.peek(1) in ("]", ""):
             if low is not None:
                 cls.parts.append(_char(low))
@@ -563,8 +558,36 @@ class _Parser:
         return self.character_escape(in_class=True)
 
 
+_NAME_ESCAPE = re.compile(r"\\u(?:([0-9A-Fa-f]{4})|\{([0-9A-Fa-f]{1,6})\})")
+
+
+def decode_name(raw: str) -> str | None:
+    """A group name with its ``\\uXXXX`` / ``\\u{X}`` escapes (a surrogate pair joined)
+    read; None when JavaScript would not take it as a RegExpIdentifierName."""
+    units: list[int] = []
+    pos = 0
+    for m in _NAME_ESCAPE.finditer(raw):
+        units += [ord(c) for c in raw[pos:m.start()]]
+        units.append(int(m.group(1) or m.group(2), 16))
+        pos = m.end()
+    units += [ord(c) for c in raw[pos:]]
+    chars: list[str] = []
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        if 0xD800 <= unit < 0xDC00 and i + 1 < len(units) and 0xDC00 <= units[i + 1] < 0xE000:
+            unit = 0x10000 + ((unit - 0xD800) << 10) + (units[i + 1] - 0xDC00)
+            i += 1
+        if unit > 0x10FFFF or 0xD800 <= unit < 0xE000:
+            return None
+        chars.append(chr(unit))
+        i += 1
+    name = "".join(chars)
+    return name if "\\" not in name and _valid_name(name) else None
+
+
 def _valid_name(name: str) -> bool:
-    """JavaScript's RegExpIdentifierName (without ``\\u`` escapes)."""
+    """JavaScript's RegExpIdentifierName, escapes already read."""
     if not name or not (name[0] in "$_" or name[0].isidentifier()):
         return False
     return all(c in "$\u200c\u200d" or f"a{c}".isidentifier() for c in name[1:])

@@ -27,6 +27,10 @@ from .support import lines, run_meta
     ("(a)?\\1b", "b", ["b", None]),                  # an unset group matches empty
     ("/^b/m", "a\rb", ["b"]),                        # \r ends a line too
     ("/\\d*/g", "a12", ["", "12", ""]),
+    ("/[\\p{L}--[a-z]]+/v", "abcXYé", ["XYé"]),  # v-flag set operations
+    ("/[\\w&&\\d]+/v", "ab12", ["12"]),
+    ("/[\\q{abc|d}x]+/v", "abcdxq", ["abcdx"]),   # strings, the longest first
+    ("(?<\\u0061b>.)\\k<ab>", "xx", ["xx", "x"]),  # escapes in a group name
 ])
 def test_matches_as_javascript(pattern: str, text: str, found: list[str | None]) -> None:
     assert compile_js(pattern).match(text) == found
@@ -41,7 +45,9 @@ def test_matches_as_javascript(pattern: str, text: str, found: list[str | None])
     ("(?<x>a)\\k<y>", "invalid named capture referenced"),
     ("[z-a]", "range out of order"),
     ("/a{/u", "incomplete quantifier"),
-    ("/[\\p{L}--[a-z]]/v", "not supported by ghbuild"),
+    ("/[^\\q{ab}]/v", "negated character class may contain strings"),
+    ("/[a-z&&b]/v", "invalid set operation"),
+    ("/[a(]/v", "invalid character in character class"),
     ("/\\p{RGI_Emoji}/v", "not supported by ghbuild"),
 ])
 def test_refused(pattern: str, reason: str) -> None:

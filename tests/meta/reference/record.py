@@ -91,6 +91,25 @@ KEYS = ["org.opencontainers.image.vendor", "maintainer", "com.example.z", "Zeta"
         "a-b", "a.b", "a1", "10", "9", "B", "b", "a:b", "a/b", "a b", "A_B", "ab", "aB", "Ab"]
 
 
+# the v flag's classes, and escapes in group names
+REGEX += [
+    ('/[\\p{L}--[a-z]]+/v', 'abcXYé'), ('/[a&&b]/v', 'ab'), ('/[[a]]/v', 'a'), ('/[a-z]+/v',
+    'ab'), ('/[\\w&&\\d]+/v', 'ab12'), ('/[\\w--\\d]+/v', '12ab3'), ('/[\\q{abc|d}x]+/v',
+    'abcdxq'), ('/[\\q{abc|ab}]/v', 'abc'), ('/[^\\q{ab}]/v', 'x'), ('/[^\\q{a}]/v', 'b'),
+    ('/[^[a-c]--b]+/v', 'bxa'), ('/[[a-z]--[aeiou]]+/v', 'hello'), ('/[a-z&&b]/v', 'b'),
+    ('/[a(]/v', 'a'), ('/[a&&&b]/v', 'a'), ('/[a--]/v', 'a'), ('/[\\q{}]*x/v', 'x'),
+    ('/[\\q{ab|}]+/v', 'abab'), ('/[a|b]/v', '|'), ('/[a\\|b]/v', '|'), ('/[a!!b]/v', '!'),
+    ('/[a\\!b]/v', '!'), ('/[\\-]/v', '-'), ('/[a-]/v', '-'),
+    ('/[\\p{L}&&\\p{Script=Greek}]+/v', 'abγδ'), ('/[^\\d\\s]+/v', '1 ab'),
+    ('/[[^a]&&[b-c]]+/v', 'abcab'), ('/[\\q{ab}--\\q{ab}]/v', 'ab'), ('/[^\\q{ab}--\\q{ab}]/v',
+    'ab'), ('/[\\q{ab}&&x]/v', 'ab'), ('/[x&&\\q{ab}]/v', 'ab'), ('/[]/v', 'a'), ('/[^]/v',
+    'a'), ('/[\\]]/v', ']'), ('/[a{]/v', 'a'), ('/[[[a-c]--b]&&[^a]]+/v', 'abc'),
+    ('/[\\q{a|bc|def}--\\q{bc}]+/v', 'defbca'), ('/[a-z]/vi', 'Q'), ('/[\\p{Lu}--[A-Z]]/vi',
+    'a'), ('/[\\d-z]/v', '-'), ('/[\\q{ab]/v', 'x'), ('(?<\\u0061b>.)\\k<ab>', 'xx'),
+    ('(?<\\u{61}>.)\\k<a>', 'xx'), ('/(?<\\u{61}>.)\\k<\\u0061>/u', 'xx'), ('(?<\\u0031>.)',
+    'xx'), ('(?<\\ud835\\udc9c>.)', 'x'), ('(?<a>.)(?<\\u0061>.)', 'xx'), ('(?<\\u{110000}>.)',
+    'x'), ('(?<a\\>.)', 'x'), ('(?<é>.)\\k<é>', 'éé'), ('(?<$>.)\\k<$>', '$$')
+]
 # Block helpers: #if/#unless with every else form, truthiness, "~" and standalone lines
 OPENS = ["{{#if a}}", "{{#if e}}", "{{#if z}}", "{{#if z includeZero=true}}", "{{#unless a}}",
          "{{#unless e}}", "{{~#if a}}", "{{#if a~}}", "{{~#if e~}}", "{{#if branch}}",
