@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -307,7 +308,33 @@ def _mappings(node: Any) -> Iterator[Any]:
 
 
 # -- writing ------------------------------------------------------------------------------
+def check_target(target: Path, root: Path) -> None:
+    """The workflow file may be written only at its own place inside the checkout: not
+    through a symlink (``--force`` would overwrite whatever it points at, and without it
+    the diff would print that file), not under a ``.github`` or ``.github/workflows``
+    that is a file or a symlink leading out of the checkout."""
+    top = root.resolve()
+    for path in (root / ".github", root / ".github" / "workflows"):
+        if path.is_symlink():
+            resolved = path.resolve()
+            if resolved != top and top not in resolved.parents:
+                raise PolicyError(f"{path} is a symlink to {resolved}, outside the checkout "
+                                  f"{top}; not writing through it")
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path} is a file, not a directory: ghbuild init writes the "
+                             "workflow into .github/workflows/",
+                             hint="move the file away, or give another checkout with --dir")
+    if target.is_symlink():
+        raise PolicyError(f"{target} is a symlink (to {os.readlink(target)}); not writing "
+                          "through it", hint="remove the link to have the template written "
+                                             "in its place")
+    if target.exists() and not target.is_file():
+        raise InputError(f"{target} exists and is not a file")
+
+
 def write(target: Path, text: str, *, force: bool, actions: Actions) -> None:
+    # target is <root>/.github/workflows/<name>.yml
+    check_target(target, target.parents[2])
     if target.exists():
         current = target.read_text(encoding="utf-8")
         if current == text:
@@ -321,5 +348,8 @@ def write(target: Path, text: str, *, force: bool, actions: Actions) -> None:
                               "not overwritten", hint="the diff is on stdout; pass --force "
                                                       "to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    # O_NOFOLLOW: a symlink put there since the check is not followed either
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
     actions.info(f"wrote {target}")
