@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NoReturn
 
 _FLAGS = set("dgimsuvy")
@@ -80,6 +81,7 @@ def split_literal(pattern: str) -> tuple[str, str]:
     return (literal.group(1), literal.group(2)) if literal else (pattern, "")
 
 
+@lru_cache(maxsize=256)  # a rule's pattern is checked when parsed and used when run
 def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
     import regex
 

@@ -118,3 +118,18 @@ def test_version_fields_are_numbers(value: str, tags: tuple[str, ...]) -> None:
     rule = ("type=semver,value=" + value +
             ",pattern={{#if minor}}{{major}}.{{minor}}{{else}}{{major}}{{/if}}")
     assert run_meta("push_branch", {"tags": rule}).tags == tags
+
+
+def test_cli_renders_blocks_in_labels(monkeypatch, capsys) -> None:
+    import json
+
+    from .support import load_env
+    from .test_cli import run_cli
+
+    env = load_env("push_tag", INPUT_TAGS="type=ref,event=tag",
+                   INPUT_LABELS="stage={{#if tag}}release{{else}}dev{{/if}}\n"
+                                "note={{! dropped }}{{#unless tag}}branch{{/unless}}x")
+    code, out, err = run_cli(monkeypatch, capsys, env)
+    assert (code, err) == (0, "")
+    labels = json.loads(out)["labels"]
+    assert (labels["stage"], labels["note"]) == ("release", "x")

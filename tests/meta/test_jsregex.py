@@ -90,3 +90,26 @@ def test_a_bad_pattern_in_the_config_file_names_file_and_line(
     message = str(info.value)
     assert message.startswith(".github/ghbuild.yml:5:") and "images[0].tags" in message
     assert "invalid named capture referenced" in message
+
+
+def test_cli_bad_pattern_is_one_line_and_nothing_on_stdout(monkeypatch, capsys) -> None:
+    from .support import load_env
+    from .test_cli import run_cli
+
+    env = load_env("push_tag", INPUT_TAGS="type=match,pattern=/v(?<n>\\d)\\k<m>/")
+    code, out, err = run_cli(monkeypatch, capsys, env)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "input 'tags' line 1: pattern:" in err and \
+        "invalid named capture referenced" in err
+
+
+def test_cli_unicode_pattern(monkeypatch, capsys) -> None:
+    import json
+
+    from .support import load_env
+    from .test_cli import run_cli
+
+    env = load_env("push_tag", INPUT_TAGS="type=match,pattern=/^\\p{L}(\\p{N}+)/u,group=1")
+    code, out, err = run_cli(monkeypatch, capsys, env)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["tags"] == ["1", "latest"]
