@@ -1132,9 +1132,6 @@ def _retag(img: ImageRun, source: ImageRef, actions: Actions) -> list[PromoteRes
         return results
     placements = [_placement(img, source, group, actions) for group in groups]
     targets = [target for placement in placements for target in placement.targets]
-    current = check_targets(img.client, targets, source.digest or "",
-                            allow_move=img.inputs.allow_tag_move,
-                            immutable=release_predicate(img))
     written: list[PromoteResult] = []
     copied: list[str] = []
 
@@ -1148,6 +1145,9 @@ def _retag(img: ImageRun, source: ImageRef, actions: Actions) -> list[PromoteRes
                      f"{stats.describe()}")
 
     try:
+        current = check_targets(img.client, targets, source.digest or "",
+                                allow_move=img.inputs.allow_tag_move,
+                                immutable=release_predicate(img))
         return registry_copy.place(img.client, placements, current, on_result=said,
                                    on_copied=did_copy)
     except PolicyError as exc:
