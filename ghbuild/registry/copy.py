@@ -23,7 +23,6 @@ answered with a resend of the stream: that upload fails.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any
 import requests
 
 from ..errors import InputError, RegistryError
-from .client import BlobStream, Manifest, RegistryClient
+from .client import Manifest, RegistryClient
 from .promote import PromoteResult, check_targets, semver_like, write_tags
 from .reference import ImageRef, check_digest
 
@@ -223,16 +222,22 @@ def _copy_blob(client: RegistryClient, source: ImageRef, target: ImageRef,
         stats.blobs_present += 1
         return
     where = f"blob {digest} from {source.name}"
-    with contextlib.ExitStack() as opened:
-        def read() -> BlobStream:
-            return opened.enter_context(client.open_blob(source, digest, chunk_size=buffer))
+    streams = [client.open_blob(source, digest, chunk_size=buffer)]
 
-        first = read()
-        size = _blob_size(descriptor.get("size"), first.size, where)
+    def reopen() -> Iterable[bytes]:
         # A retry of the upload (the client's policy) reads the source again from the start.
-        body = VerifiedBody(first.chunks, digest, size, where=where, buffer=buffer,
-                            reopen=lambda: read().chunks)
+        streams[-1].close()
+        streams.append(client.open_blob(source, digest, chunk_size=buffer))
+        return streams[-1].chunks
+
+    try:
+        size = _blob_size(descriptor.get("size"), streams[0].size, where)
+        body = VerifiedBody(streams[0].chunks, digest, size, where=where, buffer=buffer,
+                            reopen=reopen)
         client.upload_stream(target, digest, body, size)
+    finally:
+        for stream in streams:
+            stream.close()
     stats.blobs_copied += 1
     stats.bytes_copied += size
 
