@@ -85,13 +85,21 @@ def registry_cache_ref(image: str, given: str) -> str:
     return given.strip() if given.strip() else f"{image}:{DEFAULT_REGISTRY_CACHE_TAG}"
 
 
-def check_cache_ref(ref: str, image_tags: Sequence[str]) -> None:
+def check_cache_ref(ref: str, image_tags: Sequence[str], *, given: bool = True) -> None:
     """Refuse a registry cache ref that is one of the image's own tags: the cache
-    manifest would overwrite the image (or the image the cache)."""
-    if ref in image_tags:
+    manifest would overwrite the image (or the image the cache). ``given``: the ref is
+    input 'cache-ref', not the default ``<image>:buildcache``; the message blames the
+    input that was set and suggests a tag other than the refused one."""
+    if ref not in image_tags:
+        return
+    repo, _, tag = ref.rpartition(":")
+    other = f"{repo}:{'cache' if tag == DEFAULT_REGISTRY_CACHE_TAG else DEFAULT_REGISTRY_CACHE_TAG}"
+    if given:
         raise InputError(f"input 'cache-ref' {ref!r} is also one of the image's tags; the "
-                         "cache would overwrite the image. Use another tag, e.g. "
-                         f"{ref.rsplit(':', 1)[0]}:{DEFAULT_REGISTRY_CACHE_TAG}")
+                         f"cache would overwrite the image. Use another tag, e.g. {other}")
+    raise InputError(f"input 'tags' gives {ref!r}, which is also the default registry cache "
+                     f"ref (<image>:{DEFAULT_REGISTRY_CACHE_TAG}); the cache would overwrite "
+                     f"the image", hint=f"set input 'cache-ref' to another tag, e.g. {other}")
 
 
 def _gha(settings: CacheSettings, image: str, platform: str | None,
@@ -168,7 +176,7 @@ def cache_args(settings: CacheSettings, *, image: str, tags: Sequence[str], writ
         froms, tos, text, warnings = _gha(settings, image, platform, env)
     elif settings.mode is CacheMode.REGISTRY:
         ref = registry_cache_ref(image, settings.ref)
-        check_cache_ref(ref, tags)
+        check_cache_ref(ref, tags, given=bool(settings.ref.strip()))
         froms = [f"type=registry,ref={ref}"]
         tos = [f"type=registry,ref={ref},mode=max,ignore-error=true"]
         text = f"registry ref={ref}"

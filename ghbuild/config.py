@@ -522,8 +522,8 @@ def _check_name(data: Any, index: int, name: str, shown: str) -> None:
         problem = "is not a valid image name: " + str(exc).split(" image reference: ", 1)[-1]
     if problem:
         line, col = _locate(data, path)
-        raise ConfigError(f"{_dotted(path)}: {name!r} {problem}", file=shown, line=line,
-                          col=col)
+        raise ConfigError(f"{_dotted(path)}: {_describe(name)} {problem}", file=shown,
+                          line=line, col=col)
 
 
 def _repo_paths(data: Any) -> Iterator[tuple[list[PathPart], str]]:

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     tpl = pick(templates, args.template)
     if not Path(args.dir).is_dir():
-        raise InputError(f"--dir {args.dir}: no such directory")
+        what = "is a file, not a directory" if Path(args.dir).exists() else "no such directory"
+        raise InputError(f"--dir {args.dir}: {what}")
     root = checkout_root(Path(args.dir), actions)
     fill = resolve_fill(root, args, actions)
     text = render(tpl, fill)

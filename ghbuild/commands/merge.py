@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.platforms:
         raise InputError("--platforms is required: every platform the index must have")
     expected = parse_platforms(args.platforms, source="--platforms")
+    _check_digests_dir(args.digests)
     meta = _meta(args)
     tags = unique([*(meta.tags if meta else ()), *_checked_tags(args.tag)])
     if not tags and not args.dry_run:
@@ -137,6 +138,20 @@ def _checked_tags(tags: list[str]) -> list[str]:
     for tag in tags:
         split_tag(tag)
     return tags
+
+
+def _check_digests_dir(directory: str | None) -> None:
+    """The handover directory first: a missing one (the artifact download did not run)
+    is the cause of everything after, so it is named before the tags are looked at."""
+    if not directory:
+        return
+    root = Path(directory)
+    if not root.is_dir():
+        what = "is a file, not a directory" if root.exists() else "no such directory"
+        raise InputError(f"--digests {directory}: {what} (did the artifact download run?)")
+    if not any(root.glob("*.json")):
+        raise InputError(f"--digests {directory}: no *.json handover files in it (did the "
+                         "platform jobs upload them?)")
 
 
 def _results(args: argparse.Namespace) -> list[PlatformResult]:

@@ -536,11 +536,18 @@ def _say_lowercased(raw: str, images: Sequence[str], actions: Actions) -> None:
     import re
 
     for name in dict.fromkeys(images):
-        # the whole name, not the front of a longer one (widget in widget-api)
-        found = re.search(rf"(?<![\w./:-]){re.escape(name)}(?![\w./:-])", raw, re.IGNORECASE)
-        if found and found.group(0) != name:
-            actions.notice(f"image name {found.group(0)} lowercased to {name} (registries "
-                           "accept lowercase repository names only)")
+        # the whole name, not the front of a longer one (widget in widget-api); every
+        # spelling, so a second one differing only in case is named too
+        found = re.finditer(rf"(?<![\w./:-]){re.escape(name)}(?![\w./:-])", raw,
+                            re.IGNORECASE)
+        spellings = list(dict.fromkeys(match.group(0) for match in found))
+        for spelling in spellings:
+            if spelling != name:
+                actions.notice(f"image name {spelling} lowercased to {name} (registries "
+                               "accept lowercase repository names only)")
+        if len(spellings) > 1:
+            actions.notice(f"image {name} is given {len(spellings)} times (differing only in "
+                           "case): it is tagged once")
 
 
 def _meta_context(ctx: context.Context, env: Mapping[str, str], kind: str) -> context.Context:
@@ -572,11 +579,13 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
         raise InputError(f"input 'tags': no tag for event {ctx.event_name or '(none)'!r} "
                          f"on {ctx.ref or '(no ref)'}; rules that would give one: {rules}")
     labels = result.label_lines or tuple(f"{k}={v}" for k, v in sorted(result.labels.items()))
+    # images that differ only in case are one image once lowercased: each tag once
+    tags = tuple(dict.fromkeys(result.tags))
     actions.info(f"version: {result.version or '(none)'}")
-    actions.info("tags: " + ", ".join(result.tags))
-    return Meta(images=result.images, version=result.version, tags=result.tags,
-                labels=labels, annotations=result.annotations,
-                release_tags=result.release_tags)
+    actions.info("tags: " + ", ".join(tags))
+    return Meta(images=tuple(dict.fromkeys(result.images)), version=result.version,
+                tags=tags, labels=labels, annotations=result.annotations,
+                release_tags=tuple(dict.fromkeys(result.release_tags)))
 
 
 # -- one image, in phases ---------------------------------------------------------------------

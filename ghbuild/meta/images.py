@@ -21,6 +21,7 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 NAME_RE = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*")
+MAX_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,12 @@ def _parse_one(item: ListItem, name: str) -> Image:
 
 def _checked(image_name: str, enable: bool, item: ListItem, name: str) -> Image:
     lowered = image_name.lower()
-    if not NAME_RE.fullmatch(lowered) or len(lowered) > 255:
+    if len(lowered) > MAX_NAME:
+        # the distribution spec's limit (as Docker's reference parser has it)
+        raise InputError(f"input '{name}' line {item.line}: the image name is "
+                         f"{len(lowered)} characters long, more than the {MAX_NAME} a "
+                         f"registry takes: '{image_name[:60]}…'")
+    if not NAME_RE.fullmatch(lowered):
         hint = "without a tag or digest" if (":" in lowered.rsplit("/", 1)[-1]
                                               or "@" in lowered) else "e.g. ghcr.io/owner/app"
         raise InputError(f"input '{name}' line {item.line}: '{image_name}' is not an image "

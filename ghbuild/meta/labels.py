@@ -97,8 +97,25 @@ def parse_levels(raw: str | None) -> tuple[str, ...]:
         return ("manifest",)
     levels = tuple(part.strip() for part in raw.split(","))
     for level in levels:
-        if not _LEVEL_RE.fullmatch(level):
+        found = _LEVEL_RE.fullmatch(level)
+        if not found:
             raise InputError(f"DOCKER_METADATA_ANNOTATIONS_LEVELS: unknown level '{level}' in "
                              f"{raw!r} (expected a comma-separated list of: "
                              f"{', '.join(LEVELS)})")
+        if found.group(2):
+            _check_level_platform(level, found.group(2)[1:-1], raw)
     return levels
+
+
+def _check_level_platform(level: str, platform: str, raw: str) -> None:
+    """``manifest[linux/amd6]``: buildx takes any platform there and the annotation goes
+    nowhere, so it is checked as every other platform input is. Imported here, not at the
+    top: the registry package loads an HTTP library, which plain ``ghbuild meta`` avoids."""
+    from ..registry.checks import normalise_platform
+
+    try:
+        normalise_platform(platform, input_name="DOCKER_METADATA_ANNOTATIONS_LEVELS")
+    except InputError as exc:
+        problem = exc.message.split(": ", 1)[-1]  # the parser's "input '…': " prefix
+        raise InputError(f"DOCKER_METADATA_ANNOTATIONS_LEVELS: level '{level}' in {raw!r}: "
+                         f"{problem}", hint=exc.hint) from None

@@ -330,7 +330,14 @@ class RegistryClient:
                 not is_loopback(realm.split("/")[2]):
             raise RegistryError(f"registry {registry} asks for credentials over plain http at "
                                 f"{realm}; refusing to send them")
-        resp = self._token_request(realm, challenge.params.get("service", ""), scope, creds)
+        try:
+            resp = self._token_request(realm, challenge.params.get("service", ""), scope,
+                                       creds)
+        except requests.RequestException as exc:
+            # the registry answered (its 401 named the realm): the token service did not
+            raise RegistryError(f"cannot reach the token service {realm.split('/')[2]} that "
+                                f"registry {registry} sends clients to ({realm}): "
+                                f"{_short(exc)}") from None
         if resp.status_code in (401, 403):
             who = f"user {creds.username!r}" if creds and creds.username else "anonymous"
             raise AccessDenied(f"token service {realm} refused {who} for scope '{scope}' "

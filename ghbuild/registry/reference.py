@@ -28,8 +28,18 @@ _HOST = re.compile(
 MAX_NAME = 255
 
 
+MAX_SHOWN = 200  # characters of a value a message quotes
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted, cut to MAX_SHOWN characters: an error never echoes megabytes."""
+    if len(text) <= MAX_SHOWN:
+        return repr(text)
+    return f"{text[:MAX_SHOWN]!r}… ({len(text)} characters)"
+
+
 def _bad(text: str, input_name: str, expected: str) -> InputError:
-    return InputError(f"input '{input_name}': {text!r} is not a valid image reference: "
+    return InputError(f"input '{input_name}': {_shown(text)} is not a valid image reference: "
                       f"{expected}")
 
 
@@ -76,6 +86,9 @@ class ImageRef:
         registry, path = _split_registry(rest)
         if registry is not None and not _HOST.match(registry):
             raise _bad(text, input_name, f"the registry {registry!r} should be host[:port]")
+        if registry is not None and _bad_port(registry):
+            raise _bad(text, input_name, f"the port of {registry!r} is out of range "
+                                         "(1 to 65535)")
         tag = None
         last_slash = path.rfind("/")
         colon = path.rfind(":")
@@ -91,7 +104,8 @@ class ImageRef:
             if "/" not in path:
                 path = f"library/{path}"
         if len(registry) + 1 + len(path) > MAX_NAME:
-            raise _bad(text, input_name, f"the name is longer than {MAX_NAME} characters")
+            raise _bad(text, input_name, f"the name is {len(registry) + 1 + len(path)} "
+                       f"characters long, more than the {MAX_NAME} a registry takes")
         return cls(registry=registry, repository=path, tag=tag, digest=digest)
 
     # -- derived forms ----------------------------------------------------------------
@@ -142,11 +156,22 @@ def _check_path(text: str, path: str, input_name: str) -> None:
         if not _COMPONENT.match(component):
             hint = " (repository names must be lower case)" if component.lower() != component \
                 else ""
-            raise _bad(text, input_name, f"path component {component!r} should be lower-case "
-                       f"letters and digits separated by '.', '_', '__' or '-'{hint}")
+            raise _bad(text, input_name, f"path component {_shown(component)} should be "
+                       f"lower-case letters and digits separated by '.', '_', '__' or '-'{hint}")
+
+
+def _bad_port(host: str) -> bool:
+    """A ``host:port`` whose port no TCP connection can use (0, or above 65535)."""
+    head, sep, port = host.rpartition(":")
+    if not sep or port.endswith("]") or not port.isdigit():
+        return False
+    return not 1 <= int(port) <= 65535
 
 
 def check_host(host: str, *, input_name: str = "registry") -> str:
     if not _HOST.match(host):
         raise InputError(f"input '{input_name}': {host!r} is not a registry host[:port]")
+    if _bad_port(host):
+        raise InputError(f"input '{input_name}': the port of {host!r} is out of range "
+                         "(1 to 65535)")
     return host
