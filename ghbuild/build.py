@@ -566,17 +566,32 @@ def _build_arg_flags(inputs: BuildInputs) -> list[str]:
     return out
 
 
-def _secret_flags(inputs: BuildInputs) -> list[str]:
-    out: list[str] = []
-    for kv in inputs.secrets:
-        out += ["--secret", f"id={kv.key},env={secret_env_name(kv.key)}"]
-    for kv in inputs.secret_envs:
-        out += ["--secret", f"id={kv.key},env={kv.value}"]
-    for kv in inputs.secret_files:
-        out += ["--secret", f"id={kv.key},src={kv.value}"]
-    for kv in inputs.git_auth:
-        out += ["--secret", f"id={kv.key},env={git_auth_env_name(kv.key)}"]
+def csv_record(*fields: str) -> str:
+    """Attributes as buildx reads a ``--secret`` value: one CSV record (Go's encoding/csv),
+    so a field holding a comma or a quote is quoted (``"src=/a,b"``) and a path such as
+    ``/etc/hostname,env=HOME`` stays one path instead of adding an attribute."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    return buf.getvalue()
+
+
+def secret_specs(inputs: BuildInputs) -> list[str]:
+    """Each build secret as ``--secret`` takes it (ids are checked names; the variable
+    names and file paths the user gave are quoted as CSV fields)."""
+    out = [csv_record(f"id={kv.key}", f"env={secret_env_name(kv.key)}")
+           for kv in inputs.secrets]
+    out += [csv_record(f"id={kv.key}", f"env={kv.value}") for kv in inputs.secret_envs]
+    out += [csv_record(f"id={kv.key}", f"src={kv.value}") for kv in inputs.secret_files]
+    out += [csv_record(f"id={kv.key}", f"env={git_auth_env_name(kv.key)}")
+            for kv in inputs.git_auth]
     return out
+
+
+def _secret_flags(inputs: BuildInputs) -> list[str]:
+    return _repeat("--secret", secret_specs(inputs))
 
 
 def buildx_argv(plan: BuildPlan) -> list[str]:

@@ -132,3 +132,16 @@ def test_config_secret_unset_is_refused(harness, ws):
     assert "reads variable 'SURELY_UNSET_CONFIG_SECRET', which is not set" in \
         error_lines(io.err)[0]
     assert runner.argvs("docker", "buildx", "build") == []
+
+
+@pytest.mark.parametrize(("raw", "spec"), [
+    ("npm=/etc/hostname,env=HOME", 'id=npm,"src=/etc/hostname,env=HOME"'),
+    ('npm=/tmp/a"b', 'id=npm,"src=/tmp/a""b"'),
+    ("npm=/tmp/plain", "id=npm,src=/tmp/plain"),
+])
+def test_secret_file_paths_cannot_add_attributes(raw, spec):
+    from ghbuild.build import BuildPlan, buildx_argv
+
+    argv = buildx_argv(BuildPlan(inputs=inputs_from_env({"INPUT_SECRET-FILES": raw})))
+    assert argv[argv.index("--secret") + 1] == spec
+    assert argv.count("--secret") == 1
