@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 
 class ExprError(Exception):
@@ -86,18 +87,20 @@ def escape_html(text: str) -> str:
 
 # -- parsing: Handlebars' tokens, its tree, then its whitespace rules -------------------------
 
-@dataclass
+# The parse tree's classes are plain (no dataclass): `ghbuild meta` imports this module on
+# every run, and each dataclass costs its creation at import.
+
 class _Content:
     """A text run: what the template says (``original``) and what renders (``value``)."""
 
-    original: str
-    value: str
-    left_stripped: bool = False
-    right_stripped: bool = False
+    __slots__ = ("original", "value", "left_stripped", "right_stripped")
+
+    def __init__(self, text: str) -> None:
+        self.original = self.value = text
+        self.left_stripped = self.right_stripped = False
 
 
-@dataclass(frozen=True)
-class _Strip:
+class _Strip(NamedTuple):
     open: bool = False            # ``{{~``: strip the whitespace before
     close: bool = False           # ``~}}``: strip the whitespace after
     open_standalone: bool = False
@@ -105,46 +108,46 @@ class _Strip:
     inline_standalone: bool = False
 
 
-@dataclass
 class _Tag:
-    """One ``{{...}}`` as the lexer sees it."""
+    """One ``{{...}}`` as the lexer sees it: ``kind`` is mustache, comment, open, else,
+    chain or close; ``node`` the mustache or the helper call of open/chain; ``name`` the
+    helper a close names."""
 
-    kind: str                     # mustache, comment, open, else, chain, close
-    strip: _Strip
-    source: str
-    node: Mustache | None = None  # mustache; open/chain: the helper call
-    name: str = ""                # close: the helper name
+    __slots__ = ("kind", "strip", "source", "node", "name")
+
+    def __init__(self, kind: str, strip: _Strip, source: str, node: Mustache | None = None,
+                 name: str = "") -> None:
+        self.kind, self.strip, self.source, self.node, self.name = \
+            kind, strip, source, node, name
 
 
-@dataclass
 class _Program:
-    body: list[object] = field(default_factory=list)
-    chained: bool = False
+    __slots__ = ("body", "chained")
+
+    def __init__(self, body: list[object] | None = None, chained: bool = False) -> None:
+        self.body: list[object] = body if body is not None else []
+        self.chained = chained
 
 
-@dataclass
 class _BlockTree:
-    call: Mustache
-    program: _Program
-    inverse: _Program | None
-    open_strip: _Strip
-    inverse_strip: _Strip
-    close_strip: _Strip
+    __slots__ = ("call", "program", "inverse", "open_strip", "inverse_strip", "close_strip")
 
-
-@dataclass
-class _Parsed:
-    root: _Program
-    raw_length: int               # nodes before whitespace rules (isRawStatement's count)
+    def __init__(self, call: Mustache, program: _Program, inverse: _Program | None,
+                 open_strip: _Strip, inverse_strip: _Strip, close_strip: _Strip) -> None:
+        self.call, self.program, self.inverse = call, program, inverse
+        self.open_strip, self.inverse_strip, self.close_strip = \
+            open_strip, inverse_strip, close_strip
 
 
 @lru_cache(maxsize=512)
 def compile_template(template: str) -> tuple[Node, ...]:
     """Parse a template into text, mustache and block nodes (cached: rules repeat)."""
-    return _freeze(_parse(template).root)
+    return _freeze(_parse(template)[0])
 
 
-def _parse(template: str) -> _Parsed:
+def _parse(template: str) -> tuple[_Program, int]:
+    """The tree after whitespace rules, and the count of top-level nodes before them
+    (what metadata-action's isRawStatement counts)."""
     items = _lex(template)
     root, end, stop = _program(items, 0, None)
     if stop is not None:
@@ -153,7 +156,7 @@ def _parse(template: str) -> _Parsed:
         raise ExprError(f"{what} without an open {{{{#if}}}} or {{{{#unless}}}} block")
     raw_length = len(root.body)
     _whitespace(root, is_root=True)
-    return _Parsed(root, raw_length)
+    return root, raw_length
 
 
 _LITERAL_END = re.compile(r"\{\{|\\\{\{|\\\\\{\{")
@@ -174,13 +177,13 @@ def _lex(template: str) -> list[object]:
         elif start >= 0 and text.endswith("\\"):
             text, literal = text[:-1], True
         if text:
-            items.append(_Content(text, text))
+            items.append(_Content(text))
         if start < 0:
             break
         if literal:
             stop = _LITERAL_END.search(template, start + 2)
             end = size if stop is None else stop.start()
-            items.append(_Content(template[start:end], template[start:end]))
+            items.append(_Content(template[start:end]))
             pos = end
             continue
         tag, pos = _read_tag(template, start)
@@ -365,7 +368,7 @@ def _strip_of(node: object) -> _Strip | None:
         return _block_whitespace(node)
     if isinstance(node, _Tag):
         if node.kind == "comment":
-            return replace(node.strip, inline_standalone=True)
+            return node.strip._replace(inline_standalone=True)
         return node.strip
     return None
 
@@ -530,11 +533,11 @@ def is_single_path(template: str, name: str) -> bool:
     ``isRawStatement``, which counts nodes before whitespace rules, comments included);
     False for anything else, including templates that do not parse."""
     try:
-        parsed = _parse(template)
+        raw_length = _parse(template)[1]
     except ExprError:
         return False
     nodes = compile_template(template)
-    return parsed.raw_length == 1 and len(nodes) == 1 and isinstance(nodes[0], Mustache) \
+    return raw_length == 1 and len(nodes) == 1 and isinstance(nodes[0], Mustache) \
         and _strip_this(nodes[0].path) == name and not nodes[0].params
 
 

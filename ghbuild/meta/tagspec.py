@@ -209,7 +209,6 @@ def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem,
     """Check templates and regular expressions now, so a rule that does not run for this
     event still reports its mistakes; returns the warnings (unknown variables)."""
     from .expr import ExprError, validate
-    from .jsregex import JsRegexError, compile_js
 
     notes: list[str] = []
     for key in _TEMPLATES:
@@ -225,6 +224,8 @@ def _validate(rule_type: TagType, attrs: dict[str, str], item: ListItem,
     regexes = [("pattern", True)] if rule_type is TagType.MATCH else \
         [("match", False)] if attrs.get("match") else []
     for key, slashes in regexes:
+        from .jsregex import JsRegexError, compile_js  # only for rules with a regex
+
         try:
             compile_js(attrs[key], allow_slashes=slashes)
         except JsRegexError as exc:
