@@ -1,8 +1,9 @@
-"""SIGTERM to a real ``ghbuild run`` (a separate process, as on a runner) while its real
-buildx child builds a slow Dockerfile after a real docker login to an htpasswd registry:
-exit 143 with one line, the private DOCKER_CONFIG gone, no buildx process left over, and
-neither the password nor base64(user:password) anywhere under RUNNER_TEMP. The process
-runner's own group handling is checked on a plain process tree first."""
+"""SIGTERM (and SIGINT) to a real ``ghbuild run`` (a separate process, as on a runner)
+while its real buildx child builds a slow Dockerfile after a real docker login to an
+htpasswd registry: exit 128+n with one line, the private DOCKER_CONFIG gone, no buildx
+process left over, and neither the password nor base64(user:password) anywhere under
+RUNNER_TEMP. The process runner's own group handling is checked on a plain process tree
+first."""
 
 from __future__ import annotations
 
@@ -105,8 +106,9 @@ def _wait_for(path: Path, text: str, child: subprocess.Popen[bytes], seconds: fl
     pytest.fail(f"{text!r} not seen in {seconds:g}s:\n" + path.read_text()[-3000:])
 
 
-def test_sigterm_during_a_build_stops_buildx_and_removes_the_credentials(
-        tmp_path, engine_env, auth_registry, examples_ready):
+@pytest.mark.parametrize(("signum", "name"), [(signal.SIGTERM, "TERM"), (signal.SIGINT, "INT")])
+def test_a_signal_during_a_build_stops_buildx_and_removes_the_credentials(
+        tmp_path, engine_env, auth_registry, examples_ready, signum, name):
     marker = uuid.uuid4().hex[:12]
     ws = _slow_workspace(tmp_path, marker)
     runner_temp = tmp_path / "runner-temp"
@@ -131,14 +133,14 @@ def test_sigterm_during_a_build_stops_buildx_and_removes_the_credentials(
         configs = list(runner_temp.glob("ghbuild-docker-*"))
         assert len(configs) == 1 and (configs[0] / "config.json").is_file()
         assert _cmdlines_with(image), "no buildx process with the image in its argv"
-        child.send_signal(signal.SIGTERM)
+        child.send_signal(signum)
         code = child.wait(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
     text = log.read_text(errors="replace")
-    assert code == 143, text[-3000:]
-    assert text.rstrip("\n").splitlines()[-1] == "ghbuild: terminated (signal TERM)"
+    assert code == 128 + signum, text[-3000:]
+    assert text.rstrip("\n").splitlines()[-1] == f"ghbuild: terminated (signal {name})"
     assert text.count("ghbuild: terminated") == 1
     assert not configs[0].exists()
     assert list(runner_temp.glob("ghbuild-*")) == []
