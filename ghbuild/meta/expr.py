@@ -682,16 +682,19 @@ def validate(template: str, known: Sequence[str] | None = None) -> tuple[Unknown
 class Unknown:
     name: str
     argument: bool   # a helper's argument (``{{date YYYY}}``), not the looked-up name
-    # not unknown: a {{#if}} on a global that is always non-empty text ("true"/"false")
-    always_true: bool = False
+    # not unknown: #if/#unless on a global that is always non-empty text ("true"/"false");
+    # the helper's name
+    always_true: str = ""
 
     def message(self, known: Sequence[str]) -> tuple[str, str]:
         """(message, hint): a close match among ``known``, else the list of them."""
         import difflib  # only when there is something to report
 
         if self.always_true:
-            return (f"{{{{#if {self.name}}}}} is always true: '{self.name}' is the text "
-                    f"'true' or 'false', and Handlebars counts any non-empty text as true",
+            verdict = "always true" if self.always_true == "if" else "always false"
+            return (f"{{{{#{self.always_true} {self.name}}}}} is {verdict}: '{self.name}' is "
+                    f"the text 'true' or 'false', and Handlebars counts any non-empty text as "
+                    f"true",
                     f"use {{{{{self.name}}}}} where 'true'/'false' is wanted, e.g. "
                     f"enable={{{{{self.name}}}}}")
 
@@ -718,8 +721,9 @@ def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknow
             args = [a.name for a in (*node.params, *(v for _k, v in node.hash))
                     if isinstance(a, PathArg)]
         flag = _strip_this(looked_up[0][0]) if isinstance(node, Block) and looked_up else ""
-        if flag in TEXT_FLAGS and flag in known:
-            found.setdefault(f"#if {flag}", Unknown(flag, False, always_true=True))
+        if isinstance(node, Block) and flag in TEXT_FLAGS and flag in known:
+            found.setdefault(f"#{node.helper} {flag}",
+                             Unknown(flag, False, always_true=node.helper))
         for path, argument in (*looked_up, *((a, True) for a in args)):
             # a dotted path looks into its first name; only that one can be unknown here
             head = re.split(r"[./]", _strip_this(path), maxsplit=1)[0] or path

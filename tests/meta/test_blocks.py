@@ -133,3 +133,11 @@ def test_cli_renders_blocks_in_labels(monkeypatch, capsys) -> None:
     assert (code, err) == (0, "")
     labels = json.loads(out)["labels"]
     assert (labels["stage"], labels["note"]) == ("release", "x")
+
+
+def test_unless_on_a_text_flag_is_always_false() -> None:
+    result = run_meta("push_default", {
+        "tags": "type=raw,value=x{{#unless is_not_default_branch}}-main{{/unless}}"})
+    assert result.tags == ("x",)
+    assert any("{{#unless is_not_default_branch}} is always false" in w
+               for w in result.warnings)
