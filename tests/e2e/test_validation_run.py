@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ghbuild import cli
+from tests.e2e.registry_servers import token_registry  # noqa: F401  (fixture)
 from tests.e2e.run_support import (
     forget_images_fixture,
     hello_env,
@@ -128,3 +130,54 @@ def test_no_docker_on_path_is_one_line(monkeypatch, capsys, tmp_path, engine_env
                       "put its directory on PATH)"], got.stderr
     assert "Traceback" not in got.stderr
     assert tags_of(registry, unique_repo) == []
+
+
+def test_run_from_another_directory_reads_paths_from_there(monkeypatch, capsys, tmp_path,
+                                                          engine_env, registry, unique_repo,
+                                                          examples_ready):
+    """Paths are the working directory's (as in build-push-action; on a runner that is the
+    workspace), for run and run --dry-run alike."""
+    ws = workspace(tmp_path)
+    env = _env(tmp_path, f"{registry}/{unique_repo}", context="ws/examples/hello")
+    # started in the workspace, ws/examples/hello is not there: both refuse it
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env,
+                      argv=("--dry-run", "--offline"))
+    assert got.code == 2 and "input 'context' 'ws/examples/hello': no such directory" \
+        in got.stderr
+    # started in the workspace's parent (the environment run_ghbuild set is kept), both
+    # take it: the dry run plans it, the run builds and pushes it
+    monkeypatch.chdir(ws.parent)
+    assert cli.main(["run", "--dry-run", "--offline"]) == 0
+    planned = [line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("    docker buildx build")]
+    assert len(planned) == 1 and planned[0].endswith(" ws/examples/hello")
+    assert cli.main(["run"]) == 0, capsys.readouterr().err
+    assert "main" in tags_of(registry, unique_repo)
+
+
+def test_images_differing_only_in_case_push_one_image(monkeypatch, capsys, tmp_path,
+                                                      engine_env, registry, unique_repo,
+                                                      examples_ready):
+    ws = workspace(tmp_path)
+    image = f"{registry}/{unique_repo}"
+    env = _env(tmp_path, f"{image},{registry}/{unique_repo.upper()}")
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert got.code == 0, got.stderr
+    (build,) = got.calls.commands("docker", "buildx", "build")
+    assert build.argv.count(f"{image}:main") == 1
+    assert f"lowercased to {image}" in got.stderr and "is given 2 times" in got.stderr
+    assert got.outputs["tags"] == f"{image}:main"
+    assert "main" in tags_of(registry, unique_repo)
+
+
+def test_an_unreachable_token_realm_is_named(token_registry, capsys):  # noqa: F811
+    """The registry answers 401 with a realm whose token service is down: the message
+    names the token service's host, not the registry, which did answer."""
+    token_registry.tokens.stop()
+    realm_host = token_registry.tokens.realm.split("/")[2]
+    code = cli.main(["inspect", f"{token_registry.addr}/team/app:v1"])
+    out = capsys.readouterr().out
+    assert code != 0
+    reason = __import__("json").loads(out)["reason"]
+    assert f"cannot reach the token service {realm_host} that registry " \
+           f"{token_registry.addr} sends clients to" in reason
