@@ -101,16 +101,17 @@ def test_a_pasted_token_in_a_run_is_refused_and_never_printed(harness):
     assert runner.calls == [] and client.checked == []
 
 
-@pytest.mark.parametrize("env", [
-    {"INPUT_SECRET-ENVS": "npm=SURELY_UNSET_VAR_X"},
-    {"INPUT_SECRET-ENVS": "a=HOME\nnpm=SURELY_UNSET_VAR_X"},
+@pytest.mark.parametrize(("env", "where"), [
+    ({"INPUT_SECRET-ENVS": "npm=SURELY_UNSET_VAR_X"}, "input 'secret-envs' line 1"),
+    ({"INPUT_SECRET-ENVS": "a=HOME\n# npm next\nnpm=SURELY_UNSET_VAR_X"},
+     "input 'secret-envs' line 3"),
 ])
-def test_an_unset_secret_variable_is_refused_before_anything_runs(harness, env):
+def test_an_unset_secret_variable_is_refused_before_anything_runs(harness, env, where):
     code, runner, client, io = harness(env)
     assert code == 2, io.err
     (line,) = error_lines(io.err)
-    assert "secret 'npm' reads variable 'SURELY_UNSET_VAR_X', which is not set" in line
-    assert "input 'secret-envs' entry" in line
+    assert f"{where}: secret 'npm' reads variable 'SURELY_UNSET_VAR_X', which is not set" \
+        in line
     assert runner.calls == [] and client.checked == [] and client.promoted == []
 
 
@@ -129,8 +130,9 @@ def test_config_secret_unset_is_refused(harness, ws):
         "    secrets: [SURELY_UNSET_CONFIG_SECRET]\n")
     code, runner, _, io = harness({})
     assert code == 2, io.err
-    assert "reads variable 'SURELY_UNSET_CONFIG_SECRET', which is not set" in \
-        error_lines(io.err)[0]
+    assert "'secrets' of image ghcr.io/acme/app in the config file: secret "\
+        "'SURELY_UNSET_CONFIG_SECRET' reads variable 'SURELY_UNSET_CONFIG_SECRET', which is "\
+        "not set" in error_lines(io.err)[0]
     assert runner.argvs("docker", "buildx", "build") == []
 
 

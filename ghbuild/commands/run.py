@@ -756,13 +756,22 @@ def _check_secret_variables(build: BuildInputs, env: Mapping[str, str], actions:
     """A secret read from a variable that is not set (a typo, or a repository secret not
     given to this event) is refused before anything runs; ``ghbuild plan`` (refuse=False,
     run locally where CI's secrets are not set) says it instead."""
+    lines = [number for number, _ in split_lines(env_input("secret-envs", env))]
     for number, kv in unset_secret_variables(build, env):
-        message = (f"input 'secret-envs' entry {number}: secret {kv.key!r} reads variable "
-                   f"{kv.value!r}, which is not set in this step's environment")
+        message = (f"{_secret_source(env, lines[number - 1])}: secret {kv.key!r} reads "
+                   f"variable {kv.value!r}, which is not set in this step's environment")
         if refuse:
-            raise InputError(message, hint="set it in the step's env: (a config file's "
-                                           "'secrets' entries arrive as this input)")
+            raise InputError(message, hint="set it in the step's env: block, from a "
+                                           "repository secret")
         actions.warning(message + "; ghbuild run refuses that")
+
+
+def _secret_source(env: Mapping[str, str], line: int) -> str:
+    """Where a secret-envs entry was written: image_envs puts a config file's ``secrets``
+    into this image's input, so a value other than the step's own came from the file."""
+    if (env_input("secret-envs", env) or "") != (env_input("secret-envs", os.environ) or ""):
+        return f"'secrets' of image {env_input('images', env)} in the config file"
+    return f"input 'secret-envs' line {line}"
 
 
 def _safe_build(build: BuildInputs, actions: Actions) -> BuildInputs:
