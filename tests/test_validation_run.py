@@ -280,3 +280,17 @@ def test_a_context_only_the_workspace_has_is_refused_by_both(monkeypatch, capsys
     assert f"input 'context' 'app' resolves to {ws.parent / 'app'}, outside the workspace" \
         in io.err
     assert runner.calls == []
+
+
+@pytest.mark.parametrize("command", [
+    ["merge", "--platforms", "linux/amd64", "--tag", "127.0.0.1:5000/a/b:v1"],
+    ["platform", "--meta", "m.json", "--handover", "h", "--platform", "linux/amd64"],
+])
+def test_merge_and_platform_check_the_step_files_first(monkeypatch, capsys, tmp_path, command):
+    """They too write step outputs after a push: a bad GITHUB_OUTPUT stops them first."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "gone" / "out"))
+    assert cli.main(command) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"ghbuild: error: GITHUB_OUTPUT '{tmp_path / 'gone' / 'out'}': no such directory "
+        f"'{tmp_path / 'gone'}'")

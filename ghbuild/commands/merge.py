@@ -23,6 +23,7 @@ from typing import Any
 from .. import buildkey
 from ..errors import InputError, RegistryError
 from ..gha import Actions
+from ..inputs import check_runner_files
 from ..merge import Merged, merge, verify_tags
 from ..multiplatform import (
     ClientRegistry,
@@ -72,6 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        # the step outputs are written after the index is pushed: checked before
+        check_runner_files()
     actions = Actions()
     _read_password(args, actions)
     if args.promote_only is not None:

@@ -30,7 +30,7 @@ from ..buildx import PlatformCheck, check_platforms
 from ..cache import CacheMode, CacheSettings, cache_args, parse_mode
 from ..errors import InputError, PolicyError
 from ..gha import Actions
-from ..inputs import env_input
+from ..inputs import check_runner_files, env_input
 from ..multiplatform import (
     ClientRegistry,
     Driver,
@@ -71,6 +71,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     env = environment(args, flags=_FLAG_INPUTS)
+    check_runner_files(env)  # the step outputs come after the push: checked before it
     actions = Actions(env)
     password = _password(args, actions)
     ctx = context.from_env(env)
