@@ -271,7 +271,8 @@ def _read_tag(template: str, start: int) -> tuple[_Tag, int]:
     if end < 0:
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is never "
                         f"closed with '{'}}}' if triple else '}}'}'")
-    if four:
+    if four and (triple or not (_ELSE.fullmatch(inner) or inner.strip() == "^")):
+        # ({{else}} and {{^}} are one token in Handlebars' lexer: a "}" after is text)
         raise ExprError(f"unbalanced expression: '{{{{' at column {start + 1} is closed with "
                         f"too many '}}'")
     source = template[start:after]

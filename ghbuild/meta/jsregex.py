@@ -15,7 +15,9 @@ Known differences, all rare in tag patterns (docs/meta.md lists them):
 
 * without ``u``/``v`` JavaScript works on UTF-16 code units; here characters are code
   points (``.`` never matches half of an emoji; ``\\uD83D\\uDE00`` is one character);
-* a capture inside a repeated group is not reset at each repetition as in JavaScript;
+* a capture inside a repeated group is not reset at each repetition as in JavaScript, and
+  a repetition that matches empty is kept (JavaScript rejects it: ``/()?/`` leaves group 1
+  unset there, empty here);
 * with ``i`` case folding is Unicode simple folding in every mode (JavaScript without
   ``u`` maps with toUpperCase, so there ``s`` does not match ``ſ``); ``\\P{...}`` with
   ``i`` and ``u`` follows the ``v`` rule;

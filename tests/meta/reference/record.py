@@ -129,32 +129,41 @@ BLOCK_FIXED = ["{{#if branch}}{{branch}}{{else}}none{{/if}}", "{{#each list}}x{{
                "{{#if a}}x{{else}}y{{else}}z{{/if}}", "{{^a}}x{{/a}}", "{{#a}}x{{/a}}",
                "{{elsewhere}}", "\\\\{{a}}", "a\\{{a}} \\{{a}}", "{{#if (echo a)}}x{{/if}}",
                " {{#if a}}\n x\n {{else}}\n y\n {{/if}}\n",
-               "{{#if a}}\n{{#if e}}\nx\n{{/if}}\n{{/if}}\n"]
+               "{{#if a}}\n{{#if e}}\nx\n{{/if}}\n{{/if}}\n", "{{#if a}}x{{else}}}y{{/if}}",
+               "{{#if e}}x{{^}}}}y{{/if}}", "{{#if a}}{{{else}}}}{{/if}}"]
 
 
-def _block_body(rnd: random.Random, depth: int) -> str:
+def _block_body(rnd: random.Random, depth: int, texts: list[str]) -> str:
     out = []
     for _ in range(rnd.randint(0, 3)):
-        out.append(_block(rnd, depth + 1) if depth < 2 and rnd.random() < 0.3 else
-                   rnd.choice(TEXTS))
+        out.append(_block(rnd, depth + 1, texts) if depth < 2 and rnd.random() < 0.3 else
+                   rnd.choice(texts))
     return "".join(out)
 
 
-def _block(rnd: random.Random, depth: int) -> str:
+def _block(rnd: random.Random, depth: int, texts: list[str]) -> str:
     opener = rnd.choice(OPENS)
-    text = opener + _block_body(rnd, depth)
+    text = opener + _block_body(rnd, depth, texts)
     if rnd.random() < 0.6:
-        text += rnd.choice(ELSES) + _block_body(rnd, depth)
+        text += rnd.choice(ELSES) + _block_body(rnd, depth, texts)
     if rnd.random() < 0.2 and "{{else" in text:
-        text += "{{else}}" + _block_body(rnd, depth)
+        text += "{{else}}" + _block_body(rnd, depth, texts)
     return text + rnd.choice(CLOSES).replace("if", "unless" if "unless" in opener else "if")
+
+
+def _template(rnd: random.Random, texts: list[str]) -> str:
+    return _block_body(rnd, 0, texts) + _block(rnd, 0, texts) + _block_body(rnd, 0, texts)
 
 
 def block_cases() -> list[dict[str, object]]:
     rnd = random.Random(20240601)
-    templates = [_block_body(rnd, 0) + _block(rnd, 0) + _block_body(rnd, 0) for _ in range(400)]
+    templates = [_template(rnd, TEXTS) for _ in range(400)]
+    # blocks among the expression pieces of the other cases
+    mixed = TEXTS + [p for p in PIECES if p not in TEXTS]
+    templates += [_template(rnd, mixed) for _ in range(300)]
     return [{"kind": "hbs", "branch": rnd.choice(["feat/x", ""]), "template": t,
-             "scope": BLOCK_SCOPE} for t in templates + BLOCK_FIXED]
+             "scope": {**BLOCK_SCOPE, "num": 3, "flag": False}}
+            for t in templates + BLOCK_FIXED]
 
 
 def cases() -> list[dict[str, object]]:
