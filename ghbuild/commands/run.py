@@ -1148,7 +1148,26 @@ def _retag(img: ImageRun, source: ImageRef, actions: Actions) -> list[PromoteRes
         for result in results:
             actions.info(result.describe())
         return results
-    placements = [_placement(img, source, group, actions) for group in groups]
+    return place_tags(img.client, source, retag_placements(img, source, actions),
+                      allow_move=img.inputs.allow_tag_move, immutable=release_predicate(img),
+                      actions=actions)
+
+
+def retag_placements(img: ImageRun, source: ImageRef,
+                     actions: Actions) -> list[registry_copy.Placement]:
+    """One :func:`_placement` per registry of the image's names, the first name's first.
+    Read-only (``ghbuild plan`` shows them)."""
+    return [_placement(img, source, group, actions)
+            for group in registry_copy.by_registry(img.refs)]
+
+
+def place_tags(client: RegistryClient, source: ImageRef,
+               placements: Sequence[registry_copy.Placement], *, allow_move: bool,
+               immutable: Callable[[str], bool], actions: Actions) -> list[PromoteResult]:
+    """``placements`` written in order, said one by one: every target on every registry
+    read first (a release tag that would move refuses, exit 3), every copy, then each
+    registry's tags. A stop is one error saying what was written where. Shared with
+    ``ghbuild merge``, so both order their writes alike."""
     targets = [target for placement in placements for target in placement.targets]
     written: list[PromoteResult] = []
     copied: list[str] = []
@@ -1163,10 +1182,9 @@ def _retag(img: ImageRun, source: ImageRef, actions: Actions) -> list[PromoteRes
                      f"{stats.describe()}")
 
     try:
-        current = check_targets(img.client, targets, source.digest or "",
-                                allow_move=img.inputs.allow_tag_move,
-                                immutable=release_predicate(img))
-        return registry_copy.place(img.client, placements, current, on_result=said,
+        current = check_targets(client, targets, source.digest or "", allow_move=allow_move,
+                                immutable=immutable)
+        return registry_copy.place(client, placements, current, on_result=said,
                                    on_copied=did_copy)
     except PolicyError as exc:
         raise PolicyError(f"{exc.message}; {_placed_note(targets, written, copied)}",
@@ -1431,8 +1449,8 @@ def _bake(pending: Sequence[tuple[ImageRun, Presence | None]], login_env: Mappin
 
 def _promote_releases(img: ImageRun, actions: Actions) -> None:
     """After a push: the release tags buildx was not given, onto the digest it pushed.
-    Each is read just before its write, so a tag another job put there during the build
-    is refused (exit 3) rather than overwritten. A refusal or a failure here leaves the
+    Each is read again right before the writes, so a tag another job put there during
+    the build is refused (exit 3) rather than overwritten. A refusal or a failure here leaves the
     build's other tags as pushed, and the error says which tags were written."""
     held = set(release_tags_of(img.meta, img.refs)) if img.decision.push else set()
     targets = [ref for tag, ref in zip(img.meta.tags, img.refs, strict=True) if tag in held]
@@ -1454,8 +1472,8 @@ def _promote_releases(img: ImageRun, actions: Actions) -> None:
             tag_pushed(img.client, digest, targets, allow_move=img.inputs.allow_tag_move,
                        immutable=release_predicate(img), on_result=said)
         except PolicyError as exc:
-            raise PolicyError(f"{exc.message} (another job wrote it during the build: the "
-                              "look-up before the build found none); "
+            raise PolicyError(f"{exc.message} (written by another job during the build: the "
+                              "look-up before it found none); "
                               + _tagged_note(img, digest, targets, written),
                               hint="release tags are immutable; set allow-tag-move: true to "
                                    "move them") from None
