@@ -135,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 # skipping every ``finally``: the private docker config with the registry password would
 # stay on disk and the buildx child would run on. So each of them raises Terminated in the
 # main thread, which unwinds through every clean-up.
+# Known limit: unwinding out of a ThreadPoolExecutor block (many registry checks, the
+# read-back after a push) waits for its running and queued requests, each bounded by the
+# registry client's timeout, so the clean-up can come after the runner's SIGKILL.
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
                      if hasattr(signal, name))
 
