@@ -253,7 +253,7 @@ def test_a_release_tag_written_during_the_build_is_refused_and_kept(go, tmp_path
     assert code == 3, io.err
     (line,) = error_lines(io.err)
     assert f"{RELEASE} is {OTHER}, would become {DIGEST}" in line
-    assert "another job wrote it during the build" in line
+    assert "written by another job during the build" in line
     assert f"the build {DIGEST} was pushed and tagged " in line
     tagged = line.split(" was pushed and tagged ", 1)[1].split("; not tagged: ")[0]
     assert sorted(tagged.split(", ")) == sorted(MOVING + KEYS)

@@ -121,7 +121,7 @@ def test_a_release_tag_another_writer_puts_during_the_build_is_refused_and_kept(
     assert not any(tag.endswith(":1.2.3") for tag in _build_tags(raced))
     (error,) = [line for line in raced.stderr.splitlines() if line.startswith("::error")]
     assert f"{image}:1.2.3 is {other}, would become {pushed}" in error
-    assert "another job wrote it during the build" in error
+    assert "written by another job during the build" in error
     assert f"the build {pushed} was pushed and tagged {image}:1.2, {image}:latest" in error
     assert error.split("; not tagged: ", 1)[1].startswith(f"{image}:1.2.3 ")
     # the other writer's release stays; the build's other tags stay as buildx pushed them
