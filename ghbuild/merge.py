@@ -9,7 +9,9 @@ image manifest and its attestation manifests. The merge
    platform, and keeps its attestation manifests (they point at the image digest,
    which does not change, so they stay valid) and its index annotations;
 3. writes one index by digest (no tag yet), so a failure before step 4 publishes nothing;
-4. applies the tags through the registry client's promotion and reads each back.
+4. applies the tags as ``ghbuild run`` does (:func:`placements`, ``run.place_tags``):
+   promoted within the index's registry; into another registry the index is copied by
+   digest first (registry/copy.py), then tagged there. Every tag is read back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from .multiplatform import (
     Platform,
     PlatformResult,
 )
+from .registry.copy import Placement, by_registry
+from .registry.reference import ImageRef
 
 
 @dataclass(frozen=True)
@@ -208,3 +212,33 @@ def verify_tags(registry: BlobRegistry, tags: Sequence[str], digest: str) -> Non
         if actual != digest:
             raise RegistryError(f"tag {tag} resolves to {actual or 'nothing'} after promotion, "
                                 f"expected {digest}")
+
+
+def placements(source: ImageRef, targets: Sequence[ImageRef]) -> list[Placement]:
+    """Where the tags of ``source`` (pinned by digest) are written, one registry each, the
+    first tag's registry first. In ``source``'s registry they are promoted from it; any
+    other registry gets the tree copied in first (a copy finds what is already there by
+    digest and sends nothing for it), then its tags are promoted there."""
+    assert source.digest
+    out = []
+    for group in by_registry(targets):
+        if group[0].api_host == source.api_host:
+            out.append(Placement(group[0].registry, tuple(group), source))
+        else:
+            pinned = group[0].repo_only().with_digest(source.digest)
+            out.append(Placement(group[0].registry, tuple(group), pinned, copy_from=source))
+    return out
+
+
+def key_tags_elsewhere(image: str, tags: Sequence[str], key_tag: str) -> list[str]:
+    """The build key tag for every repository ``tags`` name on a registry other than
+    ``image``'s, so a later ``ghbuild run`` finds the build there and promotes within
+    that registry instead of copying it again (as run gives the key tag to a copy)."""
+    home = ImageRef.parse(image, input_name="--image").api_host
+    out: list[str] = []
+    for tag in tags:
+        ref = ImageRef.parse(tag, input_name="tags")
+        key = str(ref.repo_only().with_tag(key_tag))
+        if ref.api_host != home and key not in out and key not in tags:
+            out.append(key)
+    return out

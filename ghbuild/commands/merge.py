@@ -8,7 +8,9 @@ or ``--tag``. A missing platform refuses the merge (exit 3) before anything is w
 Stdout: ``{"digest", "image", "tags", "platforms"}``; on a runner the same as step
 outputs ``digest``, ``image``, ``tags`` (one per line), ``platforms``.
 Credentials: the docker config (``DOCKER_CONFIG``), or ``--username`` with the password
-on stdin (``--password-stdin``), as ``docker login`` takes it.
+on stdin (``--password-stdin``), as ``docker login`` takes it; that login is for the
+registry of ``--image``. Tags may name other registries too: the index is copied there
+by digest and tagged as ``ghbuild run`` does, with the docker config's login for them.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import buildkey
 from ..errors import InputError, RegistryError
 from ..gha import Actions
 from ..inputs import check_runner_files
-from ..merge import Merged, merge, verify_tags
+from ..merge import Merged, key_tags_elsewhere, merge, placements, verify_tags
 from ..multiplatform import (
     ClientRegistry,
     Platform,
@@ -36,6 +39,9 @@ from ..multiplatform import (
     split_tag,
     unique,
 )
+
+if TYPE_CHECKING:
+    from ..registry import ImageRef, RegistryClient
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         key = buildkey.revision_key(args.revision, buildkey.settings_from_env(os.environ))
         annotations[buildkey.BUILD_KEY_ANNOTATION] = key
         tags.append(f"{image}:{buildkey.key_tag_name(key)}")
-    _same_registry(image, tags)
+        tags += key_tags_elsewhere(image, tags, buildkey.key_tag_name(key))
     registry = ClientRegistry(_client(args, image, actions))
     with actions.group(f"Merge {len(expected)} platforms into {image}"):
         merged = _merge_or_dry_run(registry, image, expected, results, annotations, args,
@@ -181,18 +187,6 @@ def _image(args: argparse.Namespace, results: list[PlatformResult]) -> str:
     return images[0]
 
 
-def _same_registry(image: str, tags: list[str]) -> None:
-    """Refuse, before anything is written, tags the promotion could not reach."""
-    from ..registry import ImageRef
-
-    home = ImageRef.parse(image, input_name="--image").api_host
-    other = [t for t in tags if ImageRef.parse(t, input_name="tags").api_host != home]
-    if other:
-        raise InputError(f"tag(s) {', '.join(other)} are in another registry than {image}; "
-                         "merge writes tags only in the registry the platforms were pushed to",
-                         hint="run one merge per registry, each with its own platform images")
-
-
 def _annotations(args: argparse.Namespace) -> dict[str, str]:
     out = {}
     for item in args.annotation:
@@ -227,13 +221,25 @@ def _client(args: argparse.Namespace, image: str, actions: Actions) -> Any:
 def _promote(registry: ClientRegistry, image: str, digest: str, tags: list[str],
              allow_move: bool, actions: Actions) -> None:
     from ..registry import ImageRef
+    from ..registry.promote import semver_like
 
     source = ImageRef.parse(image, input_name="--image").with_digest(digest)
     targets = [ImageRef.parse(tag, input_name="tags") for tag in tags]
     with actions.group(f"Tag {digest}"):
-        for result in registry.client.promote(source, targets, allow_move=allow_move):
-            actions.info(result.describe())
+        _place(registry.client, source, targets, allow_move, semver_like, actions)
     verify_tags(registry, tags, digest)
+
+
+def _place(client: RegistryClient, source: ImageRef, targets: list[ImageRef],
+           allow_move: bool, immutable: Callable[[str], bool], actions: Actions) -> None:
+    """The tags on every registry they name, in ``ghbuild run``'s order and with its
+    messages (run.place_tags): all read first, a release tag that would move refuses
+    (exit 3) before any write, copies into other registries, then the tags, the first
+    tag's registry first; a stop says what was written where."""
+    from . import run as runcmd
+
+    runcmd.place_tags(client, source, placements(source, targets), allow_move=allow_move,
+                      immutable=immutable, actions=actions)
 
 
 def _report(actions: Actions, image: str, merged: Merged, tags: list[str]) -> None:
@@ -288,7 +294,6 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
             actions.info(f"{entry['image']}: not promoted — {decision.reason}")
             continue
         meta = runcmd.compute_meta(ctx, overlay, actions)
-        _same_registry(entry["image"], list(meta.tags))
         settings = buildkey.settings_from_env(overlay, ctx.workspace or os.getcwd())
         plans.append((entry, meta, settings))
     # Every image's tags are computed and checked before the first one is written.
@@ -314,11 +319,11 @@ def _carry(args: argparse.Namespace, entry: dict[str, str], tags: list[str],
     if not got.present or not got.digest:
         raise RegistryError(f"{source}: {got.state.value} ({got.reason}); the image did not "
                             "change but has no build for its base commit: build it")
-    targets = [ImageRef.parse(t, input_name="tags") for t in tags] + [source.with_tag(head_tag)]
+    names = [*tags, str(source.with_tag(head_tag))]
+    names += key_tags_elsewhere(entry["image"], names, head_tag)
+    targets = [ImageRef.parse(t, input_name="tags") for t in names]
     with actions.group(f"Promote {entry['image']} (unchanged since {entry['base'][:12]})"):
-        for result in client.promote(source.repo_only().with_digest(got.digest), targets,
-                                     allow_move=args.allow_move,
-                                     immutable=immutable_tags(releases)):
-            actions.info(result.describe())
+        _place(client, source.repo_only().with_digest(got.digest), targets, args.allow_move,
+               immutable_tags(releases), actions)
     return {"image": entry["image"], "digest": got.digest,
             "tags": [str(t) for t in targets]}
