@@ -41,6 +41,13 @@ _WORD = "0-9A-Za-z_"
 _SPACE = ("\\t\\n\\x0b\\x0c\\r\\x20\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
           "\\u205f\\u3000\\ufeff")
 _SETS = {"d": "0-9", "w": _WORD, "s": _SPACE}
+# the same sets as code point ranges, for case folding without u/v (see jsfold)
+_SET_RANGES = {
+    "d": [(0x30, 0x39)], "w": [(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)],
+    "s": [(0x09, 0x0D), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+          (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
+          (0xFEFF, 0xFEFF)],
+}
 _QUANT = re.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
 _HEX2, _HEX4 = re.compile(r"[0-9A-Fa-f]{2}"), re.compile(r"[0-9A-Fa-f]{4}")
 _BRACED_HEX = re.compile(r"\{([0-9A-Fa-f]+)\}")
@@ -93,7 +100,9 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
         raise JsRegexError(f"invalid regular expression flags '{flags}'")
     translated = translate(body, flags)
     try:
-        compiled = regex.compile(translated, regex.IGNORECASE if "i" in flags else 0)
+        # without u/v, "i" is written out by jsfold: Unicode folding would match too much
+        folds = "i" in flags and ("u" in flags or "v" in flags)
+        compiled = regex.compile(translated, regex.IGNORECASE if folds else 0)
     except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
         raise JsRegexError(f"bad regular expression '{body}': {exc}")
     return JsRegex(compiled, "g" in flags, "y" in flags)
@@ -138,6 +147,18 @@ class _Class:
 
     parts: list[str] = field(default_factory=list)
     negated_sets: list[str] = field(default_factory=list)
+    # every member as code point ranges, kept for case folding without u/v
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+
+    def folded(self, negate: bool) -> str:
+        """The class as JavaScript's ``i`` without u/v reads it, written out."""
+        from .jsfold import closure
+
+        spans = closure(self.ranges)
+        if not spans:
+            return "[\\s\\S]" if negate else "(?!)"
+        body = "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in spans)
+        return f"[{'^' if negate else ''}{body}]"
 
     def emit(self, negate: bool) -> str:
         if not self.negated_sets:
@@ -166,6 +187,7 @@ class _Parser:
         self.unicode = "u" in flags or "v" in flags
         self.vmode = "v" in flags
         self.icase, self.multiline, self.dotall = "i" in flags, "m" in flags, "s" in flags
+        self.fold = self.icase and not self.unicode
         self.groups = _scan_groups(src)
         self.names = {n: i + 1 for i, n in enumerate(self.groups) if n}
         # with named groups (or u/v), \k must be a reference; otherwise it is a "k"
@@ -249,6 +271,18 @@ class _Parser:
                 return f"{opener}{inner})", quantifiable and not self.unicode
         return None
 
+    def literal(self, cp: int) -> str:
+        """One character; without u/v under i, every character JavaScript takes for it."""
+        if not self.fold:
+            return _char(cp)
+        from .jsfold import closure
+
+        spans = closure([(cp, cp)])
+        if spans == [(cp, cp)]:
+            return _char(cp)
+        return "[" + "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}"
+                             for a, b in spans) + "]"
+
     def word_chars(self) -> str:
         """JavaScript's word characters: with i and u/v, also the two that fold into
         ASCII letters (U+017F long s, U+212A Kelvin sign). \\b tests them as they are."""
@@ -273,7 +307,7 @@ class _Parser:
             if self.unicode:
                 self.fail("lone quantifier brackets")
             self.pos += 1
-            return _char(ord(ch))
+            return self.literal(ord(ch))
         if ch == "[":
             return self.char_class()
         if ch == ".":
@@ -282,7 +316,7 @@ class _Parser:
         if ch == "\\":
             return self.atom_escape()
         self.pos += 1
-        return _char(ord(ch))
+        return self.literal(ord(ch))
 
     def group(self) -> str:
         start = self.pos
@@ -379,12 +413,14 @@ class _Parser:
             return f"[{body}]" if nxt.islower() else f"[^{body}]"
         if nxt in "pP" and self.unicode:
             return self.property_escape()
-        cp = self.character_escape(in_class=False)
-        return _char(cp)
+        return self.literal(self.character_escape(in_class=False))
 
     def backreference(self, number: int) -> str:
         # JavaScript: a group that has not matched (or not closed yet) matches empty
-        return f"(?({number})\\{number}|)" if number in self.closed else "(?:)"
+        if number not in self.closed:
+            return "(?:)"
+        ref = f"(?({number})\\{number}|)"
+        return f"(?i:{ref})" if self.fold else ref
 
     def decimal_escape(self, start: int) -> str:
         digits = re.match(r"[0-9]+", self.src[self.pos + 1:])
@@ -395,7 +431,7 @@ class _Parser:
             return self.backreference(number)
         if self.unicode:
             self.fail("invalid escape", start)
-        return _char(self.legacy_escape())
+        return self.literal(self.legacy_escape())
 
     def legacy_escape(self) -> int:
         """Annex B: ``\\8`` is "8"; ``\\1``-``\\7`` and ``\\0`` + digits are octal."""
@@ -511,7 +547,7 @@ class _Parser:
             if self.pos >= len(self.src):
                 self.fail("unterminated character class", start)
             if self.eat("]"):
-                return cls.emit(negate)
+                return cls.folded(negate) if self.fold else cls.emit(negate)
             self.class_item(cls)
 
     def class_item(self, cls: _Class) -> None:
@@ -519,6 +555,7 @@ class _Parser:
         if self.peek() != "-" or self.peek(1) in ("]", ""):
             if low is not None:
                 cls.parts.append(_char(low))
+                cls.ranges.append((low, low))
             return
         dash = self.pos
         self.pos += 1
@@ -527,11 +564,15 @@ class _Parser:
             if self.unicode:
                 self.fail("invalid character class", dash)
             # Annex B: [\d-z] is \d, "-" and z
-            cls.parts.extend(_char(c) for c in (low, ord("-"), high) if c is not None)
+            for c in (low, ord("-"), high):
+                if c is not None:
+                    cls.parts.append(_char(c))
+                    cls.ranges.append((c, c))
             return
         if high < low:
             self.fail("range out of order in character class", dash)
         cls.parts.append(f"{_char(low)}-{_char(high)}")
+        cls.ranges.append((low, high))
 
     def class_atom(self, cls: _Class) -> int | None:
         """One class member: a code point, or None after adding a set to ``cls``."""
@@ -545,10 +586,15 @@ class _Parser:
         if nxt in "dDwWsS":
             self.pos += 2
             body = self.word_chars() if nxt in "wW" else _SETS[nxt.lower()]
+            ranges = _SET_RANGES[nxt.lower()]
             if nxt.islower():
                 cls.parts.append(body)
+                cls.ranges.extend(ranges)
             else:
+                from .jsfold import complement
+
                 cls.negated_sets.append(f"[^{body}]")
+                cls.ranges.extend(complement(ranges))
             return None
         if nxt in "pP" and self.unicode:
             cls.parts.append(self.property_escape())
