@@ -441,6 +441,8 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
                                 value_role=value_role)
     for name in ("cache-from", "cache-to"):
         refuse_attribute_url_credentials(name, raw(name))
+    if parse_bool("bake", raw("bake"), False):
+        _refuse_unquoted_secret_fields(raw("secret-files"), raw("secret-envs"))
     context, build_contexts, git_auth = _contexts(text("context") or ".",
                                                   raw("build-contexts"))
     secrets = parse_key_values("secrets", raw("secrets", False), key_re=_SECRET_ID,
@@ -469,6 +471,20 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
 _NAMED_INPUTS = (("secrets", "secret id", ""), ("secret-files", "secret id", ""),
                  ("secret-envs", "secret id", "variable name"),
                  ("build-args", "build arg name", ""))
+
+
+def _refuse_unquoted_secret_fields(files: str | None, envs: str | None) -> None:
+    """bake.py writes ``secret`` entries without CSV quoting (see secret_specs), so in bake
+    mode a path or variable holding a comma or a quote, which would add an attribute, is
+    refused instead."""
+    for name, raw in (("secret-files", files), ("secret-envs", envs)):
+        for number, text in split_lines(raw):
+            value = text.partition("=")[2]
+            if "," in value or '"' in value:
+                raise InputError(f"input '{name}' line {number}: with bake: true a value "
+                                 "holding ',' or '\"' is not supported (it would add a "
+                                 "secret attribute)", hint="rename the file, or build "
+                                                           "without bake")
 
 
 def unset_secret_variables(inputs: BuildInputs, environ: Mapping[str, str]

@@ -147,3 +147,12 @@ def test_secret_file_paths_cannot_add_attributes(raw, spec):
     argv = buildx_argv(BuildPlan(inputs=inputs_from_env({"INPUT_SECRET-FILES": raw})))
     assert argv[argv.index("--secret") + 1] == spec
     assert argv.count("--secret") == 1
+
+
+@pytest.mark.parametrize(("name", "raw"), [("secret-files", "npm=/etc/hostname,env=HOME"),
+                                           ("secret-envs", 'npm=A"B')])
+def test_bake_refuses_what_it_would_not_quote(name, raw):
+    env = {f"INPUT_{name.upper()}": raw}
+    inputs_from_env(env)   # quoted on buildx build's argv: taken
+    with pytest.raises(InputError, match=rf"input '{name}' line 1: with bake: true"):
+        inputs_from_env({**env, "INPUT_BAKE": "true"})
