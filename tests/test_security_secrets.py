@@ -156,3 +156,20 @@ def test_bake_refuses_what_it_would_not_quote(name, raw):
     inputs_from_env(env)   # quoted on buildx build's argv: taken
     with pytest.raises(InputError, match=rf"input '{name}' line 1: with bake: true"):
         inputs_from_env({**env, "INPUT_BAKE": "true"})
+
+
+def test_plan_warns_of_an_unset_secret_variable_instead_of_refusing():
+    import io
+
+    from ghbuild.commands import run as run_cmd
+    from ghbuild.gha import Actions
+
+    env = {"INPUT_SECRET-ENVS": "npm=SURELY_UNSET_VAR_X"}
+    out = io.StringIO()
+    run_cmd._check_secret_variables(inputs_from_env(env), env, Actions({}, stream=out),
+                                    refuse=False)
+    assert "warning: " in out.getvalue() and "'SURELY_UNSET_VAR_X', which is not set" in \
+        out.getvalue() and "ghbuild run refuses that" in out.getvalue()
+    with pytest.raises(InputError, match="SURELY_UNSET_VAR_X"):
+        run_cmd._check_secret_variables(inputs_from_env(env), env, Actions({}, stream=out),
+                                        refuse=True)

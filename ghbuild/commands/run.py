@@ -758,7 +758,9 @@ def _check_secret_variables(build: BuildInputs, env: Mapping[str, str], actions:
     run locally where CI's secrets are not set) says it instead."""
     lines = [number for number, _ in split_lines(env_input("secret-envs", env))]
     for number, kv in unset_secret_variables(build, env):
-        message = (f"{_secret_source(env, lines[number - 1])}: secret {kv.key!r} reads "
+        where = _secret_source(env, lines[number - 1]) if refuse else \
+            f"input 'secret-envs' line {lines[number - 1]}"
+        message = (f"{where}: secret {kv.key!r} reads "
                    f"variable {kv.value!r}, which is not set in this step's environment")
         if refuse:
             raise InputError(message, hint="set it in the step's env: block, from a "
@@ -767,8 +769,10 @@ def _check_secret_variables(build: BuildInputs, env: Mapping[str, str], actions:
 
 
 def _secret_source(env: Mapping[str, str], line: int) -> str:
-    """Where a secret-envs entry was written: image_envs puts a config file's ``secrets``
-    into this image's input, so a value other than the step's own came from the file."""
+    """Where a secret-envs entry of ``ghbuild run`` was written: run's environment is the
+    step's own plus flags (none for secret-envs), and image_envs puts a config file's
+    ``secrets`` into this input, so a value other than the step's came from the file.
+    (Plan also reads a workflow's ``with:``, so it does not ask.)"""
     if (env_input("secret-envs", env) or "") != (env_input("secret-envs", os.environ) or ""):
         return f"'secrets' of image {env_input('images', env)} in the config file"
     return f"input 'secret-envs' line {line}"
