@@ -42,7 +42,9 @@ def safe_text(text: str) -> str:
 
     Per line rather than between ``::stop-commands::`` and its token: that pair leaves the
     runner deaf to every later command of the job when ghbuild is killed (SIGKILL) between
-    the two, and while it is on, ghbuild's own masks and annotations would go unread."""
+    the two, so a later step's ``::add-mask::`` (an ``if: always()`` clean-up, say) would
+    be ignored and its secret printed; and while it is on, ghbuild's own masks and
+    annotations would go unread."""
     if _LEGACY_COMMAND in text:
         text = text.replace(_LEGACY_COMMAND, "#\\#[")
     return _COMMAND_START.sub(r"\1\\::", text) if "::" in text else text
