@@ -38,7 +38,9 @@ from ..gitcontext import EVENTS, from_git
 from ..inputs import env_input
 from ..meta import RepoMeta
 from ..policy import Decision
-from ..registry import CredentialStore, Presence, RegistryClient
+from ..registry import CredentialStore, ImageRef, Presence, RegistryClient
+from ..registry import copy as registry_copy
+from ..registry.promote import check_targets
 from . import run as run_cmd
 
 # buildx_argv needs a path here; run_build makes a fresh temporary directory per build.
@@ -117,6 +119,9 @@ class ImagePlan:
     bake_target: str = ""
     # the logins run would do: (registry, user name, where the login comes from); no secret
     logins: tuple[tuple[str, str, str], ...] = ()
+    # a retag over several registries, per registry in run's order: (registry, what run
+    # would do there: promote, copy or already there, why); empty for one registry
+    registries: tuple[tuple[str, str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -136,6 +141,8 @@ class ImagePlan:
             "bake-target": self.bake_target,
             "logins": [{"registry": host, "username": user, "source": source}
                        for host, user, source in self.logins],
+            "registries": [{"registry": host, "action": what, "reason": why}
+                           for host, what, why in self.registries],
         }
 
 
@@ -383,6 +390,7 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
         action, reason = run_cmd.decide_action(presence, img.decision,
                                                unchecked=unchecked or run_cmd.CHECK_OFF)
     refusal = _refusal(img, presence) if action != "skip" and client is not None else ""
+    registries = _registries(img, presence, env) if action == "retag" else ()
     plan = run_cmd.build_plan(img, metadata_file=METADATA_PLACEHOLDER)
     argv = () if bake else tuple(actions.redact(a) for a in buildx_argv(plan))
     meta, build = img.meta, img.build
@@ -391,7 +399,7 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
         annotations=meta.annotations, platforms=build.platforms, decision=img.decision,
         cache=img.cache.description, build_key=img.key, registry=view, action=action,
         action_reason=reason, argv=argv, secret_env=tuple(sorted(child_env(plan))),
-        refusal=refusal, logins=_logins(img, ctx)), img
+        refusal=refusal, logins=_logins(img, ctx), registries=registries), img
 
 
 def _logins(img: run_cmd.ImageRun, ctx: Context) -> tuple[tuple[str, str, str], ...]:
@@ -459,6 +467,54 @@ def _refusal(img: run_cmd.ImageRun, presence: Presence | None) -> str:
         return ("run would stop (exit 1): cannot tell whether release tag(s) exist: "
                 + "; ".join(doubtful))
     return ""
+
+
+def _registries(img: run_cmd.ImageRun, presence: Presence | None, env: Mapping[str, str]
+                ) -> tuple[tuple[str, str, str], ...]:
+    """run's retag over several registries (``run.retag_placements``), read-only: per
+    registry whether run would promote the tags within it, copy the image in by digest
+    first, or find every tag there already. One registry: nothing to add (promotion)."""
+    if img.client is None or presence is None or not presence.digest:
+        return ()
+    if len(registry_copy.by_registry(img.refs)) < 2:
+        return ()
+    digest = presence.digest
+    source = run_cmd.key_ref(img).with_digest(digest)
+    said = _SaidActions(env)
+    try:
+        placements = run_cmd.retag_placements(img, source, said)
+        targets = [t for placement in placements for t in placement.targets]
+        # allow_move: only reading here; a release tag that would move is the refusal's
+        current = check_targets(img.client, targets, digest, allow_move=True)
+    except (GhbuildError, requests.RequestException, OSError) as exc:
+        return (("", "not checked", f"registries not reachable: {_first_line(exc)}"),)
+    return tuple(_registry_view(p, current, source, digest, said.lines) for p in placements)
+
+
+class _SaidActions(QuietActions):
+    """Keeps run's log lines: its look-up on each other registry says why it would copy."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ, [])
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(self.redact(message))
+
+
+def _registry_view(placement: registry_copy.Placement, current: Mapping[str, str | None],
+                   source: ImageRef, digest: str, said: Sequence[str]) -> tuple[str, str, str]:
+    tags = len(placement.targets)
+    if placement.copy_from is not None:
+        prefix = f"registry {placement.registry}: "
+        why = next((line[len(prefix):] for line in said if line.startswith(prefix)),
+                   f"copying {digest} there from {source.registry}")
+        return (placement.registry, "copy", f"{why}, by digest; then {tags} tag(s) written")
+    missing = [t for t in placement.targets if current.get(str(t)) != digest]
+    if not missing:
+        return (placement.registry, "already there", f"all {tags} tag(s) name {digest}")
+    return (placement.registry, "promote", f"{len(missing)} of {tags} tag(s) written within "
+                                           "the registry")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -574,6 +630,8 @@ def _image_text(p: ImagePlan) -> list[str]:
     digest = f" {reg.digest}" if reg.digest else ""
     out.append(f"  registry: {reg.ref}: {state}{digest} ({reg.reason})")
     out.append(f"  run would: {p.action} ({p.action_reason})")
+    out += [f"    on {host or 'the other registries'}: {what} ({why})"
+            for host, what, why in p.registries]
     if d.refused:
         out.append("  run would stop here with exit code 3 (refused by policy)")
     if p.refusal:
