@@ -4,9 +4,10 @@
 Each operand becomes a :class:`_Set`: one pattern that matches a single character, and
 the finite strings (``\\q{ab|c}``) it also matches. Set operations on single characters
 become lookaheads (``A--B`` is ``(?!B)A``, ``A&&B`` is ``(?=B)A``); on strings they are
-computed here. As in JavaScript, a class with strings tries the longest first, and a
-negated class may not contain strings. With ``i``, strings compare as written (JavaScript
-folds their case first): a known limit, as properties of strings are.
+computed here (under ``i``, in any case). As in JavaScript, a class with strings tries
+the longest first, and a negated class may not contain strings. Under ``i`` every operand
+is closed over case before the operation, as the specification says; Node 20's V8 leaves a
+bare character subtracted unclosed (``/[[A-Z]--S]/iv`` matches ``S`` there, not here).
 """
 
 from __future__ import annotations
@@ -24,25 +25,33 @@ _DOUBLES = tuple(c * 2 for c in "&!#$%*+,.:;<=>?@^`~")
 
 @dataclass
 class _Set:
-    parts: list[str] = field(default_factory=list)      # class members: a-z, \p{L}
+    ranges: list[tuple[int, int]] = field(default_factory=list)  # single characters
+    props: list[str] = field(default_factory=list)      # \p{...} escapes
     matchers: list[str] = field(default_factory=list)   # patterns matching one character
     strings: set[str] = field(default_factory=set)      # "" or two characters and more
     # JavaScript's MayContainStrings, decided by the syntax (a negated class may not)
     may_strings: bool = False
 
-    def single(self) -> str | None:
+    def single(self, p: _Parser) -> str | None:
         """One pattern for the single characters, None when there are none."""
-        alts = ([f"[{''.join(self.parts)}]"] if self.parts else []) + self.matchers
+        from .jsfold import written
+        from .jsregex import _char, folded_class
+
+        if not (self.ranges or self.props):
+            members = []
+        elif p.fold:
+            members = [folded_class(self.ranges, self.props, False, True, vmode=True)]
+        else:
+            members = [f"[{written(self.ranges, _char)}{''.join(self.props)}]"]
+        alts = members + self.matchers
         if not alts:
             return None
         return alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
 
-    def pattern(self) -> str:
-        from .jsregex import _char
-
+    def pattern(self, p: _Parser) -> str:
         longest = sorted((s for s in self.strings if s), key=lambda s: (-len(s), s))
-        alts = ["".join(_char(ord(c)) for c in s) for s in longest]
-        single = self.single()
+        alts = ["".join(p.literal(ord(c)) for c in s) for s in longest]
+        single = self.single(p)
         alts += [single] if single else []
         alts += [""] if "" in self.strings else []
         return f"(?:{'|'.join(alts)})" if alts else "(?!)"
@@ -50,7 +59,7 @@ class _Set:
 
 def class_set(p: _Parser) -> str:
     """``[...]`` from ``p.pos`` (at the ``[``) to its ``]``, as one pattern."""
-    return _nested(p).pattern()
+    return _nested(p).pattern(p)
 
 
 def _nested(p: _Parser) -> _Set:
@@ -62,7 +71,7 @@ def _nested(p: _Parser) -> _Set:
         return result
     if result.may_strings:
         p.fail("negated character class may contain strings", start)
-    inner = result.single()
+    inner = result.single(p)
     return _Set(matchers=[f"(?:(?!{inner})[\\s\\S])" if inner else "[\\s\\S]"])
 
 
@@ -77,7 +86,7 @@ def _contents(p: _Parser, start: int) -> _Set:
             while p.eat(op):
                 if op == "&&" and p.peek() == "&":
                     p.fail("invalid character in character class")
-                first = combine(first, _operand(p))
+                first = combine(first, _operand(p), p)
             _close(p, start)
             return first
     while not p.eat("]"):
@@ -86,7 +95,7 @@ def _contents(p: _Parser, start: int) -> _Set:
         if p.src.startswith(("&&", "--"), p.pos):
             p.fail("invalid set operation in character class")
         item, _ = _operand_or_range(p)
-        first = _union(first, item)
+        first = _union(first, item, p)
     return first
 
 
@@ -98,24 +107,23 @@ def _close(p: _Parser, start: int) -> None:
 
 
 def _operand_or_range(p: _Parser) -> tuple[_Set, bool]:
-    from .jsregex import _char
-
     if p.peek() == "[" or p.src.startswith(("\\q{",), p.pos) or \
             (p.peek() == "\\" and p.peek(1) in "dDsSwWpP"):
         return _operand(p), False
     low = _character(p)
     if p.peek() != "-" or p.peek(1) == "-":
-        return _Set(parts=[_char(low)]), False
+        return _Set(ranges=[(low, low)]), False
     dash = p.pos
     p.pos += 1
     high = _character(p)
     if high < low:
         p.fail("range out of order in character class", dash)
-    return _Set(parts=[f"{_char(low)}-{_char(high)}"]), True
+    return _Set(ranges=[(low, high)]), True
 
 
 def _operand(p: _Parser) -> _Set:
-    from .jsregex import _SETS, _char
+    from .jsfold import complement
+    from .jsregex import _SET_RANGES
 
     if p.pos >= len(p.src):
         p.fail("unterminated character class")
@@ -126,17 +134,18 @@ def _operand(p: _Parser) -> _Set:
     if p.peek() == "\\" and p.peek(1) in "dDsSwW":
         letter = p.peek(1)
         p.pos += 2
-        body = p.word_chars() if letter in "wW" else _SETS[letter.lower()]
-        return _Set(parts=[body]) if letter.islower() else _Set(matchers=[f"[^{body}]"])
+        ranges = list(_SET_RANGES[letter.lower()])
+        if letter in "wW" and p.icase:
+            ranges += [(0x17F, 0x17F), (0x212A, 0x212A)]  # see _Parser.word_chars
+        return _Set(ranges=ranges if letter.islower() else complement(ranges))
     if p.peek() == "\\" and p.peek(1) in "pP":
-        return _Set(parts=[p.property_escape()])
-    return _Set(parts=[_char(_character(p))])
+        return _Set(props=[p.property_escape()])
+    cp = _character(p)
+    return _Set(ranges=[(cp, cp)])
 
 
 def _strings(p: _Parser) -> _Set:
     """``\\q{ab|c|}`` after its ``\\q{``: one-character strings join the class."""
-    from .jsregex import _char
-
     result, current = _Set(), list[str]()
     while True:
         if p.pos >= len(p.src):
@@ -144,7 +153,7 @@ def _strings(p: _Parser) -> _Set:
         if p.peek() in "|}":
             text = "".join(current)
             if len(text) == 1:
-                result.parts.append(_char(ord(text)))
+                result.ranges.append((ord(text), ord(text)))
             else:
                 result.strings.add(text)
                 result.may_strings = True
@@ -178,19 +187,30 @@ def _character(p: _Parser) -> int:
     return p.character_escape(in_class=True)
 
 
-def _union(a: _Set, b: _Set) -> _Set:
-    return _Set(a.parts + b.parts, a.matchers + b.matchers, a.strings | b.strings,
-                a.may_strings or b.may_strings)
+def _union(a: _Set, b: _Set, p: _Parser) -> _Set:
+    return _Set(a.ranges + b.ranges, a.props + b.props, a.matchers + b.matchers,
+                a.strings | b.strings, a.may_strings or b.may_strings)
 
 
-def _intersect(a: _Set, b: _Set) -> _Set:
-    sa, sb = a.single(), b.single()
+def _same_strings(a: set[str], b: set[str], p: _Parser) -> set[str]:
+    """The strings of ``a`` that ``b`` holds too (under ``i``, in any case)."""
+    if not p.fold:
+        return a & b
+    from .jsfold import fold_key
+
+    keys = {fold_key(s, True) for s in b}
+    return {s for s in a if fold_key(s, True) in keys}
+
+
+def _intersect(a: _Set, b: _Set, p: _Parser) -> _Set:
+    sa, sb = a.single(p), b.single(p)
     matchers = [f"(?:(?={sb}){sa})"] if sa and sb else []
-    return _Set(matchers=matchers, strings=a.strings & b.strings,
+    return _Set(matchers=matchers, strings=_same_strings(a.strings, b.strings, p),
                 may_strings=a.may_strings and b.may_strings)
 
 
-def _subtract(a: _Set, b: _Set) -> _Set:
-    sa, sb = a.single(), b.single()
+def _subtract(a: _Set, b: _Set, p: _Parser) -> _Set:
+    sa, sb = a.single(p), b.single(p)
     matchers = ([f"(?:(?!{sb}){sa})" if sb else sa] if sa else [])
-    return _Set(matchers=matchers, strings=a.strings - b.strings, may_strings=a.may_strings)
+    strings = a.strings - _same_strings(a.strings, b.strings, p)
+    return _Set(matchers=matchers, strings=strings, may_strings=a.may_strings)

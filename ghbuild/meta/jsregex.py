@@ -18,9 +18,8 @@ Known differences, all rare in tag patterns (docs/meta.md lists them):
 * a capture inside a repeated group is not reset at each repetition as in JavaScript, and
   a repetition that matches empty is kept (JavaScript rejects it: ``/()?/`` leaves group 1
   unset there, empty here);
-* with ``i`` case folding is Unicode simple folding in every mode (JavaScript without
-  ``u`` maps with toUpperCase, so there ``s`` does not match ``ſ``); ``\\P{...}`` with
-  ``i`` and ``u`` follows the ``v`` rule;
+* ``i`` is JavaScript's (:mod:`.jsfold`), except that Node 20 does not close a bare
+  character subtracted in a ``v`` class (:mod:`.jsclassset`);
 * properties of strings (``\\p{RGI_Emoji}``) are refused as not supported; ``v``-flag
   classes (nested, ``--``, ``&&``, ``\\q{...}``) are :mod:`.jsclassset`'s.
 """
@@ -100,9 +99,8 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
         raise JsRegexError(f"invalid regular expression flags '{flags}'")
     translated = translate(body, flags)
     try:
-        # without u/v, "i" is written out by jsfold: Unicode folding would match too much
-        folds = "i" in flags and ("u" in flags or "v" in flags)
-        compiled = regex.compile(translated, regex.IGNORECASE if folds else 0)
+        # "i" is written out (jsfold): the regex package's folding is not JavaScript's
+        compiled = regex.compile(translated)
     except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
         raise JsRegexError(f"bad regular expression '{body}': {exc}")
     return JsRegex(compiled, "g" in flags, "y" in flags)
@@ -147,18 +145,13 @@ class _Class:
 
     parts: list[str] = field(default_factory=list)
     negated_sets: list[str] = field(default_factory=list)
-    # every member as code point ranges, kept for case folding without u/v
+    # the same members for the i flag: code point ranges, and property escapes
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    props: list[str] = field(default_factory=list)
 
-    def folded(self, negate: bool) -> str:
-        """The class as JavaScript's ``i`` without u/v reads it, written out."""
-        from .jsfold import closure
-
-        spans = closure(self.ranges)
-        if not spans:
-            return "[\\s\\S]" if negate else "(?!)"
-        body = "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in spans)
-        return f"[{'^' if negate else ''}{body}]"
+    def folded(self, negate: bool, unicode: bool) -> str:
+        """The class as JavaScript's ``i`` reads it, written out (see jsfold)."""
+        return folded_class(self.ranges, self.props, negate, unicode)  # never v: jsclassset
 
     def emit(self, negate: bool) -> str:
         if not self.negated_sets:
@@ -170,6 +163,23 @@ class _Class:
         alts = ([f"[{''.join(self.parts)}]"] if self.parts else []) + self.negated_sets
         either = "|".join(alts)
         return f"(?:(?!{either})[\\s\\S])" if negate else f"(?:{either})"
+
+
+def folded_class(ranges: list[tuple[int, int]], props: list[str], negate: bool,
+                 unicode: bool, vmode: bool = False) -> str:
+    """A class under the i flag: the characters and the properties' fold classes written
+    out (see jsfold)."""
+    from .jsfold import closure, property_pattern, written
+
+    spans = closure(ranges, unicode)
+    if spans and not props:
+        return f"[{'^' if negate else ''}{written(spans, _char)}]"
+    alts = ([f"[{written(spans, _char)}]"] if spans else []) + \
+        [property_pattern(p, vmode) for p in props]
+    if not alts:
+        return "[\\s\\S]" if negate else "(?!)"
+    either = "|".join(alts)
+    return f"(?:(?!{either})[\\s\\S])" if negate else f"(?:{either})"
 
 
 def _char(cp: int) -> str:
@@ -187,7 +197,7 @@ class _Parser:
         self.unicode = "u" in flags or "v" in flags
         self.vmode = "v" in flags
         self.icase, self.multiline, self.dotall = "i" in flags, "m" in flags, "s" in flags
-        self.fold = self.icase and not self.unicode
+        self.fold = self.icase
         self.groups = _scan_groups(src)
         self.names = {n: i + 1 for i, n in enumerate(self.groups) if n}
         # with named groups (or u/v), \k must be a reference; otherwise it is a "k"
@@ -258,10 +268,10 @@ class _Parser:
             return (f"(?![^{_LINE_END}])" if self.multiline else "(?![\\s\\S])"), False
         if self.eat("\\b"):
             word = self.word_chars()
-            return f"(?-i:(?<=[{word}])(?![{word}])|(?<![{word}])(?=[{word}]))", False
+            return f"(?:(?<=[{word}])(?![{word}])|(?<![{word}])(?=[{word}]))", False
         if self.eat("\\B"):
             word = self.word_chars()
-            return f"(?-i:(?<=[{word}])(?=[{word}])|(?<![{word}])(?![{word}]))", False
+            return f"(?:(?<=[{word}])(?=[{word}])|(?<![{word}])(?![{word}]))", False
         for opener, quantifiable in (("(?=", True), ("(?!", True), ("(?<=", False),
                                      ("(?<!", False)):
             start = self.pos
@@ -275,13 +285,10 @@ class _Parser:
         """One character; without u/v under i, every character JavaScript takes for it."""
         if not self.fold:
             return _char(cp)
-        from .jsfold import closure
+        from .jsfold import closure, written
 
-        spans = closure([(cp, cp)])
-        if spans == [(cp, cp)]:
-            return _char(cp)
-        return "[" + "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}"
-                             for a, b in spans) + "]"
+        spans = closure([(cp, cp)], self.unicode)
+        return _char(cp) if spans == [(cp, cp)] else f"[{written(spans, _char)}]"
 
     def word_chars(self) -> str:
         """JavaScript's word characters: with i and u/v, also the two that fold into
@@ -289,9 +296,8 @@ class _Parser:
         return _WORD + ("\\u017f\\u212a" if self.icase and self.unicode else "")
 
     def word_set(self, negated: bool) -> str:
-        """``\\w`` / ``\\W`` outside a class: without u/v JavaScript does not fold them."""
-        text = f"[{'^' if negated else ''}{self.word_chars()}]"
-        return f"(?-i:{text})" if self.icase and not self.unicode else text
+        """``\\w`` / ``\\W`` outside a class: closed under JavaScript's folding already."""
+        return f"[{'^' if negated else ''}{self.word_chars()}]"
 
     def close_group(self, start: int) -> None:
         if not self.eat(")"):
@@ -412,7 +418,12 @@ class _Parser:
             body = _SETS[nxt.lower()]
             return f"[{body}]" if nxt.islower() else f"[^{body}]"
         if nxt in "pP" and self.unicode:
-            return self.property_escape()
+            prop = self.property_escape()
+            if not self.fold:
+                return prop
+            from .jsfold import property_pattern
+
+            return property_pattern(prop, self.vmode)
         return self.literal(self.character_escape(in_class=False))
 
     def backreference(self, number: int) -> str:
@@ -547,7 +558,7 @@ class _Parser:
             if self.pos >= len(self.src):
                 self.fail("unterminated character class", start)
             if self.eat("]"):
-                return cls.folded(negate) if self.fold else cls.emit(negate)
+                return cls.folded(negate, self.unicode) if self.fold else cls.emit(negate)
             self.class_item(cls)
 
     def class_item(self, cls: _Class) -> None:
@@ -586,7 +597,9 @@ class _Parser:
         if nxt in "dDwWsS":
             self.pos += 2
             body = self.word_chars() if nxt in "wW" else _SETS[nxt.lower()]
-            ranges = _SET_RANGES[nxt.lower()]
+            ranges = list(_SET_RANGES[nxt.lower()])
+            if nxt in "wW" and self.icase and self.unicode:
+                ranges += [(0x17F, 0x17F), (0x212A, 0x212A)]  # as word_chars
             if nxt.islower():
                 cls.parts.append(body)
                 cls.ranges.extend(ranges)
@@ -597,7 +610,9 @@ class _Parser:
                 cls.ranges.extend(complement(ranges))
             return None
         if nxt in "pP" and self.unicode:
-            cls.parts.append(self.property_escape())
+            prop = self.property_escape()
+            cls.parts.append(prop)
+            cls.props.append(prop)
             return None
         if nxt == "b":
             self.pos += 2

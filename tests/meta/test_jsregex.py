@@ -31,6 +31,13 @@ from .support import lines, run_meta
     ("/[\\w&&\\d]+/v", "ab12", ["12"]),
     ("/[\\q{abc|d}x]+/v", "abcdxq", ["abcdx"]),   # strings, the longest first
     ("(?<\\u0061b>.)\\k<ab>", "xx", ["xx", "x"]),  # escapes in a group name
+    # i: toUpperCase without u/v (never into ASCII), simple case folding with them
+    ("/s+/i", "ſsS", ["sS"]),
+    ("/s+/iu", "ſsS", ["ſsS"]),
+    ("/i+/iu", "İıiI", ["iI"]),
+    ("/\\P{Lu}/iu", "A", ["A"]),                  # "a" is not Lu
+    ("/\\P{Lu}/iv", "A", None),
+    ("/[\\q{ss}&&\\q{SS}]/iv", "sS", ["sS"]),
 ])
 def test_matches_as_javascript(pattern: str, text: str, found: list[str | None]) -> None:
     assert compile_js(pattern).match(text) == found
