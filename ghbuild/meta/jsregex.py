@@ -8,13 +8,12 @@ compatibility rules of Annex B when neither ``u`` nor ``v`` is set) and rewritte
 an unambiguous pattern for the ``regex`` package: every literal is escaped, ``\\d``
 ``\\w`` ``\\s`` ``\\b`` ``.`` ``^`` ``$`` get JavaScript's sets, groups keep their
 numbers, a backreference to a group that has not matched is empty, ``\\p{...}`` is
-checked against the names JavaScript accepts (:mod:`.jsprops`). What JavaScript rejects
-is refused with the reason and the position.
+checked against the names JavaScript accepts (:mod:`.jsprops`), and without ``u``/``v``
+pattern and text are UTF-16 code units, as there (``.`` matches half an emoji). What
+JavaScript rejects is refused with the reason and the position.
 
 Known differences, all rare in tag patterns (docs/meta.md lists them):
 
-* without ``u``/``v`` JavaScript works on UTF-16 code units; here characters are code
-  points (``.`` never matches half of an emoji; ``\\uD83D\\uDE00`` is one character);
 * a capture inside a repeated group is not reset at each repetition as in JavaScript, and
   a repetition that matches empty is kept (JavaScript rejects it: ``/()?/`` leaves group 1
   unset there, empty here);
@@ -59,14 +58,41 @@ class JsRegexError(ValueError):
     pass
 
 
+def to_units(text: str) -> str:
+    """``text`` as JavaScript sees it without u/v: characters beyond the BMP as their two
+    UTF-16 surrogates."""
+    if text.isascii() or max(text) < "\U00010000":
+        return text
+    return "".join(c if c < "\U00010000" else _pair(ord(c)) for c in text)
+
+
+def _pair(cp: int) -> str:
+    cp -= 0x10000
+    return chr(0xD800 + (cp >> 10)) + chr(0xDC00 + (cp & 0x3FF))
+
+
+def from_units(text: str | None) -> str | None:
+    """Surrogate pairs joined again; a lone surrogate (half a character) stays."""
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 @dataclass(frozen=True)
 class JsRegex:
     compiled: Any          # a regex.Pattern (the package ships no type hints)
     global_: bool
     sticky: bool
+    units: bool = False    # without u/v: match UTF-16 code units, as JavaScript does
 
     def match(self, text: str) -> list[str | None] | None:
         """What ``text.match(re)`` returns: groups (None for unset), or all matches."""
+        if not self.units:
+            return self._match(text)
+        found = self._match(to_units(text))
+        return None if found is None else [from_units(part) for part in found]
+
+    def _match(self, text: str) -> list[str | None] | None:
         if not self.global_:
             m = self.compiled.match(text) if self.sticky else self.compiled.search(text)
             return None if m is None else [m.group(0), *m.groups()]
@@ -103,14 +129,15 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
         compiled = regex.compile(translated)
     except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
         raise JsRegexError(f"bad regular expression '{body}': {exc}")
-    return JsRegex(compiled, "g" in flags, "y" in flags)
+    return JsRegex(compiled, "g" in flags, "y" in flags,
+                   units=not ({"u", "v"} & set(flags)))
 
 
 def translate(body: str, flags: str = "") -> str:
     """The ``regex``-package pattern for JavaScript ``body`` with ``flags``."""
     parser = _Parser(body, flags)
     out = parser.disjunction()
-    if parser.pos < len(body):  # only a ')' stops the top level early
+    if parser.pos < len(parser.src):  # only a ')' stops the top level early
         parser.fail("unmatched ')'")
     return out
 
@@ -193,8 +220,9 @@ def _char(cp: int) -> str:
 
 class _Parser:
     def __init__(self, src: str, flags: str) -> None:
-        self.src, self.pos = src, 0
         self.unicode = "u" in flags or "v" in flags
+        # without u/v the pattern, as the text, is UTF-16 code units
+        self.shown, self.src, self.pos = src, src if self.unicode else to_units(src), 0
         self.vmode = "v" in flags
         self.icase, self.multiline, self.dotall = "i" in flags, "m" in flags, "s" in flags
         self.fold = self.icase
@@ -210,7 +238,8 @@ class _Parser:
 
     def fail(self, reason: str, at: int | None = None) -> NoReturn:
         where = self.pos if at is None else at
-        raise JsRegexError(f"bad regular expression '{self.src}': {reason} at position {where}")
+        raise JsRegexError(f"bad regular expression '{self.shown}': {reason} at position "
+                           f"{where}")
 
     def peek(self, offset: int = 0) -> str:
         i = self.pos + offset
@@ -503,7 +532,8 @@ class _Parser:
         return ord(nxt)
 
     def unicode_escape(self) -> int | None:
-        """``\\uXXXX`` (a surrogate pair joined), ``\\u{X}`` with u/v; None if neither."""
+        """``\\uXXXX`` (with u/v a surrogate pair joined), ``\\u{X}`` with u/v; None if
+        neither."""
         at = self.pos + 2
         if self.unicode and self.src.startswith("{", at):
             braced = _BRACED_HEX.match(self.src, at)
@@ -521,7 +551,8 @@ class _Parser:
         self.pos = hexa.end()
         low = _HEX4.match(self.src, self.pos + 2) if self.src.startswith("\\u", self.pos) \
             else None
-        if 0xD800 <= cp < 0xDC00 and low and 0xDC00 <= int(low.group(0), 16) < 0xE000:
+        if self.unicode and 0xD800 <= cp < 0xDC00 and low and \
+                0xDC00 <= int(low.group(0), 16) < 0xE000:
             self.pos = low.end()
             return 0x10000 + ((cp - 0xD800) << 10) + (int(low.group(0), 16) - 0xDC00)
         return cp

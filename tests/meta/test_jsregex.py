@@ -38,6 +38,10 @@ from .support import lines, run_meta
     ("/\\P{Lu}/iu", "A", ["A"]),                  # "a" is not Lu
     ("/\\P{Lu}/iv", "A", None),
     ("/[\\q{ss}&&\\q{SS}]/iv", "sS", ["sS"]),
+    # without u/v, UTF-16 code units
+    ("x(.)", "x😀", ["x\ud83d", "\ud83d"]),
+    ("/x(.)/u", "x😀", ["x😀", "😀"]),
+    ("\\uD83D\\uDE00", "😀", ["😀"]),
 ])
 def test_matches_as_javascript(pattern: str, text: str, found: list[str | None]) -> None:
     assert compile_js(pattern).match(text) == found
