@@ -39,7 +39,7 @@ class _Set:
 
         if not (self.ranges or self.props):
             members = []
-        elif p.fold:
+        elif p.icase:
             members = [folded_class(self.ranges, self.props, False, True, vmode=True)]
         else:
             members = [f"[{written(self.ranges, _char)}{''.join(self.props)}]"]
@@ -123,7 +123,6 @@ def _operand_or_range(p: _Parser) -> tuple[_Set, bool]:
 
 def _operand(p: _Parser) -> _Set:
     from .jsfold import complement
-    from .jsregex import _SET_RANGES
 
     if p.pos >= len(p.src):
         p.fail("unterminated character class")
@@ -134,9 +133,7 @@ def _operand(p: _Parser) -> _Set:
     if p.peek() == "\\" and p.peek(1) in "dDsSwW":
         letter = p.peek(1)
         p.pos += 2
-        ranges = list(_SET_RANGES[letter.lower()])
-        if letter in "wW" and p.icase:
-            ranges += [(0x17F, 0x17F), (0x212A, 0x212A)]  # see _Parser.word_chars
+        ranges = p.set_ranges(letter.lower())
         return _Set(ranges=ranges if letter.islower() else complement(ranges))
     if p.peek() == "\\" and p.peek(1) in "pP":
         return _Set(props=[p.property_escape()])
@@ -194,7 +191,7 @@ def _union(a: _Set, b: _Set, p: _Parser) -> _Set:
 
 def _same_strings(a: set[str], b: set[str], p: _Parser) -> set[str]:
     """The strings of ``a`` that ``b`` holds too (under ``i``, in any case)."""
-    if not p.fold:
+    if not p.icase:
         return a & b
     from .jsfold import fold_key
 

@@ -168,28 +168,21 @@ def _scan_groups(src: str) -> list[str | None]:
 
 @dataclass
 class _Class:
-    """A character class being built: ranges and properties, and complements of sets."""
+    """A character class being built: its characters as code point ranges (a ``\\D``
+    as the complement of 0-9), and its property escapes."""
 
-    parts: list[str] = field(default_factory=list)
-    negated_sets: list[str] = field(default_factory=list)
-    # the same members for the i flag: code point ranges, and property escapes
     ranges: list[tuple[int, int]] = field(default_factory=list)
     props: list[str] = field(default_factory=list)
 
-    def folded(self, negate: bool, unicode: bool) -> str:
-        """The class as JavaScript's ``i`` reads it, written out (see jsfold)."""
-        return folded_class(self.ranges, self.props, negate, unicode)  # never v: jsclassset
+    def emit(self, negate: bool, icase: bool, unicode: bool) -> str:
+        if icase:  # never with v: jsclassset writes those classes
+            return folded_class(self.ranges, self.props, negate, unicode)
+        from .jsfold import merge, written
 
-    def emit(self, negate: bool) -> str:
-        if not self.negated_sets:
-            if not self.parts:
-                return "[\\s\\S]" if negate else "(?!)"
-            return f"[{'^' if negate else ''}{''.join(self.parts)}]"
-        # a complement inside a class ([\D_]) is kept a complement so that case folding
-        # treats it as JavaScript does; the class becomes an alternation
-        alts = ([f"[{''.join(self.parts)}]"] if self.parts else []) + self.negated_sets
-        either = "|".join(alts)
-        return f"(?:(?!{either})[\\s\\S])" if negate else f"(?:{either})"
+        body = written(merge(self.ranges), _char) + "".join(self.props)
+        if not body:
+            return "[\\s\\S]" if negate else "(?!)"
+        return f"[{'^' if negate else ''}{body}]"
 
 
 def folded_class(ranges: list[tuple[int, int]], props: list[str], negate: bool,
@@ -225,7 +218,6 @@ class _Parser:
         self.shown, self.src, self.pos = src, src if self.unicode else to_units(src), 0
         self.vmode = "v" in flags
         self.icase, self.multiline, self.dotall = "i" in flags, "m" in flags, "s" in flags
-        self.fold = self.icase
         self.groups = _scan_groups(src)
         self.names = {n: i + 1 for i, n in enumerate(self.groups) if n}
         # with named groups (or u/v), \k must be a reference; otherwise it is a "k"
@@ -312,7 +304,7 @@ class _Parser:
 
     def literal(self, cp: int) -> str:
         """One character; without u/v under i, every character JavaScript takes for it."""
-        if not self.fold:
+        if not self.icase:
             return _char(cp)
         from .jsfold import closure, written
 
@@ -323,6 +315,13 @@ class _Parser:
         """JavaScript's word characters: with i and u/v, also the two that fold into
         ASCII letters (U+017F long s, U+212A Kelvin sign). \\b tests them as they are."""
         return _WORD + ("\\u017f\\u212a" if self.icase and self.unicode else "")
+
+    def set_ranges(self, letter: str) -> list[tuple[int, int]]:
+        """``\\d``, ``\\w`` or ``\\s`` as code point ranges (``\\w`` as word_chars)."""
+        ranges = list(_SET_RANGES[letter])
+        if letter == "w" and self.icase and self.unicode:
+            ranges += [(0x17F, 0x17F), (0x212A, 0x212A)]
+        return ranges
 
     def word_set(self, negated: bool) -> str:
         """``\\w`` / ``\\W`` outside a class: closed under JavaScript's folding already."""
@@ -448,7 +447,7 @@ class _Parser:
             return f"[{body}]" if nxt.islower() else f"[^{body}]"
         if nxt in "pP" and self.unicode:
             prop = self.property_escape()
-            if not self.fold:
+            if not self.icase:
                 return prop
             from .jsfold import property_pattern
 
@@ -460,7 +459,7 @@ class _Parser:
         if number not in self.closed:
             return "(?:)"
         ref = f"(?({number})\\{number}|)"
-        return f"(?i:{ref})" if self.fold else ref
+        return f"(?i:{ref})" if self.icase else ref
 
     def decimal_escape(self, start: int) -> str:
         digits = re.match(r"[0-9]+", self.src[self.pos + 1:])
@@ -589,14 +588,13 @@ class _Parser:
             if self.pos >= len(self.src):
                 self.fail("unterminated character class", start)
             if self.eat("]"):
-                return cls.folded(negate, self.unicode) if self.fold else cls.emit(negate)
+                return cls.emit(negate, self.icase, self.unicode)
             self.class_item(cls)
 
     def class_item(self, cls: _Class) -> None:
         low = self.class_atom(cls)
         if self.peek() != "-" or self.peek(1) in ("]", ""):
             if low is not None:
-                cls.parts.append(_char(low))
                 cls.ranges.append((low, low))
             return
         dash = self.pos
@@ -606,14 +604,10 @@ class _Parser:
             if self.unicode:
                 self.fail("invalid character class", dash)
             # Annex B: [\d-z] is \d, "-" and z
-            for c in (low, ord("-"), high):
-                if c is not None:
-                    cls.parts.append(_char(c))
-                    cls.ranges.append((c, c))
+            cls.ranges.extend((c, c) for c in (low, ord("-"), high) if c is not None)
             return
         if high < low:
             self.fail("range out of order in character class", dash)
-        cls.parts.append(f"{_char(low)}-{_char(high)}")
         cls.ranges.append((low, high))
 
     def class_atom(self, cls: _Class) -> int | None:
@@ -627,23 +621,16 @@ class _Parser:
             self.fail("\\ at end of pattern")
         if nxt in "dDwWsS":
             self.pos += 2
-            body = self.word_chars() if nxt in "wW" else _SETS[nxt.lower()]
-            ranges = list(_SET_RANGES[nxt.lower()])
-            if nxt in "wW" and self.icase and self.unicode:
-                ranges += [(0x17F, 0x17F), (0x212A, 0x212A)]  # as word_chars
+            ranges = self.set_ranges(nxt.lower())
             if nxt.islower():
-                cls.parts.append(body)
                 cls.ranges.extend(ranges)
             else:
                 from .jsfold import complement
 
-                cls.negated_sets.append(f"[^{body}]")
                 cls.ranges.extend(complement(ranges))
             return None
         if nxt in "pP" and self.unicode:
-            prop = self.property_escape()
-            cls.parts.append(prop)
-            cls.props.append(prop)
+            cls.props.append(self.property_escape())
             return None
         if nxt == "b":
             self.pos += 2
