@@ -4,15 +4,19 @@ metadata-action renders every value, prefix, suffix, label and ``enable`` with
 Handlebars, so its observable rules are Handlebars rules, kept here:
 
 * ``{{name}}`` looks ``name`` up; a function is called; a missing name renders ``""``;
+  a path (``a.length``, ``a.[0]``, ``this.a``, ``@root.a``) reads own properties;
 * ``{{name arg key=value}}`` calls a helper with string, number, boolean or path
   arguments (an unknown path argument is undefined, which the date helpers read as
   "no format": moment's ISO default);
 * ``{{...}}`` output is HTML-escaped (``&<>"'`=``), ``{{{...}}}`` and ``{{&...}}`` are not;
 * ``\\{{`` is a literal ``{{``; ``{{! ...}}`` and ``{{!-- ... --}}`` are comments;
-  ``~`` trims the whitespace next to a mustache.
+  ``~`` trims the whitespace next to a mustache;
+* ``{{#if x}}`` / ``{{#unless x}}`` with ``{{else}}``, ``{{else if y}}`` and ``{{^}}``, with
+  Handlebars' truthiness (:func:`truthy`) and its whitespace rules (ported whole:
+  ``~`` and standalone lines).
 
-Blocks (``{{#if}}``), partials and sub-expressions are refused with an error: no tag
-rule in metadata-action's documentation uses them.
+Other block helpers (``#each``, ``#with``), partials, decorators, block parameters and
+sub-expressions are refused with an error naming the construct.
 """
 
 from __future__ import annotations
@@ -77,7 +81,8 @@ _TOKEN = re.compile(
         (?P<str>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')
       | (?P<num>-?[0-9]+(?:\.[0-9]+)?(?=[\s=}~)]|$))
       | (?P<key>""" + _ID + r""")\s*=
-      | (?P<path>(?:\.\.?/|this[./]|@)?""" + _ID + r"""(?:[./]""" + _ID + r""")*|this|\.)
+      | (?P<path>(?:\.\.?/|this[./]|@)?(?:""" + _ID + r"""|\[[^\]]*\])"""
+        r"""(?:[./](?:""" + _ID + r"""|\[[^\]]*\]))*|this|\.)
     )""", re.VERBOSE)
 
 
@@ -576,7 +581,7 @@ def _condition(param: object, scope: Mapping[str, object]) -> object:
     """The value #if tests: a function (every metadata-action global is one) is called
     with no arguments, as Handlebars' ``if`` helper does."""
     if isinstance(param, PathArg):
-        value = scope.get(_strip_this(param.name))
+        value = _lookup(param.name, scope)
         return value.fn((), {}) if isinstance(value, Helper) else value
     return param
 
@@ -601,9 +606,62 @@ def _js_truthy(value: object) -> bool:
     return value not in (None, False, "", 0) and value == value
 
 
+class _Context:
+    """The object a template renders against (``{{this}}``, ``{{.}}``, ``@root``)."""
+
+    def __str__(self) -> str:
+        return "[object Object]"
+
+
+_CONTEXT = _Context()
+_SEGMENT = re.compile(r"\[([^\]]*)\]|([^./\[]+)")
+
+
+def _lookup(path: str, scope: Mapping[str, object]) -> object:
+    """What Handlebars finds at ``path``: ``a``, ``this.a``, ``a.length``, ``a.[0]``,
+    ``@root.a``; a parent (``../a``) or another ``@`` name is undefined at the top."""
+    if path in ("this", ".", "@root"):
+        return _CONTEXT
+    path = _strip_this(path)
+    if path.startswith("@root.") or path.startswith("@root/"):
+        path = path[len("@root."):]
+    elif path.startswith(("@", "../")):
+        return None
+    value: object = _CONTEXT
+    for found in _SEGMENT.finditer(path):
+        key = found.group(1) if found.group(1) is not None else found.group(2)
+        value = scope.get(key) if value is _CONTEXT else _property(value, key)
+    return None if value is _CONTEXT else value
+
+
+def _property(value: object, key: str) -> object:
+    """An own property as Handlebars reads it (it refuses inherited ones): a mapping's
+    key, a list's or string's ``length`` and indexes (a string in UTF-16 units)."""
+    if isinstance(value, Mapping):
+        return value.get(key)
+    if isinstance(value, str):
+        units = value.encode("utf-16-le", "surrogatepass")
+        if key == "length":
+            return len(units) // 2
+        index = _index(key)
+        if index is not None and index < len(units) // 2:
+            return units[2 * index:2 * index + 2].decode("utf-16-le", "surrogatepass")
+        return None
+    if isinstance(value, (list, tuple)):
+        if key == "length":
+            return len(value)
+        index = _index(key)
+        return value[index] if index is not None and index < len(value) else None
+    return None
+
+
+def _index(key: str) -> int | None:
+    return int(key) if key.isdigit() and (key == "0" or not key.startswith("0")) else None
+
+
 def _evaluate(node: Mustache, scope: Mapping[str, object]) -> object:
     name = _strip_this(node.path)
-    target = scope.get(name) if "." not in name and "/" not in name else None
+    target = _lookup(node.path, scope)
     params = [_resolve(p, scope) for p in node.params]
     hashes = {k: _resolve(v, scope) for k, v in node.hash}
     if isinstance(target, Helper):
@@ -615,7 +673,7 @@ def _evaluate(node: Mustache, scope: Mapping[str, object]) -> object:
 
 def _resolve(arg: object, scope: Mapping[str, object]) -> object:
     if isinstance(arg, PathArg):
-        value = scope.get(_strip_this(arg.name))
+        value = _lookup(arg.name, scope)
         # a helper passed as an argument is not called by Handlebars; treat as unset
         return None if isinstance(value, Helper) else value
     return arg
@@ -726,11 +784,26 @@ def unknown_names(nodes: Sequence[Node], known: Collection[str]) -> tuple[Unknow
             found.setdefault(f"#{node.helper} {flag}",
                              Unknown(flag, False, always_true=node.helper))
         for path, argument in (*looked_up, *((a, True) for a in args)):
-            # a dotted path looks into its first name; only that one can be unknown here
-            head = re.split(r"[./]", _strip_this(path), maxsplit=1)[0] or path
-            if head not in known and head not in found:
+            head = _head(path)
+            if head is not None and head not in known and head not in found:
                 found[head] = Unknown(head, argument)
     return tuple(found.values())
+
+
+def _head(path: str) -> str | None:
+    """The name a path looks up first (``a`` of ``this.a.length``); None for the context
+    itself, ``@`` data and parents, which no name list describes."""
+    if path in ("this", ".", "@root"):
+        return None
+    path = _strip_this(path)
+    if path.startswith(("@root.", "@root/")):
+        path = path[len("@root."):]
+    elif path.startswith(("@", "../")):
+        return None
+    first = _SEGMENT.search(path)
+    if first is None:
+        return path
+    return first.group(1) if first.group(1) is not None else first.group(2)
 
 
 def _check_dates(nodes: Sequence[Node]) -> None:

@@ -152,7 +152,12 @@ BLOCK_FIXED = ["{{#if branch}}{{branch}}{{else}}none{{/if}}", "{{#each list}}x{{
                "{{elsewhere}}", "\\\\{{a}}", "a\\{{a}} \\{{a}}", "{{#if (echo a)}}x{{/if}}",
                " {{#if a}}\n x\n {{else}}\n y\n {{/if}}\n",
                "{{#if a}}\n{{#if e}}\nx\n{{/if}}\n{{/if}}\n", "{{#if a}}x{{else}}}y{{/if}}",
-               "{{#if e}}x{{^}}}}y{{/if}}", "{{#if a}}{{{else}}}}{{/if}}"]
+               "{{#if e}}x{{^}}}}y{{/if}}", "{{#if a}}{{{else}}}}{{/if}}",
+               # paths: the context, lengths and indexes, @root, a parent at the top
+               "{{this}}", "{{.}}", "{{#if this}}y{{/if}}", "{{list.length}}", "{{list.[0]}}",
+               "{{list.[9]}}", "{{amp.length}}", "{{a.[0]}}", "{{[a]}}", "{{@root.a}}",
+               "{{../a}}", "{{@index}}", "{{a/length}}", "{{#if empty.length}}y{{else}}n{{/if}}",
+               "{{#if list.length}}{{list.[1]}}{{/if}}", "{{#unless ../a}}top{{/unless}}"]
 
 
 def _block_body(rnd: random.Random, depth: int, texts: list[str]) -> str:
