@@ -15,8 +15,8 @@ JavaScript rejects is refused with the reason and the position.
 Known differences, all rare in tag patterns (docs/meta.md lists them):
 
 * a capture inside a repeated group is not reset at each repetition as in JavaScript, and
-  a repetition that matches empty is kept (JavaScript rejects it: ``/()?/`` leaves group 1
-  unset there, empty here);
+  a repetition that matches empty is kept where JavaScript rejects it (``/()?/`` leaves
+  group 1 unset there, empty here; ``/(?:|a)+/`` matches "a" there, "" here);
 * ``i`` is JavaScript's (:mod:`.jsfold`), except that Node 20 does not close a bare
   character subtracted in a ``v`` class (:mod:`.jsclassset`);
 * properties of strings (``\\p{RGI_Emoji}``) are refused as not supported; ``v``-flag
