@@ -14,7 +14,7 @@ import sys
 
 from ..buildkey import key_tag_name
 from ..errors import InputError
-from ..gha import Actions
+from ..gha import Actions, safe_json
 from ..registry import Credentials, CredentialStore, ImageRef, Presence, RegistryClient
 from ..registry.checks import normalise_platform
 
@@ -61,5 +61,5 @@ def run(args: argparse.Namespace) -> int:
     presence: Presence = client.check(ref, platforms=platforms, key=args.key, describe=True)
     if presence.state.value == "unknown":
         actions.warning(f"{ref}: unknown: {presence.reason}")
-    print(actions.redact(json.dumps(presence.to_json(), indent=2)))
+    print(safe_json(actions.redact(json.dumps(presence.to_json(), indent=2))))
     return presence.exit_code

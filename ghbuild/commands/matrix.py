@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
-from ..gha import Actions
+from ..gha import Actions, safe_json
 from ..matrix import plan_matrix
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         for dec in out.decisions:
             verdict = "build" if dec.changed else "promote only"
             actions.info(f"{dec.image.name}: {verdict} ({dec.reason})")
-    print(out.matrix_json())
+    print(safe_json(out.matrix_json()))
     actions.set_output("matrix", out.matrix_json())
     actions.set_output("promote-only", out.promote_json())
     actions.set_output("count", str(len(out.include)))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import buildkey
 from ..errors import InputError, RegistryError
-from ..gha import Actions
+from ..gha import Actions, safe_json
 from ..inputs import check_runner_files
 from ..merge import Merged, key_tags_elsewhere, merge, placements, verify_tags
 from ..multiplatform import (
@@ -246,7 +246,7 @@ def _report(actions: Actions, image: str, merged: Merged, tags: list[str]) -> No
     pinned = f"{image}@{merged.digest}"
     doc = {"digest": merged.digest, "image": pinned, "tags": tags,
            "platforms": merged.platforms}
-    print(json.dumps(doc, indent=2))
+    print(safe_json(json.dumps(doc, indent=2)))
     actions.set_output("digest", merged.digest)
     actions.set_output("image", pinned)
     actions.set_output("tags", "\n".join(tags))
@@ -300,7 +300,7 @@ def _promote_only(args: argparse.Namespace, actions: Actions) -> int:
     for entry, meta, settings in plans:
         releases = {t.rpartition(":")[2] for t in meta.release_tags}
         done.append(_carry(args, entry, list(meta.tags), actions, settings, releases))
-    print(json.dumps(done, indent=2))
+    print(safe_json(json.dumps(done, indent=2)))
     actions.set_output("promoted", json.dumps(done, separators=(",", ":")))
     return 0
 

@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 
 from ..errors import InputError
+from ..gha import safe_json, safe_text
 
 _LIST_FLAGS = ("images", "tags", "flavor", "labels", "annotations")
 _TEXT_FLAGS = ("sep-tags", "sep-labels", "sep-annotations", "bake-target")
@@ -80,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
         _write_outputs(result.outputs(inputs, os.path.dirname(os.path.abspath(
             args.output_file))), args.output_file)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(safe_json(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+                         + "\n")
     else:
         from ..meta.outputs import text_listing
 
-        sys.stdout.write(text_listing(result))
+        sys.stdout.write(safe_text(text_listing(result)))
     return 0
 
 

@@ -33,7 +33,7 @@ from ..build import buildx_argv, child_env, shell_echo
 from ..cache import GHA_TOKEN, GHA_URL_V1, gha_missing
 from ..context import Context, read_json_object
 from ..errors import GhbuildError, InputError
-from ..gha import Actions
+from ..gha import Actions, safe_json, safe_text
 from ..gitcontext import EVENTS, from_git
 from ..inputs import env_input
 from ..meta import RepoMeta
@@ -215,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
     _need_image_name(env, ctx, root, flags)
     report = make_report(env, ctx, root, offline=args.offline, notes=notes, flags=flags)
     report.workflow = _redacted(view, env) if view else None
-    sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    sys.stdout.write(safe_json(render_json(report)) if args.format == "json"
+                     else safe_text(render_text(report)))
     return exit_code(report)
 
 
@@ -655,5 +656,6 @@ def dry_run(env: dict[str, str], ctx: Context, workspace: str, *, fmt: str = "te
     notes: list[str] = []
     report = make_report(env, ctx, workspace or os.getcwd(), offline=offline, notes=notes,
                          flags=flags, cwd=os.getcwd())
-    sys.stdout.write(render_json(report) if fmt == "json" else render_text(report))
+    sys.stdout.write(safe_json(render_json(report)) if fmt == "json"
+                     else safe_text(render_text(report)))
     return exit_code(report)

@@ -29,7 +29,7 @@ from ..build import BuildPlan, inputs_from_env, split_lines
 from ..buildx import PlatformCheck, check_platforms
 from ..cache import CacheMode, CacheSettings, cache_args, parse_mode
 from ..errors import InputError, PolicyError
-from ..gha import Actions
+from ..gha import Actions, safe_json
 from ..inputs import check_runner_files, env_input
 from ..multiplatform import (
     ClientRegistry,
@@ -183,7 +183,7 @@ def _push(args: argparse.Namespace, env: dict[str, str], ctx: context.Context, p
         result, built = platform_job(plan, platform, image, driver, registry, actions, work,
                                      handover_dir=args.handover, key_tag=key_tag,
                                      env={**build_env, **build_source_env(meta)})
-    print(result.to_json(), end="")
+    print(safe_json(result.to_json()), end="")
     actions.set_output("digest", result.digest)
     actions.set_output("platform", str(platform))
     # built=false: the key tag already had this platform (a re-run) and it was reused.
