@@ -25,17 +25,18 @@ input whose value is partly unknown is left unset, with a note.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 # -- expressions ---------------------------------------------------------------------------
 
@@ -164,6 +165,34 @@ def _unknown_of(*values: Any) -> Unknown | None:
     return Unknown(sources, any(u.secret for u in unknown))
 
 
+def _inside(value: Any) -> Unknown | None:
+    """The unknowns anywhere in a value a function is given: an :class:`Open` object (a
+    runner's has fields git has not) or an :class:`Unknown` nested in a list or mapping.
+    ``toJSON(github)`` is then unknown, not a JSON text missing what a runner adds."""
+    found: list[Unknown] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, Unknown):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            if isinstance(item, Open):
+                found.append(Unknown((item.prefix,)))
+            for sub in item.values():
+                walk(sub)
+        elif isinstance(item, list):
+            for sub in item:
+                walk(sub)
+
+    walk(value)
+    got = _unknown_of(*found)
+    if got is None:
+        return None
+    # github.event is in github: name the outer one only
+    kept = tuple(s for s in got.sources
+                 if not any(s.startswith(f"{o}.") for o in got.sources if o != s))
+    return Unknown(kept, got.secret)
+
+
 def _format(args: Sequence[Any]) -> str:
     if not args:
         raise ExpressionError("format() needs a format string")
@@ -178,7 +207,10 @@ def _format(args: Sequence[Any]) -> str:
         if template[i] == "{":
             end = template.find("}", i)
             index = template[i + 1:end] if end > 0 else ""
-            if not index.isdigit() or int(index) >= len(rest):
+            if not index.isdigit():
+                raise ExpressionError(f"format(): invalid format string {template!r} (a "
+                                      "'{' starts {N}, N an argument number; '{{' is a '{')")
+            if int(index) >= len(rest):
                 raise ExpressionError(f"format(): no argument for {template[i:end + 1]!r}")
             out.append(to_str(rest[int(index)]))
             i = end + 1
@@ -350,7 +382,8 @@ class _Parser:
         fewest, most, fn = spec
         if not fewest <= len(args) <= most:
             raise ExpressionError(f"{name}() takes {fewest}..{most} arguments, got {len(args)}")
-        return _unknown_of(*args) or fn(args)
+        # an unknown anywhere in an argument (toJSON(github)) makes the result unknown
+        return _unknown_of(*(_inside(a) for a in args)) or fn(args)
 
 
 def _member(value: Any, name: str) -> Any:
@@ -435,9 +468,40 @@ WORKFLOW_DIR = ".github/workflows"
 # stands in for the file at that ref (it is the same template).
 _REUSABLE = re.compile(r"^[^/\s]+/ghbuild/\.github/workflows/(?P<file>[^@/\s]+\.ya?ml)@\S+$",
                        re.IGNORECASE)
-_ACTION = re.compile(r"^[^/\s]+/ghbuild@\S+$", re.IGNORECASE)
-_SETUP = re.compile(r"^[^/\s]+/ghbuild/setup@\S+$", re.IGNORECASE)
-SECRET_INPUTS = ("github-token", "password")  # shown as placeholders when unknown
+# OWNER/ghbuild@REF, or the path form OWNER/REPO/…/ghbuild@REF (docs/action.md)
+_ACTION = re.compile(r"^[^/\s]+/(?:[^@\s]+/)?ghbuild@\S+$", re.IGNORECASE)
+_SETUP = re.compile(r"^[^/\s]+/(?:[^@\s]+/)?ghbuild/setup@\S+$", re.IGNORECASE)
+# ``ghbuild init --action acme/container-build@v2`` writes this comment after a reference
+# whose name does not say ghbuild, so that plan knows the step (init.MARKER writes it).
+MARKER = "# ghbuild"
+_MARKED = re.compile(r"#\s*ghbuild(?P<setup>\s+setup)?\s*$", re.IGNORECASE)
+# Inputs given a stand-in when only a runner has them, so the plan shows the login a
+# runner would do; a stand-in is never a value (and the secret ones are redacted).
+SECRET_INPUTS = ("github-token", "password", "registry-auth", "username")
+# action.yml's inputs (tests/test_workflow_reader.py keeps this equal to action.yml, which
+# is not in the installed package): with: keys outside it are warned about, as GitHub does.
+ACTION_INPUTS = (
+    "images", "tags", "flavor", "labels", "annotations", "meta-context", "context", "file",
+    "target", "platforms", "build-args", "build-contexts", "secrets", "secret-files",
+    "secret-envs", "ssh", "load", "network", "provenance", "sbom", "outputs", "no-cache",
+    "no-cache-filters", "pull", "shm-size", "ulimit", "add-hosts", "builder", "cache",
+    "cache-ref", "cache-dir", "cache-scope", "cache-from", "cache-to", "github-runtime",
+    "push", "push-events", "push-branches", "push-tags", "allow-fork-pr-target", "login",
+    "github-token", "registry", "username", "password", "registry-auth", "build-key",
+    "check", "allow-tag-move", "config", "image", "bake")
+# Owners whose actions share input names with ghbuild (metadata-action: images, tags)
+# but are never ghbuild: not guessed from their with: keys.
+_NOT_GUESSED = ("docker/", "actions/", "github/")
+
+
+def recognised(uses: str) -> bool:
+    """A ``uses:`` plan knows for ghbuild's action or its setup by its name alone."""
+    return bool(_ACTION.match(uses) or _SETUP.match(uses))
+
+
+class UnsureError(ConfigError):
+    """A workflow that cannot be read, where plan cannot tell whether it runs ghbuild (a
+    called file that does not exist): when another workflow does, it is a note."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -489,6 +553,10 @@ class Step:
     trigger_file: str
     dispatch_inputs: Mapping[str, Text]
     call: Call | None = None
+    guessed: bool = False      # taken for ghbuild from its with: keys alone
+    workdir: Text | None = None           # defaults.run / the step's working-directory
+    matrix: Mapping[str, Any] | None = None  # a matrix of one value per key, expanded
+    marked: bool = False       # named by init's marker comment
 
     def label(self) -> str:
         where = f"{self.call.workflow} job {self.call.job} -> " if self.call and \
@@ -538,8 +606,12 @@ def _text(node: Mapping[str, Any], key: str) -> Text | None:
 
 def _plain(value: Any) -> Any:
     """ruamel's scalar types as plain Python (a YAML ``true`` is the runner's "true")."""
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
     if isinstance(value, bool):
         return value
+    if isinstance(value, ScalarBoolean):  # an anchored true is an int subclass, not bool
+        return bool(value)
     if isinstance(value, int):
         return float(value)
     if isinstance(value, float):
@@ -582,6 +654,23 @@ class Workflow:
     name: str
     triggers: Mapping[str, Any]
     steps: tuple[Step, ...]
+    passed_over: str = ""  # why a file that uses ghbuild has no step plan reads
+
+
+def _check_shape(doc: Any, shown: str) -> None:
+    """What GitHub refuses before reading a job: no mapping, no ``on:``, ``jobs:`` that
+    is not a mapping of job ids."""
+    if not isinstance(doc, Mapping):
+        raise ConfigError("a workflow must be a mapping (name:, on:, jobs:)", file=shown,
+                          line=1)
+    if "on" not in doc or "jobs" not in doc:
+        missing = " and ".join(k + ":" for k in ("on", "jobs") if k not in doc)
+        raise ConfigError(f"not a workflow: no {missing} (plan reads .github/ghbuild.yml, "
+                          "the config file, by itself)", file=shown, line=1)
+    jobs = doc["jobs"]
+    if not isinstance(jobs, Mapping):
+        raise ConfigError(f"jobs: must be a mapping of job ids, got {to_str(_plain(jobs))!r}",
+                          file=shown, line=_line(doc, "jobs"))
 
 
 def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0,
@@ -592,9 +681,8 @@ def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0,
     caller that gives no ``with:`` would start it on any event: its inputs' defaults,
     secrets unknown."""
     doc = _yaml_load(path, shown)
-    if not isinstance(doc, Mapping):
-        raise ConfigError("a workflow must be a mapping (name:, on:, jobs:)", file=shown,
-                          line=1)
+    _check_shape(doc, shown)
+    lines = path.read_text(encoding="utf-8").splitlines()
     on = triggers(doc)
     call = None
     if alone and set(on) == {"workflow_call"}:
@@ -611,8 +699,36 @@ def read_workflow(path: Path, shown: str, root: Path, *, depth: int = 0,
         if isinstance(job.get("uses"), str):
             steps += _called(doc, shown, root, str(job_id), job, on, depth)
         else:
-            steps += _job_steps(doc, shown, name, str(job_id), job, on, shown, root, call)
-    return Workflow(path=shown, name=name, triggers=on, steps=tuple(steps))
+            steps += _job_steps(doc, shown, name, str(job_id), job, on, shown, root, call,
+                                lines)
+    passed = "" if steps else _passed_over(doc)
+    return Workflow(path=shown, name=name, triggers=on, steps=tuple(steps),
+                    passed_over=passed)
+
+
+_SUBCOMMAND = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?ghbuild\s+(?P<cmd>[a-z][a-z-]*)")
+
+
+def _passed_over(doc: Mapping[str, Any]) -> str:
+    """Why a workflow that installs ghbuild has no step plan reads: it runs other ghbuild
+    commands (the multi-platform template's meta, platform and merge), or none."""
+    commands: list[str] = []
+    uses_setup = False
+    jobs = doc.get("jobs")
+    for job in (jobs.values() if isinstance(jobs, Mapping) else ()):
+        for step in (job.get("steps") or []) if isinstance(job, Mapping) else ():
+            if not isinstance(step, Mapping):
+                continue
+            uses_setup = uses_setup or bool(_SETUP.match(to_str(step.get("uses")).strip()))
+            commands += [m["cmd"] for m in _SUBCOMMAND.finditer(to_str(step.get("run")))]
+    if not uses_setup and not commands:
+        return ""
+    others = [c for c in dict.fromkeys(commands) if c != "run"]
+    if others:
+        return (f"it runs ghbuild {', '.join(others)}, not ghbuild run (the multi-platform "
+                "template's shape): plan reads only a ghbuild run or the action; plan it "
+                "with --no-workflow --tags … --platforms …")
+    return "it installs ghbuild (setup) but no step runs ghbuild run"
 
 
 def _is_self(uses: str, root: Path) -> bool:
@@ -629,7 +745,14 @@ def calls_ghbuild_run(script: str) -> bool:
 
 
 def _run_args(script: str) -> list[str] | None:
-    """The arguments after ``ghbuild run`` in a ``run:`` script, or None."""
+    """The arguments after the first ``ghbuild run`` in a ``run:`` script, or None."""
+    every = _all_run_args(script)
+    return every[0] if every else None
+
+
+def _all_run_args(script: str) -> list[list[str]]:
+    """The arguments of every ``ghbuild run`` in a ``run:`` script, one list per call."""
+    found: list[list[str]] = []
     joined = re.sub(r"\\\n", " ", script)
     for line in joined.splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
@@ -646,13 +769,78 @@ def _run_args(script: str) -> list[str] | None:
                     if arg in (";", "&&", "||", "|", "&"):
                         break
                     args.append(arg)
-                return args
+                found.append(args)
+    return found
+
+
+def _marker(step: Mapping[str, Any], lines: Sequence[str]) -> str:
+    """"action" or "setup" when the ``uses:`` line carries init's marker comment."""
+    line = _line(step, "uses")
+    if not 0 < line <= len(lines):
+        return ""
+    m = _MARKED.search(lines[line - 1])
+    return "" if m is None else ("setup" if m["setup"] else "action")
+
+
+def _guessed(uses: str, with_: Any) -> bool:
+    """A ``uses:`` of another name whose ``with:`` keys are all ghbuild inputs: a
+    renamed copy of the action (plan says it took it, and why)."""
+    if not uses or uses.startswith(("./", "docker://")) or uses.lower().startswith(
+            _NOT_GUESSED) or not isinstance(with_, Mapping) or not with_:
+        return False
+    return all(str(k) in ACTION_INPUTS for k in with_)
+
+
+def _with(step: Mapping[str, Any], shown: str) -> dict[str, Text]:
+    """A ghbuild step's ``with:``; a list or mapping value is refused as GitHub does
+    (an input is a string)."""
+    node = step.get("with")
+    if node is not None and not isinstance(node, Mapping):
+        raise ConfigError("with: must be a mapping of input: value", file=shown,
+                          line=_line(step, "with"))
+    for key, value in (node or {}).items():
+        if isinstance(value, (Mapping, list)):
+            kind = "mapping" if isinstance(value, Mapping) else "sequence"
+            raise ConfigError(f"with.{key}: a {kind} is not an input value (GitHub refuses "
+                              "the workflow: write it as a string, e.g. a | block)",
+                              file=shown, line=_line(node, key))
+    return _texts(node)
+
+
+def _matrix(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``strategy.matrix`` with one static value per key (no include/exclude): the one
+    combination CI runs. Anything else stays unknown."""
+    strategy = job.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+    if not isinstance(matrix, Mapping) or not matrix:
+        return None
+    out: dict[str, Any] = {}
+    for key, values in matrix.items():
+        if not isinstance(values, list) or len(values) != 1 or isinstance(
+                values[0], (Mapping, list)) or "${{" in to_str(values[0]):
+            return None
+        out[str(key)] = _plain(values[0])
+    return out
+
+
+def _workdir(doc: Mapping[str, Any], job: Mapping[str, Any],
+             step: Mapping[str, Any]) -> Text | None:
+    """A ``run:`` step's working directory: its own, else the job's, else the workflow's
+    ``defaults.run.working-directory``."""
+    if "working-directory" in step:
+        return _text(step, "working-directory")
+    for node in (job, doc):
+        defaults = node.get("defaults")
+        run = defaults.get("run") if isinstance(defaults, Mapping) else None
+        if isinstance(run, Mapping) and "working-directory" in run:
+            return _text(run, "working-directory")
     return None
 
 
 def _job_steps(doc: Mapping[str, Any], shown: str, wf_name: str, job_id: str,
                job: Mapping[str, Any], on: Mapping[str, Any], trigger_file: str,
-               root: Path, call: Call | None = None) -> list[Step]:
+               root: Path, call: Call | None = None,
+               lines: Sequence[str] = ()) -> list[Step]:
     raw = job.get("steps")
     if not isinstance(raw, list):
         return []
@@ -665,22 +853,29 @@ def _job_steps(doc: Mapping[str, Any], shown: str, wf_name: str, job_id: str,
             continue
         uses = to_str(step.get("uses")).strip()
         script = to_str(step.get("run")) if "run" in step else ""
-        if _SETUP.match(uses):
+        marked = _marker(step, lines) if uses else ""
+        if _SETUP.match(uses) or marked == "setup":
             setup_seen = True
             continue
-        if _ACTION.match(uses) or _is_self(uses, root):
+        guessed = False
+        if _ACTION.match(uses) or _is_self(uses, root) or marked == "action":
             kind = "action"
         elif setup_seen and script and calls_ghbuild_run(script):
             kind = "run"
+        elif _guessed(uses, step.get("with")):
+            kind, guessed = "action", True
         else:
             continue
         out.append(Step(
             workflow=shown, workflow_name=wf_name, job=job_id, index=index,
             name=to_str(step.get("name")), step_id=to_str(step.get("id")),
-            line=_line(step), kind=kind, uses=uses, with_=_texts(step.get("with")),
+            line=_line(step), kind=kind, uses=uses,
+            with_=_with(step, shown) if kind == "action" else {},
             env=(*env_layers, _texts(step.get("env"))), run=_text(step, "run"),
             job_if=_text(job, "if"), step_if=_text(step, "if"), triggers=on,
-            trigger_file=trigger_file, dispatch_inputs=dispatch, call=call))
+            trigger_file=trigger_file, dispatch_inputs=dispatch, call=call,
+            guessed=guessed, marked=bool(marked), matrix=_matrix(job),
+            workdir=_workdir(doc, job, step) if kind == "run" else None))
     return out
 
 
@@ -697,14 +892,18 @@ def _called(doc: Mapping[str, Any], shown: str, root: Path, job_id: str,
         callee_shown = uses[2:].split("@", 1)[0]
     else:
         return []
-    if depth >= 3 or not path.is_file():
-        return []  # GitHub's own nesting limit is 4 levels; a missing file fails there
+    line = _line(job, "uses")
+    if depth >= 3:
+        return []  # GitHub's own nesting limit is 4 levels
+    if not path.is_file():
+        raise UnsureError(f"jobs.{job_id}.uses: no such workflow {callee_shown!r} in this "
+                          "checkout (GitHub refuses the caller)", file=shown, line=line)
     callee = _yaml_load(path, callee_shown)
     if not isinstance(callee, Mapping):
         return []
     callee_on = triggers(callee)
     secrets = job.get("secrets")
-    call = Call(workflow=shown, job=job_id, line=_line(job, "uses"),
+    call = Call(workflow=shown, job=job_id, line=line,
                 with_=_texts(job.get("with")),
                 secrets=None if secrets == "inherit" else _texts(secrets),
                 job_if=_text(job, "if"),
@@ -712,34 +911,140 @@ def _called(doc: Mapping[str, Any], shown: str, root: Path, job_id: str,
     name = to_str(callee.get("name")) or callee_shown
     out: list[Step] = []
     jobs = callee.get("jobs")
+    lines = path.read_text(encoding="utf-8").splitlines()
     for callee_job_id, callee_job in (jobs.items() if isinstance(jobs, Mapping) else ()):
         if isinstance(callee_job, Mapping) and not isinstance(callee_job.get("uses"), str):
             # the event (and so the trigger filters) is the caller's
             out += _job_steps(callee, callee_shown, name, str(callee_job_id), callee_job,
-                              on, shown, root, call)
+                              on, shown, root, call, lines)
+    if out:  # a call plan reads: refused here as GitHub refuses it
+        check_call(job, callee_on, shown, job_id, callee_shown)
     return out
 
 
+def check_call(job: Mapping[str, Any], callee_on: Mapping[str, Any], shown: str,
+               job_id: str, callee: str) -> None:
+    """What GitHub checks when a job calls a reusable workflow: the file is one (``on:
+    workflow_call``), every ``with:`` key is one of its inputs and every required input
+    is given (a default does not make a required input optional), the same for
+    ``secrets:`` unless they are inherited."""
+    where: dict[str, Any] = {"file": shown, "line": _line(job, "uses")}
+    if "workflow_call" not in callee_on:
+        raise ConfigError(f"jobs.{job_id}.uses: {callee} is not a reusable workflow (its "
+                          "on: has no workflow_call)", **where)
+    spec = callee_on.get("workflow_call")
+    spec = spec if isinstance(spec, Mapping) else {}
+    for kind, given in (("input", job.get("with")), ("secret", job.get("secrets"))):
+        if kind == "secret" and given == "inherit":
+            continue
+        declared = spec.get(kind + "s")
+        declared = {str(k).casefold(): (str(k), v) for k, v in declared.items()} \
+            if isinstance(declared, Mapping) else {}
+        given = given if isinstance(given, Mapping) else {}
+        key = "with" if kind == "input" else "secrets"
+        for name in given:
+            if str(name).casefold() not in declared:
+                close = difflib.get_close_matches(str(name), [n for n, _ in declared.values()],
+                                                  n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                names = ", ".join(n for n, _ in declared.values()) or "none"
+                article = "an" if kind == "input" else "a"
+                raise ConfigError(f"jobs.{job_id}.{key}.{name}: '{name}' is not {article} "
+                                  f"{kind} of {callee}{hint}; its {kind}s: {names}",
+                                  file=shown, line=_line(given, name))
+        wanted = {str(k).casefold() for k in given}
+        for folded, (name, decl) in declared.items():
+            if isinstance(decl, Mapping) and decl.get("required") is True and \
+                    folded not in wanted:
+                raise ConfigError(f"jobs.{job_id}: {kind} '{name}' is required by {callee} "
+                                  f"and not given in {key}:", **where)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Survey:
+    """The workflows plan can read ghbuild from, and what it passed over and why."""
+
+    workflows: list[Workflow]
+    notes: list[str]
+
+
 def discover(root: Path, chosen: str | None = None) -> list[Workflow]:
+    """The workflows that run ghbuild (see :func:`survey`)."""
+    return survey(root, chosen).workflows
+
+
+def survey(root: Path, chosen: str | None = None) -> Survey:
     """The workflows that run ghbuild: ``chosen`` alone, else every file under
     .github/workflows/ with a ghbuild step (a file only called by others, ``on:
-    workflow_call``, is read through its callers)."""
+    workflow_call``, is read through its callers). The notes say which files were passed
+    over, and why."""
     if chosen:
-        path = Path(chosen)
-        path = path if path.is_absolute() or path.is_file() else root / chosen
-        shown = _shown(path, root)
-        if not path.is_file():
-            raise ConfigError("--workflow: no such file", file=shown)
-        return [read_workflow(path, shown, root, alone=True)]
+        return Survey(workflows=[_chosen(root, chosen)], notes=[])
     folder = root / WORKFLOW_DIR
     files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yml", ".yaml")) \
         if folder.is_dir() else []
-    found = []
+    read: list[Workflow] = []
+    broken: list[tuple[Path, ConfigError]] = []
     for path in files:
-        wf = read_workflow(path, _shown(path, root), root)
-        if wf.steps and set(wf.triggers) != {"workflow_call"}:
-            found.append(wf)
-    return found
+        try:
+            read.append(read_workflow(path, _shown(path, root), root))
+        except UnsureError as exc:
+            broken.append((path, exc))
+        except ConfigError as exc:
+            if not _mentions_ghbuild(path):
+                broken.append((path, exc))
+                continue
+            raise
+    found = [wf for wf in read if wf.steps and set(wf.triggers) != {"workflow_call"}]
+    found = _drop_guesses(found)
+    if broken and not found:
+        raise broken[0][1]  # it may be the ghbuild workflow: its error is the answer
+    notes = [f"{path.relative_to(root)}: passed over, it cannot be read ({_said(exc)}); "
+             "another workflow runs ghbuild" for path, exc in broken]
+    called = {s.workflow for wf in found for s in wf.steps if s.call is not None}
+    for wf in read:
+        if wf in found:
+            continue
+        if wf.steps and wf.path not in called and set(wf.triggers) == {"workflow_call"}:
+            notes.append(f"{wf.path}: passed over, it is only on: workflow_call and no "
+                         "workflow here calls it (--workflow reads it alone, with its "
+                         "inputs' defaults)")
+        elif wf.passed_over:
+            notes.append(f"{wf.path}: passed over: {wf.passed_over}")
+    return Survey(workflows=found, notes=notes)
+
+
+def _chosen(root: Path, chosen: str) -> Workflow:
+    path = Path(chosen)
+    path = path if path.is_absolute() or path.exists() else root / chosen
+    shown = _shown(path, root)
+    if path.is_dir():
+        raise ConfigError("--workflow: a directory, not a workflow file", file=shown)
+    if path.exists() and not path.is_file():
+        raise ConfigError("--workflow: not a regular file", file=shown)
+    if not path.is_file():
+        raise ConfigError("--workflow: no such file", file=shown)
+    return read_workflow(path, shown, root, alone=True)
+
+
+def _mentions_ghbuild(path: Path) -> bool:
+    try:
+        return "ghbuild" in path.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False
+
+
+def _said(exc: ConfigError) -> str:
+    where = f"line {exc.line}: " if exc.line else ""
+    return where + exc.message
+
+
+def _drop_guesses(found: list[Workflow]) -> list[Workflow]:
+    """Steps taken for ghbuild from their with: keys only count when no step names it."""
+    if not any(not s.guessed for wf in found for s in wf.steps):
+        return found
+    kept = [replace(wf, steps=tuple(s for s in wf.steps if not s.guessed)) for wf in found]
+    return [wf for wf in kept if wf.steps]
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -790,12 +1095,19 @@ class Resolved:
     runs: bool | None                   # None: an if: only a runner can decide
     notes: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()  # secret inputs given a stand-in value
+    # a stand-in other than str(Unknown): registry-auth with each unknown piece replaced
+    stand_ins: Mapping[str, str] = field(default_factory=dict)
+    workdir: str = ""                   # a run: step's working directory ("" the top)
+    # the workflow's, job's and step's env: other than INPUT_* (the step's process has
+    # them: secret-envs, a shell variable on the run line); unknown ones as stand-ins
+    process_env: Mapping[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         """The inputs as ``INPUT_*`` (action.yml: ``INPUT_<NAME>`` upper case, ``-`` as ``_``)."""
         out = {f"INPUT_{k.upper().replace('-', '_')}": v for k, v in self.inputs.items()}
         for name in self.placeholders:
-            out[f"INPUT_{name.upper().replace('-', '_')}"] = str(self.unknown[name])
+            out[f"INPUT_{name.upper().replace('-', '_')}"] = self.stand_ins.get(
+                name, str(self.unknown[name]))
         return out
 
 
@@ -867,15 +1179,104 @@ def resolve(step: Step, ctx: Any, flags: Mapping[str, str]) -> Resolved:
         scope, notes = _call_scope(step, github, ctx.event_name)
     else:
         scope, notes = {"github": github, "inputs": _dispatch(step, github, ctx.event_name)}, []
+    if step.matrix is not None:
+        scope["matrix"] = dict(step.matrix)
+        notes.append(f"{step.label()}: its matrix has one value per key, planned as that "
+                     "one combination")
     runs = _runs(step, scope, github, ctx.event_name)
     scope["env"] = _env(step.env, scope, step.workflow)
     values = _step_inputs(step, scope, flags)
     known = {k: to_str(v) for k, v in values.items() if not isinstance(v, Unknown)}
     unknown = {k: v for k, v in values.items() if isinstance(v, Unknown)}
-    held = tuple(k for k, v in unknown.items() if k in SECRET_INPUTS and v.secret)
+    held = tuple(k for k, v in unknown.items() if k in SECRET_INPUTS and (
+        v.secret or k == "username"))
+    stand_ins = _stand_ins(step, scope, held)
+    held = tuple(k for k in held if k != "registry-auth" or k in stand_ins)
+    notes += _step_notes(step, scope)
     return Resolved(step=step, inputs=known, unknown=unknown,
                     runs=None if isinstance(runs, Unknown) else truthy(runs),
-                    notes=tuple(notes), placeholders=held)
+                    notes=tuple(notes), placeholders=held, stand_ins=stand_ins,
+                    workdir=_render_workdir(step, scope, notes),
+                    process_env=_process_env(scope["env"]))
+
+
+# Variables a workflow's env: may set that plan does not take into its own environment:
+# the runner's own, and those that change where docker, buildx or git read their state.
+_RUNNER_ENV = ("GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "DOCKER_", "BUILDX_",
+               "BUILDKIT_", "GIT_")
+
+
+def _process_env(env: Mapping[str, Any]) -> dict[str, str]:
+    return {k: to_str(v) if not isinstance(v, Unknown) else str(v) for k, v in env.items()
+            if not k.upper().startswith(_RUNNER_ENV) and k.upper() not in ("PATH", "HOME")}
+
+
+def _render_workdir(step: Step, scope: Mapping[str, Any], notes: list[str]) -> str:
+    if step.workdir is None:
+        return ""
+    got = _render(step.workdir, scope, step.workflow, "working-directory")
+    if isinstance(got, Unknown):
+        notes.append(f"{step.label()}: its working-directory comes from "
+                     f"{', '.join(got.sources)}: not known locally (planned from the top)")
+        return ""
+    return to_str(got).strip()
+
+
+def _step_notes(step: Step, scope: Mapping[str, Any]) -> list[str]:
+    """What GitHub would warn about a step, and how plan took it."""
+    notes = []
+    where = f"{step.workflow}:{step.line}"
+    if step.guessed:
+        notes.append(f"{where}: uses: {step.uses} taken as ghbuild: every with: key is an "
+                     "input of ghbuild's action.yml (write '# ghbuild' after the reference, "
+                     "as ghbuild init --action does, to say so)")
+    for name, text in step.with_.items():
+        if name not in ACTION_INPUTS:
+            close = difflib.get_close_matches(name, ACTION_INPUTS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            notes.append(f"{step.workflow}:{text.line}: with.{name} is not an input of "
+                         f"ghbuild{hint}: GitHub warns 'Unexpected input' and ignores it")
+    if step.kind == "run" and step.run is not None:
+        script = _render(step.run, scope, step.workflow, "run")
+        count = 0 if isinstance(script, Unknown) else len(_all_run_args(to_str(script)))
+        if count > 1:
+            notes.append(f"{step.label()}: its run: calls ghbuild run {count} times; the "
+                         "first is planned")
+    return notes
+
+
+def _stand_ins(step: Step, scope: Mapping[str, Any], held: Sequence[str]) -> dict[str, str]:
+    """registry-auth with each unknown piece as a stand-in (``<secrets.HUB_TOKEN>``), so
+    the plan shows one login per entry; only when every entry's registry is known (else
+    it is left unset, as another unknown input)."""
+    if "registry-auth" not in held:
+        return {}
+    text = step.with_.get("registry-auth") if step.kind == "action" else next(
+        (layer[k] for layer in reversed(step.env) for k in layer
+         if k.upper() == "INPUT_REGISTRY_AUTH"), None)
+    if text is None:
+        return {}
+    from .login import parse_registry_auth
+
+    try:
+        filled = render_stand_ins(text.value, scope)
+        entries = parse_registry_auth(filled)
+    except (ExpressionError, InputError):
+        return {}
+    if any("<" in e.credentials.registry for e in entries):
+        return {}
+    return {"registry-auth": filled}
+
+
+def render_stand_ins(text: str, scope: Mapping[str, Any]) -> str:
+    """A value with each unknown ``${{ }}`` replaced by ``<its sources>`` (no value: a
+    name, with no space, so that YAML reads it as one word)."""
+    out = []
+    for is_expr, piece in _split_template(text):
+        value = evaluate(piece, scope) if is_expr else piece
+        out.append("<" + "+".join(value.sources) + ">" if isinstance(value, Unknown)
+                   else to_str(value))
+    return "".join(out)
 
 
 def _runs(step: Step, scope: Mapping[str, Any], github: Open, event: str) -> Any:
@@ -918,8 +1319,33 @@ def _step_inputs(step: Step, scope: Mapping[str, Any], flags: Mapping[str, str]
             continue
         if not eq:
             value = args[i + 1] if i + 1 < len(args) else ""
-        values[flags[option]] = Unknown((f"the shell's {value}",)) if "$" in value else value
+        values[flags[option]] = _expand(value, scope["env"])
     return values
+
+
+_SHELL_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<name>[A-Za-z_]\w*))", re.ASCII)
+
+
+def _expand(value: str, env: Mapping[str, Any]) -> Any:
+    """A flag value's ``$NAME`` / ``${NAME}`` from the step's ``env:`` (the shell has
+    them); any other expansion, or a variable env: does not set, is unknown."""
+    if "$" not in value:
+        return value
+    missing: list[Unknown] = []
+
+    def one(m: re.Match[str]) -> str:
+        name = m["braced"] or m["name"]
+        got = env.get(name)
+        if got is None or isinstance(got, Unknown):
+            missing.append(got if isinstance(got, Unknown) else
+                           Unknown((f"the shell's ${name}",)))
+            return ""
+        return to_str(got)
+
+    out = _SHELL_VAR.sub(one, value)
+    if "$" in out:
+        missing.append(Unknown((f"the shell's {value}",)))
+    return _unknown_of(*missing) or out
 
 
 # -- filters: would the event start the workflow at all ---------------------------------------

@@ -325,9 +325,12 @@ def test_setup_then_ghbuild_run(tmp_path: Path) -> None:
     (root / ".github/workflows/b.yml").write_text(RUN_STEP)
     chosen, _ = pick(root, ctx())
     assert (chosen.step.kind, chosen.step.index, chosen.step.name) == ("run", 2, "Build")
+    # "$TAGS" is the step's env: TAGS, as the shell has it
     assert dict(chosen.inputs) == {"cache": "registry", "push": "true",
-                                   "images": "ghcr.io/acme/main", "context": "sub"}
-    assert chosen.unknown == {"tags": Unknown(("the shell's $TAGS",))}
+                                   "images": "ghcr.io/acme/main", "context": "sub",
+                                   "tags": "type=sha"}
+    assert chosen.unknown == {}
+    assert chosen.process_env == {"TAGS": "type=sha"}
     assert "github-token" not in chosen.unknown   # run: steps get no token by default
 
 

@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import workflow
 from ..errors import InputError, PolicyError
 from ..gha import Actions
 from ..proc import get_runner
@@ -42,6 +43,12 @@ PLACEHOLDER_ACTION = "org/ghbuild"
 SUB_ACTIONS = ("setup",)
 DEFAULT_TEMPLATE = "publish"
 DESCRIPTION_PREFIX = re.compile(r'^ghbuild template "[^"]+":\s*')
+# Templates that name no image of their own, and where the image is given instead.
+IMAGE_ELSEWHERE = {
+    "monorepo": "its images are the images: entries of .github/ghbuild.yml "
+                "(docs/many-images.md)",
+    "reusable": "the calling workflow names it (with: images: …)",
+}
 
 # owner/repo at the end of https://host/owner/repo(.git), git@host:owner/repo(.git) or
 # ssh://git@host[:port]/owner/repo(.git).
@@ -103,14 +110,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"{tpl.name:<{width}}  {tpl.description}")
         return 0
     tpl = pick(templates, args.template)
+    if args.image and tpl.name in IMAGE_ELSEWHERE:
+        raise InputError(f"--image: the {tpl.name} template names no image: "
+                         f"{IMAGE_ELSEWHERE[tpl.name]}", hint="drop --image")
     if not Path(args.dir).is_dir():
         what = "is a file, not a directory" if Path(args.dir).exists() else "no such directory"
         raise InputError(f"--dir {args.dir}: {what}")
     root = checkout_root(Path(args.dir), actions)
-    fill = resolve_fill(root, args, actions)
+    fill = resolve_fill(root, args, actions, needs_image=tpl.name not in IMAGE_ELSEWHERE)
     text = render(tpl, fill)
     target = root / ".github" / "workflows" / f"{tpl.name}.yml"
     write(target, text, force=args.force, actions=actions)
+    if tpl.name == "monorepo" and not any(
+            (root / ".github" / n).is_file() for n in ("ghbuild.yml", "ghbuild.yaml")):
+        actions.notice("the monorepo workflow reads its images from .github/ghbuild.yml, "
+                       "which this checkout does not have yet (docs/many-images.md)")
     return 0
 
 
@@ -148,8 +162,10 @@ def pick(templates: dict[str, Template], name: str) -> Template:
 
 
 # -- what to fill in ----------------------------------------------------------------------
-def resolve_fill(root: Path, args: argparse.Namespace, actions: Actions) -> Fill:
-    image = args.image or image_from_origin(root, actions)
+def resolve_fill(root: Path, args: argparse.Namespace, actions: Actions,
+                 needs_image: bool = True) -> Fill:
+    image = args.image or (image_from_origin(root, actions) if needs_image else
+                           PLACEHOLDER_IMAGE)
     if not _IMAGE.match(image):
         raise InputError(f"--image {image!r} is not a valid image name (lowercase "
                          "registry/path, e.g. ghcr.io/acme/widget)")
@@ -269,6 +285,10 @@ def _mapping_edits(mapping: Any, fill: Fill, lines: list[str]) -> Iterator[Edit]
     if new is not None:
         line, col = mapping.lc.value("uses")
         yield _scalar_edit(lines, line, col, uses, new)
+        marker = marker_for(new)
+        if marker:  # at the end of the line: after a closing quote or a comment
+            end = len(lines[line].rstrip("\r\n"))
+            yield Edit(line, end, "", f" {marker}")
     images = mapping.get("images")
     if images == PLACEHOLDER_IMAGE:
         line, col = mapping.lc.value("images")
@@ -289,6 +309,17 @@ def action_reference(uses: str, action: str | None) -> str | None:
         if name == f"{PLACEHOLDER_ACTION}/{sub}":
             return f"{repo}/{sub}@{ref}"
     return None
+
+
+def marker_for(uses: str) -> str:
+    """The comment ``ghbuild plan`` knows a step by when its reference does not say
+    ghbuild (``--action acme/container-build@v2``): ``# ghbuild``, ``# ghbuild setup``
+    for the setup sub-action; "" when the name is recognised already."""
+    if workflow.recognised(uses):
+        return ""
+    name = uses.partition("@")[0]
+    return workflow.MARKER + (" setup" if any(name.endswith(f"/{sub}") for sub in
+                                              SUB_ACTIONS) else "")
 
 
 def _scalar_edit(lines: list[str], line: int, col: int, old: str, new: str) -> Edit:

@@ -202,18 +202,19 @@ class QuietActions(Actions):
 def run(args: argparse.Namespace) -> int:
     # The checkout's top, as a runner's workspace is: .github/ is found from a subdirectory.
     root = gitcontext.toplevel(str(Path(args.dir).resolve()))
-    found = _workflows(args, root)
-    event = args.event or workflow.default_event(found) or "push"
     notes: list[str] = []
+    found = _workflows(args, root, notes)
+    event = args.event or workflow.default_event(found) or "push"
     ctx = from_git(root, event=event, event_path=args.event_path, environ=dict(os.environ),
                    ref=args.ref, pr_number=args.pr)
     _check_ref(ctx, root, explicit=args.ref is not None, notes=notes)
     ctx = with_repo_metadata(ctx, args.repo_metadata, notes)
-    base, view = _workflow_inputs(found, ctx, args, event, notes)
+    base, view, workdir = _workflow_inputs(found, ctx, args, event, notes)
     env = run_cmd.environment(args, base=base)
     flags = run_cmd.given_flags(args)
     _need_image_name(env, ctx, root, flags)
-    report = make_report(env, ctx, root, offline=args.offline, notes=notes, flags=flags)
+    report = make_report(env, ctx, root, offline=args.offline, notes=notes, flags=flags,
+                         cwd=_working_directory(root, workdir, notes))
     report.workflow = _redacted(view, env) if view else None
     sys.stdout.write(safe_json(render_json(report)) if args.format == "json"
                      else safe_text(render_text(report)))
@@ -221,21 +222,45 @@ def run(args: argparse.Namespace) -> int:
 
 
 # -- the workflow and the ref -------------------------------------------------------------
-def _workflows(args: argparse.Namespace, root: str) -> list[workflow.Workflow]:
+def _workflows(args: argparse.Namespace, root: str,
+               notes: list[str]) -> list[workflow.Workflow]:
     if args.no_workflow:
         if args.workflow or args.job or args.step:
             raise InputError("--no-workflow reads no workflow: drop --workflow, --job, --step")
         return []
-    found = workflow.discover(Path(root), args.workflow)
+    got = workflow.survey(Path(root), args.workflow)
+    found = got.workflows
     if not found and (args.job or args.step):
         raise InputError("--job and --step choose a ghbuild step of a workflow, and no "
                          f"workflow under {workflow.WORKFLOW_DIR}/ runs ghbuild",
                          hint="pass --workflow PATH")
     if args.workflow and not found[0].steps:
-        raise InputError(f"{found[0].path}: no step runs ghbuild (uses: OWNER/ghbuild@REF, "
-                         "ghbuild run after OWNER/ghbuild/setup@REF, or our reusable workflow)",
+        why = found[0].passed_over or ("no step runs ghbuild (uses: OWNER/ghbuild@REF, "
+                                       "ghbuild run after OWNER/ghbuild/setup@REF, or our "
+                                       "reusable workflow)")
+        raise InputError(f"{found[0].path}: {why}",
                          hint="--no-workflow plans from the inputs and the config file")
+    notes += got.notes
+    if not found:
+        # said, not silent: the plan below is run's defaults and inputs, not a workflow's
+        notes.append(f"no workflow under {workflow.WORKFLOW_DIR}/ has a ghbuild step "
+                     "(uses: OWNER/ghbuild@REF, a uses: marked '# ghbuild', ghbuild run "
+                     "after the setup action, or a reusable workflow call): planned from "
+                     "the INPUT_* variables, the config file and the flags only")
     return found
+
+
+def _working_directory(root: str, workdir: str, notes: list[str]) -> str | None:
+    """A ``run:`` step's working directory, where run's relative paths start (the config
+    file is still found from the top, as run finds it from the workspace)."""
+    if not workdir:
+        return None
+    path = Path(root, workdir)
+    if not path.is_dir():
+        raise InputError(f"the ghbuild step's working-directory {workdir!r} is not a "
+                         "directory of the checkout (the step would fail to start)")
+    notes.append(f"paths are relative to the step's working-directory {workdir}")
+    return str(path)
 
 
 def _run_flags() -> dict[str, str]:
@@ -245,12 +270,12 @@ def _run_flags() -> dict[str, str]:
 
 def _workflow_inputs(found: Sequence[workflow.Workflow], ctx: Context,
                      args: argparse.Namespace, event: str, notes: list[str]
-                     ) -> tuple[dict[str, str], WorkflowView | None]:
+                     ) -> tuple[dict[str, str], WorkflowView | None, str]:
     """The process environment with the chosen step's inputs written over its ``INPUT_*``
     (on a runner action.yml sets every one of them), and what the step gives."""
     base = dict(os.environ)
     if not found:
-        return base, None
+        return base, None, ""
     chosen, more = workflow.choose(found, ctx, _run_flags(), job=args.job, step=args.step)
     step = chosen.step
     if args.event is None and event != "push":
@@ -269,13 +294,14 @@ def _workflow_inputs(found: Sequence[workflow.Workflow], ctx: Context,
         if name not in chosen.placeholders:  # unset, as the note says: run's default
             for key in {f"INPUT_{name.upper()}", f"INPUT_{name.upper().replace('-', '_')}"}:
                 base.pop(key, None)
+    base.update(chosen.process_env)  # the step's process has its env: (secret-envs reads it)
     view = WorkflowView(
         file=step.workflow, job=step.job, step=step.index, name=step.name or step.step_id,
         uses=step.uses or "run: ghbuild run",
         called_from=_caller(step),
         inputs=tuple(chosen.inputs.items()),
         unknown=tuple((k, ", ".join(v.sources)) for k, v in chosen.unknown.items()))
-    return base, view
+    return base, view, chosen.workdir
 
 
 def _caller(step: workflow.Step) -> str:
@@ -404,8 +430,12 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
 
 
 def _logins(img: run_cmd.ImageRun, ctx: Context) -> tuple[tuple[str, str, str], ...]:
-    """run's logins for this image (run.login_plan), without their passwords."""
-    return tuple((c.host, c.username, c.source) for c in run_cmd.login_plan(img, ctx))
+    """run's logins for this image, without their passwords: run's own ``_image_login``
+    (which refuses a password without a user name, as run does), its lines dropped."""
+    if ctx.source == "git" and not ctx.actor:  # a runner has one; git does not
+        ctx = replace(ctx, actor="<github.actor>")
+    logins = run_cmd._image_login(img, ctx, QuietActions(img.env, []), set())
+    return tuple((c.host, c.username, c.source) for c in logins)
 
 
 def _login_text(p: ImagePlan) -> str:

@@ -163,10 +163,17 @@ def test_a_workflow_without_a_ghbuild_step_is_refused(runner: GitOnlyRunner, tmp
                  str(repo / ".github/workflows/multi-platform.yml")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith("ghbuild: error: .github/workflows/multi-platform.yml: no step "
-                          "runs ghbuild")
-    # discovery passes over it: the plan is the inputs' alone
-    assert plan_json(capsys, repo)["workflow"] is None
+    # the reason docs/plan.md promises: it runs other ghbuild commands
+    assert err.startswith("ghbuild: error: .github/workflows/multi-platform.yml: it runs "
+                          "ghbuild meta, platform, merge, not ghbuild run")
+    assert "--no-workflow --tags … --platforms …" in err
+    # discovery passes over it, and says so: the plan is the inputs' alone
+    doc = plan_json(capsys, repo)
+    assert doc["workflow"] is None
+    assert any(n.startswith(".github/workflows/multi-platform.yml: passed over: it runs "
+                            "ghbuild meta, platform, merge") for n in doc["notes"])
+    assert any(n.startswith("no workflow under .github/workflows/ has a ghbuild step")
+               for n in doc["notes"])
 
 
 # -- the checkout ---------------------------------------------------------------------------
