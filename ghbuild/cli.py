@@ -115,13 +115,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GhbuildError as exc:
         _report(str(exc), exc)
         if debug:
-            raise
+            _traceback(exc)
         return exc.exit_code
     except OSError as exc:
         return _os_error(exc, debug)
     except Terminated as exc:
+        if debug:
+            _traceback(exc)
         return _terminated(exc.signum)
-    except KeyboardInterrupt:  # SIGINT where no handler could be set (not the main thread)
+    except KeyboardInterrupt as exc:  # SIGINT where no handler could be set (not main thread)
+        if debug:
+            _traceback(exc)
         return _terminated(signal.SIGINT)
     finally:
         # after _terminated: a second signal must not cut its clean-up short
@@ -208,8 +212,17 @@ def _os_error(exc: OSError, debug: bool) -> int:
             message += f" ({exc.filename2})"
     _report(message, BuildError(message))
     if debug:
-        raise exc
+        _traceback(exc)
     return 1
+
+
+def _traceback(exc: BaseException) -> None:
+    """--debug prints the traceback and changes nothing else: a step's exit code (2 bad
+    input, 3 refused by policy) must not depend on whether someone is debugging it."""
+    import traceback
+
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _from_subprocess(exc: BaseException) -> bool:
