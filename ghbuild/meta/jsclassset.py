@@ -59,7 +59,9 @@ class _Set:
 
 def class_set(p: _Parser) -> str:
     """``[...]`` from ``p.pos`` (at the ``[``) to its ``]``, as one pattern."""
-    return _nested(p).pattern(p)
+    result = _nested(p)
+    p.nullable = "" in result.strings  # [\q{}] matches the empty string
+    return result.pattern(p)
 
 
 def _nested(p: _Parser) -> _Set:

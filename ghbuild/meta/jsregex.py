@@ -7,16 +7,17 @@ parsed here by JavaScript's grammar (ECMAScript 2024 as Node 20 has it, with the
 compatibility rules of Annex B when neither ``u`` nor ``v`` is set) and rewritten into
 an unambiguous pattern for the ``regex`` package: every literal is escaped, ``\\d``
 ``\\w`` ``\\s`` ``\\b`` ``.`` ``^`` ``$`` get JavaScript's sets, groups keep their
-numbers, a backreference to a group that has not matched is empty, ``\\p{...}`` is
+numbers, a backreference to a group that has not matched is empty, a repetition that
+matches empty once the minimum is reached is rejected (``/()?/`` leaves group 1 unset),
+``\\p{...}`` is
 checked against the names JavaScript accepts (:mod:`.jsprops`), and without ``u``/``v``
 pattern and text are UTF-16 code units, as there (``.`` matches half an emoji). What
 JavaScript rejects is refused with the reason and the position.
 
 Known differences, all rare in tag patterns (docs/meta.md lists them):
 
-* a capture inside a repeated group is not reset at each repetition as in JavaScript, and
-  a repetition that matches empty is kept where JavaScript rejects it (``/()?/`` leaves
-  group 1 unset there, empty here; ``/(?:|a)+/`` matches "a" there, "" here);
+* a capture inside a repeated group is not reset at each repetition as in JavaScript
+  (``/(?:(a)|b)+/`` on "ab": group 1 is unset there, "a" here);
 * ``i`` is JavaScript's (:mod:`.jsfold`), except that Node 20 does not close a bare
   character subtracted in a ``v`` class (:mod:`.jsclassset`);
 * properties of strings (``\\p{RGI_Emoji}``) are refused as not supported; ``v``-flag
@@ -84,6 +85,7 @@ class JsRegex:
     global_: bool
     sticky: bool
     units: bool = False    # without u/v: match UTF-16 code units, as JavaScript does
+    groups: int = 0        # JavaScript's capture groups, named g1... in the translation
 
     def match(self, text: str) -> list[str | None] | None:
         """What ``text.match(re)`` returns: groups (None for unset), or all matches."""
@@ -95,7 +97,9 @@ class JsRegex:
     def _match(self, text: str) -> list[str | None] | None:
         if not self.global_:
             m = self.compiled.match(text) if self.sticky else self.compiled.search(text)
-            return None if m is None else [m.group(0), *m.groups()]
+            if m is None:
+                return None
+            return [m.group(0), *(m.group(f"g{n}") for n in range(1, self.groups + 1))]
         found: list[str | None] = []
         pos = 0
         while pos <= len(text):
@@ -123,23 +127,20 @@ def compile_js(pattern: str, allow_slashes: bool = True) -> JsRegex:
     bad = set(flags) - _FLAGS
     if bad or len(set(flags)) != len(flags) or {"u", "v"} <= set(flags):
         raise JsRegexError(f"invalid regular expression flags '{flags}'")
-    translated = translate(body, flags)
+    parser = _Parser(body, flags)
+    translated = parser.translate()
     try:
         # "i" is written out (jsfold): the regex package's folding is not JavaScript's
         compiled = regex.compile(translated)
     except (regex.error, OverflowError) as exc:  # a limit of Python's engine, not syntax
         raise JsRegexError(f"bad regular expression '{body}': {exc}")
     return JsRegex(compiled, "g" in flags, "y" in flags,
-                   units=not ({"u", "v"} & set(flags)))
+                   units=not ({"u", "v"} & set(flags)), groups=len(parser.groups))
 
 
 def translate(body: str, flags: str = "") -> str:
     """The ``regex``-package pattern for JavaScript ``body`` with ``flags``."""
-    parser = _Parser(body, flags)
-    out = parser.disjunction()
-    if parser.pos < len(parser.src):  # only a ')' stops the top level early
-        parser.fail("unmatched ')'")
-    return out
+    return _Parser(body, flags).translate()
 
 
 def _scan_groups(src: str) -> list[str | None]:
@@ -225,6 +226,17 @@ class _Parser:
         self.opened = 0
         self.closed: set[int] = set()
         self.seen_names: set[str] = set()
+        # whether what was parsed last can match the empty string; lookbehinds open (the
+        # regex package matches them right to left); the empty-repetition checks written
+        self.nullable = False
+        self.behind = 0
+        self.checks = 0
+
+    def translate(self) -> str:
+        out = self.disjunction()
+        if self.pos < len(self.src):  # only a ')' stops the top level early
+            self.fail("unmatched ')'")
+        return out
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -247,14 +259,20 @@ class _Parser:
 
     def disjunction(self) -> str:
         alts = [self.alternative()]
+        empty = self.nullable
         while self.eat("|"):
             alts.append(self.alternative())
+            empty = empty or self.nullable
+        self.nullable = empty
         return "|".join(alts)
 
     def alternative(self) -> str:
         parts: list[str] = []
+        empty = True
         while self.pos < len(self.src) and self.peek() not in "|)":
             parts.append(self.term())
+            empty = empty and self.nullable
+        self.nullable = empty
         return "".join(parts)
 
     def term(self) -> str:
@@ -262,13 +280,43 @@ class _Parser:
         assertion = self.assertion()
         if assertion is not None:
             text, quantifiable = assertion
+            self.nullable = True
             if self.at_quantifier():
                 if not quantifiable:
                     self.fail("nothing to repeat")
                 return self.quantified_assertion(text)
             return text
+        self.nullable = False
         atom = self.atom(start)
-        return atom + self.quantifier()
+        empty = self.nullable
+        quantifier = self.quantifier()
+        if quantifier is None:
+            self.nullable = empty
+            return atom
+        low, high, lazy = quantifier
+        self.nullable = empty or low == 0
+        if empty:
+            return self.checked_repeat(atom, low, high, lazy)
+        return f"{atom}{{{low},{'' if high is None else high}}}{'?' if lazy else ''}"
+
+    def checked_repeat(self, atom: str, low: int, high: int | None, lazy: bool) -> str:
+        """A repeated atom that can match empty: JavaScript rejects a repetition that
+        matches empty once ``low`` are done. Each such one starts by capturing the rest of
+        the text, and may not end where that rest is still all there is."""
+        self.checks += 1
+        rest = f"_e{self.checks}"
+        if self.behind:
+            # a lookbehind is matched leftwards: the check runs from the right end
+            once = f"(?<!^(?P={rest})){atom}(?<=^(?P<{rest}>[\\s\\S]*))"
+        else:
+            once = f"(?=(?P<{rest}>[\\s\\S]*)){atom}(?!(?P={rest})(?![\\s\\S]))"
+        head = f"(?:{atom}){{{low}}}" if low else ""  # a group repeated keeps its name
+        if high is not None and high == low:
+            return head or "(?:)"
+        more = "" if high is None else high - low
+        tail = f"(?:{once}){{0,{more}}}{'?' if lazy else ''}"
+        # leftwards, the first repetitions matched are the rightmost ones
+        return tail + head if self.behind else head + tail
 
     def at_quantifier(self) -> bool:
         ch = self.peek()
@@ -297,7 +345,10 @@ class _Parser:
                                      ("(?<!", False)):
             start = self.pos
             if self.eat(opener):
+                behind = opener.startswith("(?<")
+                self.behind += behind
                 inner = self.disjunction()
+                self.behind -= behind
                 self.close_group(start)
                 return f"{opener}{inner})", quantifiable and not self.unicode
         return None
@@ -369,7 +420,8 @@ class _Parser:
         inner = self.disjunction()
         self.close_group(start)
         self.closed.add(number)
-        return f"({inner})"
+        # named, so that a group written twice (checked_repeat) stays one group
+        return f"(?P<g{number}>{inner})"
 
     def group_name(self, define: bool) -> str:
         """The name up to ``>`` (``self.pos`` just after ``<``); ``define``: a group's."""
@@ -385,21 +437,17 @@ class _Parser:
             self.seen_names.add(name)
         return name
 
-    def quantifier(self) -> str:
+    def quantifier(self) -> tuple[int, int | None, bool] | None:
+        """(least, most or None, lazy) of the quantifier here, None without one."""
         ch = self.peek()
-        if ch in ("*", "+", "?"):
-            self.pos += 1
-            text = ch
-        elif ch == "{":
-            if _QUANT.match(self.src, self.pos) is None:
-                if self.unicode:
-                    self.fail("incomplete quantifier")
-                return ""  # Annex B: a "{" that starts no quantifier is a literal
-            low, high = self.quantifier_bounds()
-            text = f"{{{low},{'' if high is None else high}}}"
-        else:
-            return ""
-        return text + ("?" if self.eat("?") else "")
+        if ch == "{" and _QUANT.match(self.src, self.pos) is None:
+            if self.unicode:
+                self.fail("incomplete quantifier")
+            return None  # Annex B: a "{" that starts no quantifier is a literal
+        if ch not in ("*", "+", "?", "{"):
+            return None
+        low, high = self.quantifier_bounds()
+        return low, high, self.eat("?")
 
     def quantifier_bounds(self) -> tuple[int, int | None]:
         """Reads ``*``, ``+``, ``?`` or ``{n,m}`` (not the lazy ``?`` after it)."""
@@ -456,9 +504,10 @@ class _Parser:
 
     def backreference(self, number: int) -> str:
         # JavaScript: a group that has not matched (or not closed yet) matches empty
+        self.nullable = True
         if number not in self.closed:
             return "(?:)"
-        ref = f"(?({number})\\{number}|)"
+        ref = f"(?(g{number})(?P=g{number})|)"
         return f"(?i:{ref})" if self.icase else ref
 
     def decimal_escape(self, start: int) -> str:

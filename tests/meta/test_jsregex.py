@@ -38,6 +38,10 @@ from .support import lines, run_meta
     ("/\\P{Lu}/iu", "A", ["A"]),                  # "a" is not Lu
     ("/\\P{Lu}/iv", "A", None),
     ("/[\\q{ss}&&\\q{SS}]/iv", "sS", ["sS"]),
+    # an empty repetition past the minimum is rejected, as in JavaScript
+    ("()?", "x", ["", None]),
+    ("(?:|a)+", "a", ["a"]),
+    ("(a*)+", "b", ["", ""]),                       # the first (minimum) one may be empty
     # without u/v, UTF-16 code units
     ("x(.)", "x😀", ["x\ud83d", "\ud83d"]),
     ("/x(.)/u", "x😀", ["x😀", "😀"]),

@@ -132,6 +132,12 @@ REGEX += [
     ("/\\uD83D/u", "😀"), ("/\\W/g", "a😀"), ("/(?:)/g", "😀"), ("/(?:)/gu", "😀"),
     ("[😀-😂]", "x"),
 ]
+# a repetition that matches empty, once the minimum is reached, is rejected
+REGEX += [
+    ("()?", "x"), ("(a|())*", "a"), ("(a*)*", "b"), ("(a*)+", "b"), ("(?:|a)+", "a"),
+    ("(?:(a)|())*b", "ab"), ("(a?){2}", "a"), ("(a?){2,}", "a"), ("(?:a|()){1,3}?b", "ab"),
+    ("v(\\d*)?", "v"), ("/(?:)*/g", "ab"), ("(?<=(a|)*)b", "ab"), ("(?<=(a?){1,3})b", "aab"),
+]
 # Block helpers: #if/#unless with every else form, truthiness, "~" and standalone lines
 OPENS = ["{{#if a}}", "{{#if e}}", "{{#if z}}", "{{#if z includeZero=true}}", "{{#unless a}}",
          "{{#unless e}}", "{{~#if a}}", "{{#if a~}}", "{{~#if e~}}", "{{#if branch}}",
