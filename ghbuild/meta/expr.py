@@ -154,7 +154,7 @@ def _parse(template: str) -> tuple[_Program, int]:
     """The tree after whitespace rules, and the count of top-level nodes before them
     (what metadata-action's isRawStatement counts)."""
     items = _lex(template)
-    root, end, stop = _program(items, 0, None)
+    root, _, stop = _program(items, 0, None)
     if stop is not None:
         assert isinstance(stop, _Tag)
         what = "{{else}}" if stop.kind in ("else", "chain") else stop.source
