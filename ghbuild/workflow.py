@@ -499,6 +499,10 @@ def recognised(uses: str) -> bool:
     return bool(_ACTION.match(uses) or _SETUP.match(uses))
 
 
+class StepError(ConfigError):
+    """A ghbuild step (or a call of one) GitHub refuses: always the answer."""
+
+
 class UnsureError(ConfigError):
     """A workflow that cannot be read, where plan cannot tell whether it runs ghbuild (a
     called file that does not exist): when another workflow does, it is a note."""
@@ -796,12 +800,12 @@ def _with(step: Mapping[str, Any], shown: str) -> dict[str, Text]:
     (an input is a string)."""
     node = step.get("with")
     if node is not None and not isinstance(node, Mapping):
-        raise ConfigError("with: must be a mapping of input: value", file=shown,
+        raise StepError("with: must be a mapping of input: value", file=shown,
                           line=_line(step, "with"))
     for key, value in (node or {}).items():
         if isinstance(value, (Mapping, list)):
             kind = "mapping" if isinstance(value, Mapping) else "sequence"
-            raise ConfigError(f"with.{key}: a {kind} is not an input value (GitHub refuses "
+            raise StepError(f"with.{key}: a {kind} is not an input value (GitHub refuses "
                               "the workflow: write it as a string, e.g. a | block)",
                               file=shown, line=_line(node, key))
     return _texts(node)
@@ -930,7 +934,7 @@ def check_call(job: Mapping[str, Any], callee_on: Mapping[str, Any], shown: str,
     ``secrets:`` unless they are inherited."""
     where: dict[str, Any] = {"file": shown, "line": _line(job, "uses")}
     if "workflow_call" not in callee_on:
-        raise ConfigError(f"jobs.{job_id}.uses: {callee} is not a reusable workflow (its "
+        raise StepError(f"jobs.{job_id}.uses: {callee} is not a reusable workflow (its "
                           "on: has no workflow_call)", **where)
     spec = callee_on.get("workflow_call")
     spec = spec if isinstance(spec, Mapping) else {}
@@ -949,14 +953,14 @@ def check_call(job: Mapping[str, Any], callee_on: Mapping[str, Any], shown: str,
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 names = ", ".join(n for n, _ in declared.values()) or "none"
                 article = "an" if kind == "input" else "a"
-                raise ConfigError(f"jobs.{job_id}.{key}.{name}: '{name}' is not {article} "
+                raise StepError(f"jobs.{job_id}.{key}.{name}: '{name}' is not {article} "
                                   f"{kind} of {callee}{hint}; its {kind}s: {names}",
                                   file=shown, line=_line(given, name))
         wanted = {str(k).casefold() for k in given}
         for folded, (name, decl) in declared.items():
             if isinstance(decl, Mapping) and decl.get("required") is True and \
                     folded not in wanted:
-                raise ConfigError(f"jobs.{job_id}: {kind} '{name}' is required by {callee} "
+                raise StepError(f"jobs.{job_id}: {kind} '{name}' is required by {callee} "
                                   f"and not given in {key}:", **where)
 
 
@@ -988,6 +992,8 @@ def survey(root: Path, chosen: str | None = None) -> Survey:
     for path in files:
         try:
             read.append(read_workflow(path, _shown(path, root), root))
+        except StepError:
+            raise
         except UnsureError as exc:
             broken.append((path, exc))
         except ConfigError as exc:

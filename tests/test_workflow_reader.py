@@ -436,3 +436,363 @@ def test_our_reusable_workflow_read_alone(tmp_path: Path) -> None:
     assert chosen.unknown["password"] == Unknown(("secrets.registry-password",), True)
     assert chosen.step.label() == ".github/workflows/reusable.yml job image step 2 " \
         "(Build and push)"
+
+
+# -- unknowns inside functions --------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "toJSON(github)", "contains(toJSON(github), 'x')", "fromJSON(toJSON(github))",
+    "format('{0}', toJSON(github.event))", "join(fromJSON(toJSON(github)), ',')",
+])
+def test_a_function_over_an_unknown_inside_a_value_is_unknown(text: str) -> None:
+    got = evaluate(text, scope(inputs={}))
+    # a runner's github has fields git has not (and its token): never a partial JSON text
+    assert isinstance(got, Unknown)
+    assert got.sources[0].startswith("github")
+
+
+def test_tojson_of_an_object_with_a_secret_inside_stays_secret() -> None:
+    got = evaluate("toJSON(github)", scope(inputs={}))
+    assert got == Unknown(("github",), secret=True)
+    assert evaluate("toJSON(fromJSON('[1, \"a\"]'))", scope(inputs={})) == '[\n  1,\n  "a"\n]'
+
+
+def test_a_label_from_tojson_is_an_unknown_input(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(
+        uses="acme/ghbuild@v1", extra="          labels: x=${{ toJSON(github) }}\n"))
+    chosen, _ = pick(root, ctx())
+    assert chosen.unknown["labels"].sources == ("github",)
+    assert "labels" not in chosen.inputs
+    assert ("input 'labels' comes from github: not known locally (left unset: its default)"
+            in workflow.unknown_notes(chosen))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("format('{0')", "format(): invalid format string '{0'"),
+    ("format('{a}', 1)", "format(): invalid format string '{a}'"),
+    ("format('{1}', 1)", "format(): no argument for '{1}'"),
+])
+def test_format_strings_github_refuses(text: str, message: str) -> None:
+    with pytest.raises(workflow.ExpressionError) as err:
+        evaluate(text, scope(inputs={}))
+    assert str(err.value).startswith(message)
+
+
+# -- helpers for whole workflows ------------------------------------------------------------
+ACTION_STEP = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Build
+        uses: {uses}
+        with:
+          images: ghcr.io/acme/widget
+{extra}"""
+
+
+def write(tmp_path: Path, **files: str) -> Path:
+    """A checkout with these workflows (name -> text) under .github/workflows/."""
+    root = tmp_path / "repo"
+    folder = root / ".github" / "workflows"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.yml").write_text(text)
+    return root
+
+
+# -- reusable workflow calls GitHub refuses -------------------------------------------------
+CALLEE = """\
+on:
+  workflow_call:
+    inputs:
+      image:
+        type: string
+        required: true
+      tags:
+        type: string
+        default: type=sha
+    secrets:
+      pw:
+        required: true
+      extra:
+        required: false
+jobs:
+  b:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/ghbuild@v1
+        with:
+          images: ${{ inputs.image }}
+          password: ${{ secrets.pw }}
+"""
+
+
+def calling(with_: str = "      image: ghcr.io/acme/a\n",
+           secrets: str = "    secrets:\n      pw: ${{ secrets.PW }}\n",
+           uses: str = "./.github/workflows/build.yml") -> str:
+    return (f"on: push\njobs:\n  image:\n    uses: {uses}\n"
+            + (f"    with:\n{with_}" if with_ else "") + secrets)
+
+
+def test_a_valid_call_is_read(tmp_path: Path) -> None:
+    root = write(tmp_path, build=CALLEE, caller=calling())
+    chosen, _ = pick(root, ctx())
+    assert chosen.inputs["images"] == "ghcr.io/acme/a"
+    assert "password" in chosen.placeholders
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (calling(with_="      imag: ghcr.io/acme/a\n"),
+     ".github/workflows/caller.yml:6: jobs.image.with.imag: 'imag' is not an input of "
+     ".github/workflows/build.yml (did you mean 'image'?); its inputs: image, tags"),
+    (calling(with_="      tags: x\n"),
+     ".github/workflows/caller.yml:4: jobs.image: input 'image' is required by "
+     ".github/workflows/build.yml and not given in with:"),
+    (calling(secrets=""),
+     ".github/workflows/caller.yml:4: jobs.image: secret 'pw' is required by "
+     ".github/workflows/build.yml and not given in secrets:"),
+    (calling(secrets="    secrets:\n      pw: x\n      token: y\n"),
+     ".github/workflows/caller.yml:9: jobs.image.secrets.token: 'token' is not a secret of "
+     ".github/workflows/build.yml; its secrets: pw, extra"),
+    (calling(uses="./.github/workflows/nosuch.yml"),
+     ".github/workflows/caller.yml:4: jobs.image.uses: no such workflow "
+     "'.github/workflows/nosuch.yml' in this checkout (GitHub refuses the caller)"),
+    (calling(with_="      nosuchinput: x\n", secrets="",
+            uses="org/ghbuild/.github/workflows/reusable.yml@v1"),
+     ".github/workflows/caller.yml:6: jobs.image.with.nosuchinput: 'nosuchinput' is not an "
+     "input of org/ghbuild/.github/workflows/reusable.yml@v1 (the copy in this ghbuild)"),
+])
+def test_a_call_github_would_refuse_names_the_caller_line(tmp_path: Path, text: str,
+                                                          message: str) -> None:
+    root = write(tmp_path, build=CALLEE, caller=text)
+    with pytest.raises(ConfigError) as err:
+        workflow.discover(root)
+    assert str(err.value).startswith(message)
+
+
+def test_inherited_secrets_are_not_checked_and_a_default_does_not_excuse_required(
+        tmp_path: Path) -> None:
+    root = write(tmp_path, build=CALLEE.replace("        required: true\n      tags",
+                                                "        required: true\n        default: x\n"
+                                                "      tags"),
+                 caller=calling(with_="", secrets="    secrets: inherit\n"))
+    with pytest.raises(ConfigError, match="input 'image' is required"):
+        workflow.discover(root)
+    (root / ".github/workflows/caller.yml").write_text(calling(secrets="    secrets: inherit\n"))
+    assert [s.job for wf in workflow.discover(root) for s in wf.steps] == ["b"]
+
+
+def test_calling_a_file_that_is_not_reusable(tmp_path: Path) -> None:
+    root = write(tmp_path, build=CALLEE.replace("on:\n  workflow_call:", "on:\n  push:\n  x:"),
+                 caller=calling())
+    with pytest.raises(ConfigError, match="caller.yml:4: jobs.image.uses: .* is not a reusable "
+                                          "workflow"):
+        workflow.discover(root)
+
+
+# -- recognising the step ---------------------------------------------------------------------
+def test_init_action_marks_a_renamed_action_and_plan_knows_it(tmp_path: Path) -> None:
+    root = install(tmp_path, "publish", "multi-platform", action="acme/container-build@v2")
+    text = (root / ".github/workflows/publish.yml").read_text()
+    assert "uses: acme/container-build@v2 # ghbuild\n" in text
+    assert "uses: acme/container-build/setup@v2 # ghbuild setup\n" in (
+        root / ".github/workflows/multi-platform.yml").read_text()
+    chosen, notes = pick(root, ctx())
+    assert (chosen.step.uses, chosen.step.job, chosen.step.marked) == (
+        "acme/container-build@v2", "publish", True)
+    assert not any("taken as ghbuild" in n for n in notes + list(chosen.notes))
+
+
+def test_the_marker_after_a_quoted_reference_and_the_path_form(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="'acme/x@v2'  #  ghbuild", extra=""))
+    assert pick(root, ctx())[0].step.uses == "acme/x@v2"
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/build-tools/ghbuild@v1", extra=""))
+    assert pick(root, ctx())[0].step.uses == "acme/build-tools/ghbuild@v1"
+    assert init.marker_for("acme/build-tools/ghbuild@v1") == ""
+    assert init.marker_for("acme/build-tools/ghbuild/setup@v1") == ""
+
+
+def test_a_step_whose_with_keys_are_all_ghbuild_inputs_is_taken_with_a_note(
+        tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/container-build@v2",
+                                                extra="          tags: type=sha\n"))
+    chosen, _ = pick(root, ctx())
+    assert chosen.step.guessed
+    assert any(n.startswith(".github/workflows/a.yml:6: uses: acme/container-build@v2 taken "
+                            "as ghbuild: every with: key is an input") for n in chosen.notes)
+    # metadata-action shares images/tags: never taken; and a named ghbuild step wins
+    (root / ".github/workflows/a.yml").write_text(ACTION_STEP.format(
+        uses="docker/metadata-action@v5", extra=""))
+    assert workflow.discover(root) == []
+    write(tmp_path, a=ACTION_STEP.format(uses="acme/container-build@v2", extra=""),
+          b=ACTION_STEP.format(uses="acme/ghbuild@v1", extra=""))
+    assert [wf.path for wf in workflow.discover(root)] == [".github/workflows/b.yml"]
+
+
+def test_action_inputs_are_action_ymls() -> None:
+    from ruamel.yaml import YAML
+
+    declared = YAML(typ="safe").load((ROOT / "action.yml").read_text())["inputs"]
+    assert tuple(declared) == workflow.ACTION_INPUTS
+
+
+# -- what is passed over, and why -------------------------------------------------------------
+def test_passed_over_workflows_are_said(tmp_path: Path) -> None:
+    root = install(tmp_path, "multi-platform", "reusable", "publish")
+    got = workflow.survey(root)
+    assert [wf.path for wf in got.workflows] == [".github/workflows/publish.yml"]
+    assert got.notes[0].startswith(".github/workflows/multi-platform.yml: passed over: it runs "
+                                   "ghbuild meta, platform, merge, not ghbuild run")
+    assert got.notes[1] == (".github/workflows/reusable.yml: passed over, it is only on: "
+                            "workflow_call and no workflow here calls it (--workflow reads it "
+                            "alone, with its inputs' defaults)")
+
+
+def test_a_broken_unrelated_workflow_is_a_note(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1", extra=""),
+                 zz="name: [broken\n")
+    got = workflow.survey(root)
+    assert [wf.path for wf in got.workflows] == [".github/workflows/a.yml"]
+    assert got.notes == [".github/workflows/zz.yml: passed over, it cannot be read (line 2: "
+                         "YAML syntax error: expected ',' or ']', but got '<stream end>'); "
+                         "another workflow runs ghbuild"]
+    # the one chosen, or one that names ghbuild, is still an error
+    with pytest.raises(ConfigError, match="zz.yml:2"):
+        workflow.survey(root, ".github/workflows/zz.yml")
+    (root / ".github/workflows/zz.yml").write_text("# ghbuild\nname: [broken\n")
+    with pytest.raises(ConfigError, match="zz.yml:3"):
+        workflow.survey(root)
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    (".github", "--workflow: a directory, not a workflow file"),
+    ("/dev/null", "--workflow: not a regular file"),
+    (".github/ghbuild.yml", "not a workflow: no on: and jobs: (plan reads "
+                            ".github/ghbuild.yml, the config file, by itself)"),
+])
+def test_workflow_option_on_what_is_not_a_workflow(tmp_path: Path, target: str,
+                                                   message: str) -> None:
+    root = write(tmp_path)
+    (root / ".github/ghbuild.yml").write_text("images:\n  - name: ghcr.io/acme/a\n")
+    with pytest.raises(ConfigError) as err:
+        workflow.survey(root, target)
+    assert message in str(err.value)
+
+
+def test_jobs_that_are_not_a_mapping(tmp_path: Path) -> None:
+    root = write(tmp_path, a="on: push\njobs: 7\n")
+    with pytest.raises(ConfigError) as err:
+        workflow.survey(root, ".github/workflows/a.yml")
+    assert str(err.value) == ".github/workflows/a.yml:2: jobs: must be a mapping of job ids, " \
+        "got '7'"
+
+
+# -- values in with: --------------------------------------------------------------------------
+def test_an_anchored_boolean_is_true_not_one(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1",
+                                                extra="          push: &on true\n"
+                                                      "          load: *on\n"))
+    chosen, _ = pick(root, ctx())
+    assert (chosen.inputs["push"], chosen.inputs["load"]) == ("true", "true")
+
+
+@pytest.mark.parametrize(("extra", "kind"), [
+    ("          tags:\n            - type=sha\n", "sequence"),
+    ("          tags: {a: b}\n", "mapping"),
+])
+def test_a_list_or_mapping_input_is_refused(tmp_path: Path, extra: str, kind: str) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1", extra=extra))
+    with pytest.raises(ConfigError) as err:
+        workflow.discover(root)
+    assert str(err.value).startswith(f".github/workflows/a.yml:10: with.tags: a {kind} is not "
+                                     "an input value")
+
+
+def test_an_unknown_with_key_is_warned_with_a_close_match(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1",
+                                                extra="          tag: type=sha\n"))
+    chosen, _ = pick(root, ctx())
+    assert (".github/workflows/a.yml:10: with.tag is not an input of ghbuild (did you mean "
+            "'tags'?): GitHub warns 'Unexpected input' and ignores it") in chosen.notes
+
+
+# -- the run: form ------------------------------------------------------------------------------
+RUN_FORM = """\
+on: push
+defaults:
+  run:
+    working-directory: sub
+jobs:
+  b:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/ghbuild/setup@v1
+      - env:
+          NPM_TOKEN: ${{{{ secrets.NPM }}}}
+          IMG: ghcr.io/acme/x
+        run: |
+{run}
+"""
+
+
+def test_the_run_form_reads_the_steps_env_and_working_directory(tmp_path: Path) -> None:
+    root = write(tmp_path, a=RUN_FORM.format(
+        run='          ghbuild run --images "${IMG}" --context .\n'
+            '          ghbuild run --images other\n'))
+    chosen, _ = pick(root, ctx())
+    assert chosen.inputs == {"images": "ghcr.io/acme/x", "context": "."}
+    assert chosen.workdir == "sub"
+    # the step's process has NPM_TOKEN (a stand-in: a runner has the value)
+    assert chosen.process_env == {"NPM_TOKEN": "<not known locally: secrets.NPM>",
+                                  "IMG": "ghcr.io/acme/x"}
+    assert ".github/workflows/a.yml job b step 2: its run: calls ghbuild run 2 times; the " \
+        "first is planned" in chosen.notes
+
+
+def test_a_shell_variable_env_does_not_set_stays_unknown(tmp_path: Path) -> None:
+    root = write(tmp_path, a=RUN_FORM.format(run='          ghbuild run --images "$NOPE"\n'))
+    chosen, _ = pick(root, ctx())
+    assert chosen.unknown["images"] == Unknown(("the shell's $NOPE",))
+
+
+def test_a_matrix_of_one_value_per_key_is_expanded(tmp_path: Path) -> None:
+    text = ACTION_STEP.format(uses="acme/ghbuild@v1",
+                              extra="          tags: type=raw,value=${{ matrix.variant }}\n")
+    text = text.replace("    runs-on: ubuntu-latest\n", "    runs-on: ubuntu-latest\n"
+                        "    strategy:\n      matrix:\n        variant: [slim]\n")
+    root = write(tmp_path, a=text)
+    chosen, _ = pick(root, ctx())
+    assert chosen.inputs["tags"] == "type=raw,value=slim"
+    # two values: unknown, as before
+    write(tmp_path, a=text.replace("[slim]", "[slim, full]"))
+    assert "tags" in pick(root, ctx())[0].unknown
+
+
+REGISTRY_AUTH = """\
+          registry-auth: |
+            - registry: docker.io
+              username: ${{ vars.HUB_USER }}
+              password: ${{ secrets.HUB_TOKEN }}
+            - registry: 127.0.0.1:5000
+              username: ci
+              password: ${{ secrets.LOCAL }}
+"""
+
+
+def test_registry_auth_with_unknowns_gets_stand_ins_per_entry(tmp_path: Path) -> None:
+    from ghbuild.login import parse_registry_auth
+
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1", extra=REGISTRY_AUTH))
+    chosen, _ = pick(root, ctx())
+    assert "registry-auth" in chosen.placeholders
+    entries = parse_registry_auth(chosen.env()["INPUT_REGISTRY_AUTH"])
+    assert [(e.credentials.registry, e.credentials.username, e.credentials.password)
+            for e in entries] == [("docker.io", "<vars.HUB_USER>", "<secrets.HUB_TOKEN>"),
+                                  ("127.0.0.1:5000", "ci", "<secrets.LOCAL>")]
+    # an unknown registry: no stand-in, the input is left unset (and said)
+    write(tmp_path, a=ACTION_STEP.format(uses="acme/ghbuild@v1", extra=REGISTRY_AUTH.replace(
+        "docker.io", "${{ vars.REG }}")))
+    chosen, _ = pick(root, ctx())
+    assert "registry-auth" not in chosen.placeholders
+    assert "INPUT_REGISTRY_AUTH" not in chosen.env()

@@ -291,3 +291,149 @@ def test_an_unknown_input_is_unset_not_taken_from_the_shell(
     assert doc["images"][0]["tags"] == ["ghcr.io/acme/widget:main"]   # the default rules
     assert ("input 'tags' comes from vars.TAG_RULES: not known locally (left unset: its "
             "default)") in doc["notes"]
+
+
+# -- recognising the step, and saying when there is none --------------------------------------
+def test_init_with_a_renamed_action_then_plan_reads_it(runner: GitOnlyRunner, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    repo = make_repo(tmp_path, remote="https://github.com/acme/my_widget.git")
+    assert main(["init", "publish", "--dir", str(repo), "--action",
+                 "acme/container-build@v2"]) == 0
+    capsys.readouterr()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "workflow")
+    doc = plan_json(capsys, repo)
+    assert (doc["workflow"]["uses"], doc["workflow"]["job"]) == ("acme/container-build@v2",
+                                                                "publish")
+    sha = git(repo, "rev-parse", "HEAD")
+    assert doc["images"][0]["tags"] == [f"{IMAGE}:main", f"{IMAGE}:sha-{sha[:7]}"]
+    assert not any(n.startswith("no workflow under") for n in doc["notes"])
+
+
+def test_no_ghbuild_step_anywhere_is_said(runner: GitOnlyRunner, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/ci.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: make test\n")
+    doc = plan_json(capsys, repo)
+    assert doc["workflow"] is None
+    assert any(n.startswith("no workflow under .github/workflows/ has a ghbuild step")
+               for n in doc["notes"])
+    assert not any(n.startswith("no workflow under") for n in
+                   plan_json(capsys, repo, "--no-workflow")["notes"])
+
+
+@pytest.mark.parametrize("template", ["monorepo", "reusable"])
+def test_init_refuses_an_image_a_template_does_not_take(runner: GitOnlyRunner, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       template: str) -> None:
+    repo = make_repo(tmp_path)
+    assert main(["init", template, "--dir", str(repo), "--image", "ghcr.io/acme/x"]) == 2
+    err = capsys.readouterr().err
+    assert f"--image: the {template} template names no image" in err
+    assert not (repo / ".github/workflows").exists()
+    assert main(["init", "monorepo", "--dir", str(repo)]) == 0
+    assert "reads its images from .github/ghbuild.yml, which this checkout does not have yet" \
+        in capsys.readouterr().err
+
+
+# -- logins as run would do them ----------------------------------------------------------------
+LOGIN_WORKFLOW = """\
+on: push
+jobs:
+  b:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/ghbuild@v1
+        with:
+          images: 127.0.0.1:5000/acme/x
+{extra}"""
+
+
+def test_a_password_without_a_username_is_refused_as_run_does(
+        runner: GitOnlyRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path)
+    monkeypatch.setenv("INPUT_PASSWORD", "pw-not-printed-1")
+    code = main(["plan", "--dir", str(repo), "--offline", "--no-workflow", "--images",
+                 "127.0.0.1:5000/acme/x"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "input 'username' is required to log in to 127.0.0.1:5000 with 'password'" in err
+    # run --dry-run, with a runner's context: the same refusal
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": {"default_branch": "main"}}))
+    for key, value in {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+                       "GITHUB_SHA": git(repo, "rev-parse", "HEAD"),
+                       "GITHUB_REPOSITORY": "acme/widget", "GITHUB_WORKSPACE": str(repo),
+                       "GITHUB_EVENT_PATH": str(event), "GITHUB_ACTOR": "octocat",
+                       "INPUT_IMAGES": "127.0.0.1:5000/acme/x", "INPUT_CACHE": "none",
+                       "RUNNER_TEMP": str(tmp_path / "rt")}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(repo)
+    assert main(["run", "--dry-run", "--offline"]) == 2
+    assert "input 'username' is required" in capsys.readouterr().err
+    monkeypatch.setenv("INPUT_USERNAME", "bot")
+    assert main(["run", "--dry-run", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert "login:    yes: 127.0.0.1:5000 as bot (input 'password')" in out
+    assert "pw-not-printed-1" not in out
+
+
+def test_a_workflow_username_from_vars_is_a_stand_in(runner: GitOnlyRunner, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/b.yml").write_text(LOGIN_WORKFLOW.format(
+        extra="          username: ${{ vars.REG_USER }}\n"
+              "          password: ${{ secrets.REG_PW }}\n"))
+    doc = plan_json(capsys, repo)
+    assert doc["images"][0]["logins"] == [{
+        "registry": "127.0.0.1:5000", "username": "<not known locally: vars.REG_USER>",
+        "source": "input 'password'"}]
+
+
+def test_registry_auth_with_unknowns_shows_each_registry(runner: GitOnlyRunner, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/b.yml").write_text(LOGIN_WORKFLOW.format(extra="""\
+          registry-auth: |
+            - registry: docker.io
+              username: ${{ vars.HUB_USER }}
+              password: ${{ secrets.HUB_TOKEN }}
+            - registry: 127.0.0.1:5000
+              username: ci
+              password: ${{ secrets.LOCAL_PW }}
+"""))
+    assert main(["plan", "--dir", str(repo), "--offline"]) == 0
+    out = capsys.readouterr().out
+    login = next(line for line in out.splitlines() if line.startswith("  login:"))
+    assert login == ("  login:    yes: docker.io as <vars.HUB_USER> (input 'registry-auth' "
+                     "entry 1 at line 1); 127.0.0.1:5000 as ci (input 'registry-auth' entry 2 "
+                     "at line 4)")
+    assert "<secrets.HUB_TOKEN>" not in out and "<secrets.LOCAL_PW>" not in out
+    assert "    registry-auth: vars.HUB_USER, secrets.HUB_TOKEN, secrets.LOCAL_PW" in out
+
+
+def test_a_working_directory_is_where_paths_start(runner: GitOnlyRunner, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "sub").mkdir()
+    (repo / "Dockerfile").rename(repo / "sub/Dockerfile")  # only sub/ has one
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/b.yml").write_text(
+        "on: push\njobs:\n  b:\n    runs-on: x\n    defaults:\n      run:\n"
+        "        working-directory: sub\n    steps:\n      - uses: acme/ghbuild/setup@v1\n"
+        "      - run: ghbuild run --context . --images ghcr.io/acme/widget\n")
+    doc = plan_json(capsys, repo)
+    argv = doc["images"][0]["buildx"]
+    assert argv[-1] == "."
+    assert "paths are relative to the step's working-directory sub" in doc["notes"]
+    (repo / ".github/workflows/b.yml").write_text(
+        (repo / ".github/workflows/b.yml").read_text().replace("sub\n", "nodir\n"))
+    assert main(["plan", "--dir", str(repo), "--offline"]) == 2
+    assert "working-directory 'nodir' is not a directory" in capsys.readouterr().err
