@@ -35,7 +35,7 @@ from ruamel.yaml.reader import ReaderError
 from . import proc
 from .errors import InputError, RegistryError
 from .gha import Actions
-from .registry.credentials import config_key, normalise_host
+from .registry.credentials import config_key, login_password, login_stdin, normalise_host
 from .registry.reference import DOCKER_HUB, check_host
 
 
@@ -246,8 +246,9 @@ def _entry(number: int, node: Node) -> AuthEntry:
             raise _error(line, number, f"'{name}' is empty (a secret that is not set, or not "
                                        "available to this event, gives an empty value)")
     registry = _registry(values.get("registry", ""), line, number)
+    # as docker login --password-stdin reads it, so the client's reads use the same one
     creds = Credentials(registry=registry, username=values["username"].strip(),
-                        password=values["password"],
+                        password=login_password(values["password"]),
                         source=f"input '{REGISTRY_AUTH}' entry {number} at line {line}")
     return AuthEntry(index=number, line=line, credentials=creds)
 
@@ -417,7 +418,7 @@ def _login(creds: Credentials, env: Mapping[str, str], actions: Actions) -> None
     argv = ["docker", "login", "--username", creds.username, "--password-stdin",
             login_server(creds.registry)]
     actions.info(f"logging in to {creds.describe()}")
-    done = proc.get_runner().run(argv, env=env, stdin=creds.password)
+    done = proc.get_runner().run(argv, env=env, stdin=login_stdin(creds.password))
     if done.returncode != 0:
         detail = actions.redact((done.stderr or done.stdout).strip())[-300:]
         where = f" ({creds.source})" if creds.source else ""

@@ -210,8 +210,10 @@ def test_an_os_error_is_one_line_naming_the_file_traceback_with_debug(monkeypatc
     assert cli.main(["schema"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == f"ghbuild: error: {target}: No such file or directory"
-    with pytest.raises(FileNotFoundError):
-        cli.main(["--debug", "schema"])
+    assert cli.main(["--debug", "schema"]) == 1  # the traceback added, the code kept
+    err = capsys.readouterr().err
+    assert err.startswith(f"ghbuild: error: {target}: No such file or directory\n")
+    assert "Traceback (most recent call last)" in err and "FileNotFoundError" in err
 
 
 # -- LOW: --offline / --format only with --dry-run -------------------------------------------

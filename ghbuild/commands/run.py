@@ -64,7 +64,7 @@ from ..registry import copy as registry_copy
 from ..registry import semver_like as release_tag
 from ..registry.checks import ATTESTATION_TYPE, index_platforms, platform_of
 from ..registry.client import MAX_CONCURRENT_CHECKS
-from ..registry.credentials import normalise_host
+from ..registry.credentials import login_password, normalise_host
 from ..registry.promote import PromoteResult, check_targets, tag_pushed
 
 # Inputs whose values are secrets: registered for redaction before anything runs.
@@ -139,8 +139,9 @@ def read_inputs(env: Mapping[str, str]) -> RunInputs:
         build_key=key, check=parse_bool("check", env_input("check", env), True),
         allow_tag_move=parse_bool("allow-tag-move", env_input("allow-tag-move", env), False),
         registry=env_input("registry", env) or "", username=env_input("username", env) or "",
-        password=env_input("password", env, trim=False) or "",
-        github_token=env_input("github-token", env, trim=False) or "",
+        # as docker login --password-stdin reads them: the client then sends the same ones
+        password=login_password(env_input("password", env, trim=False) or ""),
+        github_token=login_password(env_input("github-token", env, trim=False) or ""),
         # untrimmed: stripping the first line's indent would break a YAML list's nesting
         registry_auth=parse_registry_auth(env_input("registry-auth", env, trim=False)))
 

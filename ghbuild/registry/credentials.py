@@ -39,6 +39,22 @@ class Credentials:
         return tuple(s for s in (self.password, self.identity_token) if s)
 
 
+def login_password(text: str) -> str:
+    """The password ``docker login --password-stdin`` makes of ``text``: one trailing
+    ``\\n`` removed, then one ``\\r`` (docker/cli's verifyLoginOptions). Every password
+    ghbuild logs in with goes through this where it is read, so its own registry client
+    sends what the docker config holds, not a secret's stray newline (a 401 there would
+    make the check unknown and the read-back after the push fail)."""
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def login_stdin(password: str) -> str:
+    """What to write to ``docker login --password-stdin`` so that it keeps ``password``
+    (already :func:`login_password`'s result) exactly: as it is when docker's trim finds
+    nothing to take; else with ``\\r\\n`` added, which is just what the trim takes."""
+    return password + "\r\n" if password.endswith(("\n", "\r")) else password
+
+
 def normalise_host(server: str) -> str:
     """``https://index.docker.io/v1/`` → ``docker.io``; ``http://h:5000/`` → ``h:5000``."""
     host = server.strip()
