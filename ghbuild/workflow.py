@@ -3,8 +3,10 @@
 A workflow runs ghbuild in one of the shapes we ship (``workflows/*.yml``, our own
 ``.github/workflows/*.yml``):
 
-* a step ``uses: OWNER/ghbuild@REF`` (or ``uses: ./`` in a checkout of ghbuild itself)
-  whose ``with:`` mapping becomes ``INPUT_<NAME>`` as action.yml maps it;
+* a step ``uses: OWNER/ghbuild@REF`` (or ``OWNER/REPO/PATH/ghbuild@REF``, a reference
+  marked ``# ghbuild`` as ``ghbuild init --action`` writes it, ``uses: ./`` in a checkout
+  of ghbuild itself, or, with a note, a ``uses:`` whose ``with:`` keys are all ghbuild
+  inputs) whose ``with:`` mapping becomes ``INPUT_<NAME>`` as action.yml maps it;
 * a step ``uses: OWNER/ghbuild/setup@REF`` and, later in the job, a step whose ``run:``
   calls ``ghbuild run``: its inputs are the ``INPUT_*`` of the workflow, job and step
   ``env:`` and the flags on that command line;
@@ -19,9 +21,10 @@ caller's ``with:``). What only a runner knows (``secrets``, ``vars``, ``steps``,
 where it came from; it never carries a value, so a secret cannot be printed.
 
 Known limits (docs/plan.md says them too): no object filters (``a.*``), no
-``hashFiles``; a job's ``strategy.matrix`` is not expanded (``matrix.*`` is unknown); an
-input whose value is partly unknown is left unset, with a note.
-"""
+``hashFiles``; a job's ``strategy.matrix`` is expanded only with one value per key (else
+``matrix.*`` is unknown); an input whose value is partly unknown is left unset, with a
+note (the login inputs get stand-ins instead); a ``run:`` line's shell expansion is only
+``$NAME`` / ``${NAME}`` from the step's ``env:``."""
 
 from __future__ import annotations
 

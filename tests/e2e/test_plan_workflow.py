@@ -106,3 +106,36 @@ def test_init_publish_then_plan_against_the_registry(repo: Path, env: dict[str, 
     texts = [_ghbuild(env, "plan", "--dir", str(repo)).stdout for _ in range(2)]
     assert texts[0] == texts[1] and f"    {image}:sha-{sha[:7]}" in texts[0]
     assert not os.path.exists(repo / ".github" / "ghbuild.yml")
+
+
+def test_init_with_a_renamed_action_then_plan_checks_its_image(repo: Path, env: dict[str, str],
+                                                               registry: str, unique_repo: str
+                                                               ) -> None:
+    """``init --action`` with a name that does not say ghbuild: the marker it writes is
+    what plan knows the step by, so the registry check is of the workflow's image (not
+    the ghcr.io default), and says so when nothing runs ghbuild."""
+    image = f"{registry}/{unique_repo}"
+    done = _ghbuild(env, "init", "publish", "--dir", str(repo), "--image", image,
+                    "--action", "acme/container-build@v2")
+    assert done.returncode == 0, done.stderr
+    written = (repo / ".github/workflows/publish.yml").read_text()
+    assert "uses: acme/container-build@v2 # ghbuild\n" in written
+
+    doc = _plan(env, repo)
+    assert (doc["workflow"]["uses"], doc["workflow"]["job"]) == ("acme/container-build@v2",
+                                                                "publish")
+    img = doc["images"][0]
+    assert img["image"] == image
+    assert (img["registry"]["checked"], img["registry"]["state"]) == (True, "absent")
+    assert img["registry"]["ref"].startswith(f"{image}:ghbuild-key-rev-")
+    assert _tags(registry, unique_repo) == {}
+
+    # without the marker (and with a with: key that is not an input) the step is not
+    # ghbuild's: plan says it found none and checks the default image instead
+    (repo / ".github/workflows/publish.yml").write_text(
+        written.replace(" # ghbuild\n", "\n").replace("images:", "imagez:"))
+    doc = _plan(env, repo, "--offline")
+    assert doc["workflow"] is None
+    assert doc["images"][0]["image"] == "ghcr.io/acme/my_widget"
+    assert any(n.startswith("no workflow under .github/workflows/ has a ghbuild step")
+               for n in doc["notes"])
