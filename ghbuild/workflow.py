@@ -497,6 +497,11 @@ ACTION_INPUTS = (
 _NOT_GUESSED = ("docker/", "actions/", "github/")
 
 
+def is_stand_in(value: str) -> bool:
+    """A value the plan put in for an input only a runner has (``str(Unknown)``)."""
+    return value.startswith("<not known locally: ") and value.endswith(">")
+
+
 def recognised(uses: str) -> bool:
     """A ``uses:`` plan knows for ghbuild's action or its setup by its name alone."""
     return bool(_ACTION.match(uses) or _SETUP.match(uses))

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from ghbuild import workflow
 from ghbuild.commands import init
@@ -796,3 +798,23 @@ def test_registry_auth_with_unknowns_gets_stand_ins_per_entry(tmp_path: Path) ->
     chosen, _ = pick(root, ctx())
     assert "registry-auth" not in chosen.placeholders
     assert "INPUT_REGISTRY_AUTH" not in chosen.env()
+
+
+_PIECES = ["github", "secrets.X", "vars.Y", "matrix.m", "inputs.x", "env.A", ".event", "[0]",
+           "['a']", "(", ")", ",", "'a'", "'{0}'", "'{0'", "'}'", "1", "0x1", "null", "true",
+           "==", "!", "&&", "||", "<", "toJSON(", "fromJSON(", "contains(", "format(",
+           "join(", "startsWith(", "hashFiles(", "'[1,{\"a\":2}]'", "'{\"b\":[null]}'"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=9))
+@example(["contains(", "toJSON(", "github", ")", ",", "'a'", ")"])  # h13 M1's traceback
+@settings(max_examples=400, deadline=None)
+def test_an_expression_is_a_value_an_unknown_or_an_expression_error(pieces: list[str]) -> None:
+    """Never a traceback: whatever the runner would refuse is an ExpressionError (the
+    reader adds file:line), anything else a value or an Unknown."""
+    text = " ".join(pieces)
+    try:
+        value = evaluate(text, scope(inputs={"x": "1"}, env={"A": "b"}))
+    except workflow.ExpressionError:
+        return
+    assert isinstance(value, Unknown) or isinstance(workflow.to_str(value), str)

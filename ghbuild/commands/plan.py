@@ -426,15 +426,25 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
         annotations=meta.annotations, platforms=build.platforms, decision=img.decision,
         cache=img.cache.description, build_key=img.key, registry=view, action=action,
         action_reason=reason, argv=argv, secret_env=tuple(sorted(child_env(plan))),
-        refusal=refusal, logins=_logins(img, ctx), registries=registries), img
+        refusal=refusal, logins=_logins(img, ctx, actions), registries=registries), img
 
 
-def _logins(img: run_cmd.ImageRun, ctx: Context) -> tuple[tuple[str, str, str], ...]:
+def _logins(img: run_cmd.ImageRun, ctx: Context,
+            actions: Actions) -> tuple[tuple[str, str, str], ...]:
     """run's logins for this image, without their passwords: run's own ``_image_login``
-    (which refuses a password without a user name, as run does), its lines dropped."""
+    (which refuses a password without a user name, as run does), its lines dropped. A
+    workflow's password only a runner has is a warning instead: run refuses only if
+    that secret is set there (an unset one is an empty password, no login)."""
     if ctx.source == "git" and not ctx.actor:  # a runner has one; git does not
         ctx = replace(ctx, actor="<github.actor>")
-    logins = run_cmd._image_login(img, ctx, QuietActions(img.env, []), set())
+    try:
+        logins = run_cmd._image_login(img, ctx, QuietActions(img.env, []), set())
+    except InputError as exc:
+        if not workflow.is_stand_in(env_input("password", img.env) or ""):
+            raise
+        actions.warning(f"{exc.message}: run refuses this if the workflow's password is set "
+                        "on the runner")
+        logins = run_cmd.login_plan(img, ctx)
     return tuple((c.host, c.username, c.source) for c in logins)
 
 

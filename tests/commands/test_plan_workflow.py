@@ -437,3 +437,17 @@ def test_a_working_directory_is_where_paths_start(runner: GitOnlyRunner, tmp_pat
         (repo / ".github/workflows/b.yml").read_text().replace("sub\n", "nodir\n"))
     assert main(["plan", "--dir", str(repo), "--offline"]) == 2
     assert "working-directory 'nodir' is not a directory" in capsys.readouterr().err
+
+
+def test_a_workflow_secret_password_without_a_username_is_a_warning(
+        runner: GitOnlyRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an unset secret is an empty password on a runner (no login): run refuses only when
+    # it is set, so plan warns instead of refusing
+    repo = make_repo(tmp_path)
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows/b.yml").write_text(LOGIN_WORKFLOW.format(
+        extra="          password: ${{ secrets.REG_PW }}\n"))
+    doc = plan_json(capsys, repo)
+    assert ("warning: input 'username' is required to log in to 127.0.0.1:5000 with "
+            "'password': run refuses this if the workflow's password is set on the runner"
+            ) in doc["notes"]
