@@ -230,7 +230,10 @@ def _entry(number: int, node: Node) -> AuthEntry:
         raise _error(line, number, f"expected a mapping with registry, username and password, "
                                    f"got {_kind(node)}")
     values: dict[str, str] = {}
-    for key, value in node.value:
+    lines: dict[str, int] = {}
+    for key, value, merged in _pairs(node, number):
+        if merged and key.value in values:
+            continue  # a key written in the entry wins over the one merged in
         name = _key_name(key, number, values)
         if not isinstance(value, ScalarNode):
             raise _error(value.start_mark.line + 1, number,
@@ -238,6 +241,7 @@ def _entry(number: int, node: Node) -> AuthEntry:
         # A plain empty value or ~/null: YAML's null, read as "not given".
         is_null = value.style is None and str(value.tag).endswith(":null")
         values[name] = "" if is_null else _text(value)
+        lines[name] = key.start_mark.line + 1
     for name in ("username", "password"):
         if name not in values:
             raise _error(line, number, f"'{name}' is missing (each entry needs registry, "
@@ -245,12 +249,58 @@ def _entry(number: int, node: Node) -> AuthEntry:
         if not values[name].strip():
             raise _error(line, number, f"'{name}' is empty (a secret that is not set, or not "
                                        "available to this event, gives an empty value)")
+    _check_username(values["username"], lines["username"], number)
+    # Only a missing key is Docker Hub (docker/login-action's default). An empty one is
+    # most likely an unset ${{ vars.X }}: a private registry's password must not go there.
+    if "registry" in values and not values["registry"].strip():
+        raise _error(lines["registry"], number,
+                     "'registry' is empty (a variable that is not set gives an empty value); "
+                     "leave the key out to log in to Docker Hub")
     registry = _registry(values.get("registry", ""), line, number)
     # as docker login --password-stdin reads it, so the client's reads use the same one
     creds = Credentials(registry=registry, username=values["username"].strip(),
                         password=login_password(values["password"]),
                         source=f"input '{REGISTRY_AUTH}' entry {number} at line {line}")
     return AuthEntry(index=number, line=line, credentials=creds)
+
+
+def _pairs(node: MappingNode, number: int) -> Iterator[tuple[Node, Node, bool]]:
+    """The entry's keys and values with YAML merge keys (``<<: *defaults``) expanded: the
+    keys written in the entry, then the merged ones (True), the first mapping merged
+    winning, as YAML's merge key has it."""
+    merged: list[tuple[Node, Node, bool]] = []
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and str(key.tag).endswith(":merge"):
+            sources = value.value if isinstance(value, SequenceNode) else [value]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    raise _error(source.start_mark.line + 1, number,
+                                 f"'<<' merges a mapping (an anchored entry), got "
+                                 f"{_kind(source)}")
+                merged += [(k, v, True) for k, v, _ in _pairs(source, number)]
+        else:
+            yield key, value, False
+    seen: set[str] = set()
+    for key, value, _ in merged:
+        if str(key.value) not in seen:
+            seen.add(str(key.value))
+            yield key, value, True
+
+
+def username_problem(name: str) -> str | None:
+    """What is wrong with a user name, if anything. It is one line of printable text: a
+    line break or control character would corrupt the ``user:password`` pair and the
+    docker login call, so it is refused before any registry is asked."""
+    bad = next((c for c in name.strip() if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0), None)
+    if bad is None:
+        return None
+    return f"holds the control character #x{ord(bad):02x} (a user name is one line of text)"
+
+
+def _check_username(name: str, line: int, number: int) -> None:
+    problem = username_problem(name)
+    if problem:
+        raise _error(line, number, f"'username' {problem}")
 
 
 def _text(node: ScalarNode) -> str:
@@ -282,24 +332,35 @@ def _key_name(key: Node, number: int, seen: Mapping[str, str]) -> str:
 
 
 def _registry(raw: str, line: int, number: int) -> str:
-    """A registry host[:port]; docker login's URL forms are taken too (``https://`` in
-    front, Docker Hub's ``https://index.docker.io/v1/``), an image name is not."""
+    """A registry host[:port]; docker login's URL forms are taken too (``https://`` or
+    ``http://`` in front, an API root ``/v1/`` or ``/v2/`` after, as in Docker Hub's
+    ``https://index.docker.io/v1/``), an image name is not. Kept as docker has it:
+    ``ghcr.io:443`` is another config key than ``ghcr.io`` to docker and buildx (an image
+    ghcr.io/x is looked up under ghcr.io), so it is another registry here too."""
     given = raw.strip()
     if not given:
         return DOCKER_HUB
     host = given.lower()
-    for prefix in ("https://", "http://"):
-        host = host.removeprefix(prefix)
+    scheme, sep, rest = host.partition("://")
+    if sep:
+        if scheme not in ("https", "http"):
+            raise _error(line, number, f"registry {given!r}: a registry is reached over "
+                                       f"https or http, not {scheme}; give the host[:port] "
+                                       "(such as ghcr.io or 127.0.0.1:5000)")
+        host = rest.rstrip("/")
+        for root in ("/v2", "/v1"):
+            host = host.removesuffix(root)
     host = host.rstrip("/")
-    if host == "index.docker.io/v1":
-        host = "index.docker.io"
     if "/" in host:
         raise _error(line, number, f"registry {given!r} is not a registry host[:port]: give "
                                    f"the host only ({host.split('/', 1)[0]!r}), not an image "
                                    "name")
     try:
         check_host(host)
-    except InputError:
+    except InputError as exc:
+        if "out of range" in str(exc):
+            raise _error(line, number, f"registry {given!r}: the port is out of range (1 to "
+                                       "65535)") from None
         raise _error(line, number, f"registry {given!r} is not a registry host[:port] (such "
                                    "as ghcr.io, docker.io or 127.0.0.1:5000)") from None
     return host

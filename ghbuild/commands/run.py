@@ -56,6 +56,7 @@ from ..login import (
     parse_registry_auth,
     private_docker_config,
     registry_auth_passwords,
+    username_problem,
 )
 from ..policy import Decision, PushMode, PushPolicy, decide, policy_from_inputs
 from ..registry import Action, CredentialStore, ImageRef, Presence, RegistryClient, State
@@ -832,6 +833,9 @@ def _login_credentials(inputs: RunInputs, ref: ImageRef, actor: str,
     A user name may be empty here: ``_image_login`` refuses that before logging in."""
     single = inputs.registry or ref.registry
     on_ghcr = normalise_host(single) == GHCR
+    problem = username_problem(inputs.username)
+    if problem:
+        raise InputError(f"input 'username' {problem}")
     wanted = [entry.credentials for entry in inputs.registry_auth]
     if inputs.password:
         wanted.append(Credentials(registry=single, password=inputs.password,

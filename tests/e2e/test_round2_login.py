@@ -56,3 +56,32 @@ def test_trailing_newline_password_logs_in_checks_and_verifies(
     assert "main" in resp.json()["tags"]
     assert PASSWORD not in "\n".join(line for line in got.stderr.splitlines()
                                      if not line.startswith("::add-mask::"))
+
+
+def test_a_login_url_registry_logs_in_to_its_host(
+        monkeypatch, capsys, tmp_path, engine_env, auth_registry, examples_ready):
+    # docker/login-action takes https://host:port/v2/; it is read as host:port, which is
+    # also the config key buildx looks the push up under
+    reg = auth_registry
+    auth = f"- registry: https://{reg.addr}/v2/\n  username: {USER}\n  password: {PASSWORD}\n"
+    env = {**hello_env(tmp_path, f"{reg.addr}/{REPO}", new_sha(), "refs/heads/main",
+                       {"repository": REPO_PAYLOAD}),
+           "INPUT_TAGS": "type=ref,event=branch", "INPUT_REGISTRY-AUTH": auth}
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, workspace(tmp_path), engine_env, env)
+    assert got.code == 0, got.stderr
+    assert [c.argv[-1] for c in got.calls.commands("docker", "login")] == [reg.addr]
+    assert "verified: " in got.stderr
+
+
+def test_an_empty_registry_is_refused_before_any_login(
+        monkeypatch, capsys, tmp_path, engine_env, auth_registry, examples_ready):
+    reg = auth_registry
+    auth = f"- registry: ''\n  username: {USER}\n  password: {PASSWORD}\n"
+    env = {**hello_env(tmp_path, f"{reg.addr}/{REPO}", new_sha(), "refs/heads/main",
+                       {"repository": REPO_PAYLOAD}),
+           "INPUT_TAGS": "type=ref,event=branch", "INPUT_REGISTRY-AUTH": auth}
+    got = run_ghbuild(monkeypatch, capsys, tmp_path, workspace(tmp_path), engine_env, env)
+    assert got.code == 2
+    assert "'registry' is empty" in got.stderr
+    assert got.calls.commands("docker", "login") == []
+    assert got.calls.commands("docker", "buildx", "build") == []
