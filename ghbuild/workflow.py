@@ -744,12 +744,16 @@ def _passed_over(doc: Mapping[str, Any]) -> str:
 
 
 def _is_self(uses: str, root: Path) -> bool:
-    """``uses: ./`` is ghbuild only in a checkout of ghbuild (its action.yml at the top)."""
-    if uses.rstrip("/") not in (".", "./"):
+    """``uses: ./`` (or ``./PATH``, a copy of the action in the checkout) is ghbuild only
+    when the action.yml there is ghbuild's (``name: ghbuild``)."""
+    if not uses.startswith("./") or ".." in uses.split("/"):
         return False
-    action = root / "action.yml"
-    return action.is_file() and re.search(r"(?m)^name:\s*ghbuild\s*$",
-                                          action.read_text(encoding="utf-8")) is not None
+    action = root / uses[2:] / "action.yml"
+    try:
+        text = action.read_text(encoding="utf-8") if action.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"(?m)^name:\s*ghbuild\s*$", text) is not None
 
 
 def calls_ghbuild_run(script: str) -> bool:

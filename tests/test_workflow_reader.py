@@ -818,3 +818,13 @@ def test_an_expression_is_a_value_an_unknown_or_an_expression_error(pieces: list
     except workflow.ExpressionError:
         return
     assert isinstance(value, Unknown) or isinstance(workflow.to_str(value), str)
+
+
+def test_a_copy_of_the_action_in_the_checkout_is_ghbuild(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="./.ghbuild", extra=""))
+    assert workflow.discover(root) == []     # no action.yml there yet
+    (root / ".ghbuild").mkdir()
+    (root / ".ghbuild/action.yml").write_text((ROOT / "action.yml").read_text())
+    assert pick(root, ctx())[0].step.uses == "./.ghbuild"
+    (root / ".ghbuild/action.yml").write_text("name: other\n")
+    assert workflow.discover(root) == []
