@@ -1211,22 +1211,39 @@ def resolve(step: Step, ctx: Any, flags: Mapping[str, str]) -> Resolved:
     stand_ins = _stand_ins(step, scope, held)
     held = tuple(k for k in held if k != "registry-auth" or k in stand_ins)
     notes += _step_notes(step, scope)
+    workdir = _render_workdir(step, scope, notes)
+    process_env = _process_env(scope["env"], notes)
     return Resolved(step=step, inputs=known, unknown=unknown,
                     runs=None if isinstance(runs, Unknown) else truthy(runs),
                     notes=tuple(notes), placeholders=held, stand_ins=stand_ins,
-                    workdir=_render_workdir(step, scope, notes),
-                    process_env=_process_env(scope["env"]))
+                    workdir=workdir, process_env=process_env)
 
 
 # Variables a workflow's env: may set that plan does not take into its own environment:
-# the runner's own, and those that change where docker, buildx or git read their state.
-_RUNNER_ENV = ("GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "DOCKER_", "BUILDX_",
-               "BUILDKIT_", "GIT_")
+# the runner's own, and those that say where docker, buildx, git or ssh keep their state.
+_RUNNER_ENV = ("GITHUB_", "RUNNER_", "INPUT_", "ACTIONS_", "GIT_")
+_LOCAL_STATE = ("PATH", "HOME", "DOCKER_CONFIG", "DOCKER_HOST", "DOCKER_CONTEXT",
+                "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "BUILDX_CONFIG", "BUILDX_BUILDER",
+                "SSH_AUTH_SOCK")
+# Settings ghbuild itself reads from the environment: a stand-in there would be read as
+# a value (SOURCE_DATE_EPOCH as a time), so an unknown one is left out (and said).
+_SETTINGS = ("SOURCE_DATE_EPOCH", "DOCKER_METADATA_", "BUILDX_")
 
 
-def _process_env(env: Mapping[str, Any]) -> dict[str, str]:
-    return {k: to_str(v) if not isinstance(v, Unknown) else str(v) for k, v in env.items()
-            if not k.upper().startswith(_RUNNER_ENV) and k.upper() not in ("PATH", "HOME")}
+def _process_env(env: Mapping[str, Any], notes: list[str]) -> dict[str, str]:
+    out = {}
+    for key, value in env.items():
+        upper = key.upper()
+        if upper.startswith(_RUNNER_ENV) or upper in _LOCAL_STATE:
+            continue
+        if not isinstance(value, Unknown):
+            out[key] = to_str(value)
+        elif upper.startswith(_SETTINGS):
+            notes.append(f"env {key} comes from {', '.join(value.sources)}: not known "
+                         "locally (left unset here)")
+        else:
+            out[key] = str(value)
+    return out
 
 
 def _render_workdir(step: Step, scope: Mapping[str, Any], notes: list[str]) -> str:

@@ -828,3 +828,21 @@ def test_a_copy_of_the_action_in_the_checkout_is_ghbuild(tmp_path: Path) -> None
     assert pick(root, ctx())[0].step.uses == "./.ghbuild"
     (root / ".ghbuild/action.yml").write_text("name: other\n")
     assert workflow.discover(root) == []
+
+
+def test_env_settings_ghbuild_reads_are_taken_when_known_and_left_out_when_not(
+        tmp_path: Path) -> None:
+    text = RUN_FORM.format(run="          ghbuild run --images x").replace(
+        "          IMG: ghcr.io/acme/x\n",
+        "          DOCKER_METADATA_PR_HEAD_SHA: 'true'\n"
+        "          SOURCE_DATE_EPOCH: ${{ steps.t.outputs.epoch }}\n"
+        "          DOCKER_CONFIG: /elsewhere\n").replace(
+        "    working-directory: sub\n", "    working-directory: ${{ vars.DIR }}\n")
+    root = write(tmp_path, a=text)
+    chosen, _ = pick(root, ctx())
+    assert chosen.process_env == {"NPM_TOKEN": "<not known locally: secrets.NPM>",
+                                  "DOCKER_METADATA_PR_HEAD_SHA": "true"}
+    assert ("env SOURCE_DATE_EPOCH comes from steps.t.outputs.epoch: not known locally (left "
+            "unset here)") in chosen.notes
+    assert chosen.workdir == ""
+    assert any("its working-directory comes from vars.DIR" in n for n in chosen.notes)
