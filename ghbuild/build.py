@@ -175,6 +175,38 @@ def refuse_credential_names(name: str, raw: str | None, *, key_role: str,
                                  "as a secret and name the variable")
 
 
+# Where a token can sit inside a value (``https://x:TOKEN@host``, ``Bearer TOKEN``,
+# ``a=TOKEN;b``): the text between these is matched against the issuers' shapes.
+_VALUE_PARTS = re.compile(r"""[\s=:;,/@'"?&]+""")
+
+
+def credential_value_shape(value: str) -> str | None:
+    """The issuer's token ``value`` holds somewhere ("a GitHub token"), or None. Only the
+    documented prefixes: a build arg value is often long and random on purpose (a commit
+    sha, a digest, a checksum), so the long-random heuristic is not used on values."""
+    for part in _VALUE_PARTS.split(value):
+        for kind, shape in _TOKEN_SHAPES:
+            if shape.match(part):
+                return kind
+    return None
+
+
+def refuse_credential_values(raw: str | None) -> None:
+    """A build arg whose value is a token is refused, whatever its name: build args end up
+    in the image's history (each RUN that uses one records it) and in mode=max provenance,
+    which anyone who can pull the image can read. The message never shows the value."""
+    for number, text in split_lines(raw):
+        key, sep, value = text.partition("=")
+        kind = credential_value_shape(value) if sep else None
+        if kind:
+            raise InputError(f"input 'build-args' line {number}: the value of build arg "
+                             f"{key.strip()!r} looks like a credential ({kind}); build args "
+                             "stay in the image history and provenance",
+                             hint="pass it as a secret: input 'secrets' (id=value) or "
+                                  "'secret-envs' (id=VARIABLE), read with RUN "
+                                  "--mount=type=secret")
+
+
 def git_auth_env_name(secret_id: str) -> str:
     """``GIT_AUTH_TOKEN.github.com`` -> ``GHBUILD_GIT_AUTH_TOKEN_GITHUB_COM``."""
     return "GHBUILD_" + re.sub(r"[^A-Za-z0-9_]", "_", secret_id).upper()
@@ -439,6 +471,7 @@ def inputs_from_env(environ: Mapping[str, str] | None = None) -> BuildInputs:
     for name, key_role, value_role in _NAMED_INPUTS:
         refuse_credential_names(name, raw(name, False), key_role=key_role,
                                 value_role=value_role)
+    refuse_credential_values(raw("build-args", False))
     for name in ("cache-from", "cache-to"):
         refuse_attribute_url_credentials(name, raw(name))
     if parse_bool("bake", raw("bake"), False):

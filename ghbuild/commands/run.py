@@ -32,6 +32,7 @@ from ..build import (
     check_values,
     credential_build_args,
     credential_shape,
+    credential_value_shape,
     dockerfile_path,
     git_auth_secret,
     hide_url_credentials,
@@ -257,7 +258,9 @@ def register_secrets(env: Mapping[str, str], actions: Actions) -> None:
         actions.add_secret(value if sep else line)
     for _, line in split_lines(env_input("build-args", env, trim=False)):
         name, _, value = line.partition("=")
-        if is_credential_name(name.strip()):
+        # a token-shaped value is refused once the inputs are read (build.py), after the
+        # inputs group has printed them
+        if is_credential_name(name.strip()) or credential_value_shape(value):
             actions.add_secret(value)
     for url in _context_urls(env):
         creds = url_credentials(url)
