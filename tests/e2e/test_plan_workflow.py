@@ -6,6 +6,7 @@ the registry's tags unchanged by the plan."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.commands.test_plan import DATE, EPOCH
+from tests.e2e.registry_servers import USERS, htpasswd_registry  # noqa: F401 (a fixture)
 from tests.e2e.test_plan import _tags
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +141,41 @@ def test_init_with_a_renamed_action_then_plan_checks_its_image(repo: Path, env: 
     assert doc["images"][0]["image"] == "ghcr.io/acme/my_widget"
     assert any(n.startswith("no workflow under .github/workflows/ has a ghbuild step")
                for n in doc["notes"])
+
+
+def test_registry_auth_stand_ins_are_shown_never_sent(repo: Path, env: dict[str, str],
+                                                      tmp_path: Path,
+                                                      htpasswd_registry: Any) -> None:
+    """registry-auth from vars/secrets: plan shows the entry's registry and a stand-in
+    user, and asks the real htpasswd registry with the docker config's login only (a
+    stand-in sent as a password would make the answer 401, "unknown", not "absent")."""
+    addr = htpasswd_registry.addr
+    image = f"{addr}/acme/widget"
+    folder = repo / ".github/workflows"
+    folder.mkdir(parents=True)
+    (folder / "b.yml").write_text(f"""\
+on: push
+jobs:
+  b:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/ghbuild@v1
+        with:
+          images: {image}
+          registry-auth: |
+            - registry: {addr}
+              username: ${{{{ vars.REG_USER }}}}
+              password: ${{{{ secrets.REG_PW }}}}
+""")
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
+    (config / "config.json").write_text(json.dumps({"auths": {addr: {"auth": auth}}}))
+    doc = _plan({**env, "DOCKER_CONFIG": str(config)}, repo)
+    img = doc["images"][0]
+    assert img["logins"] == [{"registry": addr, "username": "<vars.REG_USER>",
+                              "source": "input 'registry-auth' entry 1 at line 1"}]
+    assert (img["registry"]["checked"], img["registry"]["state"]) == (True, "absent")
+    assert "<secrets.REG_PW>" not in json.dumps(doc)
+    assert doc["workflow"]["unknown"] == {
+        "registry-auth": "vars.REG_USER, secrets.REG_PW", "github-token": "github.token"}
