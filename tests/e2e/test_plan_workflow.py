@@ -145,7 +145,8 @@ def test_init_with_a_renamed_action_then_plan_checks_its_image(repo: Path, env: 
 
 def test_registry_auth_stand_ins_are_shown_never_sent(repo: Path, env: dict[str, str],
                                                       tmp_path: Path,
-                                                      htpasswd_registry: Any) -> None:
+                                                      htpasswd_registry: Any  # noqa: F811
+                                                      ) -> None:
     """registry-auth from vars/secrets: plan shows the entry's registry and a stand-in
     user, and asks the real htpasswd registry with the docker config's login only (a
     stand-in sent as a password would make the answer 401, "unknown", not "absent")."""
