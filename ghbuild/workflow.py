@@ -1014,11 +1014,12 @@ def survey(root: Path, chosen: str | None = None) -> Survey:
                 continue
             raise
     found = [wf for wf in read if wf.steps and set(wf.triggers) != {"workflow_call"}]
-    found = _drop_guesses(found)
+    notes: list[str] = []
+    found = _drop_guesses(found, notes)
     if broken and not found:
         raise broken[0][1]  # it may be the ghbuild workflow: its error is the answer
-    notes = [f"{path.relative_to(root)}: passed over, it cannot be read ({_said(exc)}); "
-             "another workflow runs ghbuild" for path, exc in broken]
+    notes += [f"{path.relative_to(root)}: passed over, it cannot be read ({_said(exc)}); "
+              "another workflow runs ghbuild" for path, exc in broken]
     called = {s.workflow for wf in found for s in wf.steps if s.call is not None}
     for wf in read:
         if wf in found:
@@ -1057,10 +1058,18 @@ def _said(exc: ConfigError) -> str:
     return where + exc.message
 
 
-def _drop_guesses(found: list[Workflow]) -> list[Workflow]:
-    """Steps taken for ghbuild from their with: keys only count when no step names it."""
-    if not any(not s.guessed for wf in found for s in wf.steps):
+def _drop_guesses(found: list[Workflow], notes: list[str]) -> list[Workflow]:
+    """Steps taken for ghbuild from their with: keys only count when no step names it,
+    and only one of them: two guesses are more likely another action than two ghbuilds."""
+    guesses = [s for wf in found for s in wf.steps if s.guessed]
+    named = any(not s.guessed for wf in found for s in wf.steps)
+    if not guesses or (len(guesses) == 1 and not named):
         return found
+    if not named:
+        notes.append(f"{len(guesses)} steps could be ghbuild's by their with: keys alone ("
+                     + "; ".join(f"{s.workflow}:{s.line} uses: {s.uses}" for s in guesses)
+                     + "): none taken; write '# ghbuild' after the reference of the one "
+                       "that is")
     kept = [replace(wf, steps=tuple(s for s in wf.steps if not s.guessed)) for wf in found]
     return [wf for wf in kept if wf.steps]
 

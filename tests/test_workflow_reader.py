@@ -846,3 +846,14 @@ def test_env_settings_ghbuild_reads_are_taken_when_known_and_left_out_when_not(
             "unset here)") in chosen.notes
     assert chosen.workdir == ""
     assert any("its working-directory comes from vars.DIR" in n for n in chosen.notes)
+
+
+def test_two_guesses_are_none(tmp_path: Path) -> None:
+    root = write(tmp_path, a=ACTION_STEP.format(uses="acme/one@v1", extra=""),
+                 b=ACTION_STEP.format(uses="acme/two@v1", extra="          tags: x\n"))
+    got = workflow.survey(root)
+    assert got.workflows == []
+    assert got.notes == ["2 steps could be ghbuild's by their with: keys alone ("
+                         ".github/workflows/a.yml:6 uses: acme/one@v1; .github/workflows/b.yml:6 "
+                         "uses: acme/two@v1): none taken; write '# ghbuild' after the reference "
+                         "of the one that is"]
