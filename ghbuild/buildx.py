@@ -13,6 +13,7 @@ build").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -240,12 +241,52 @@ def inspect_builder(env: Mapping[str, str] | None = None, builder: str = "") -> 
     argv = ["docker", "buildx", "inspect", "--bootstrap"] + ([builder] if builder else [])
     done = proc.get_runner().run(argv, env=env)
     if done.returncode != 0:
+        _refuse_missing_builder(done.stderr or done.stdout, env, builder)
         detail = (done.stderr or done.stdout).strip().splitlines()
         raise BuildError("docker buildx inspect failed: " +
                          (detail[-1][-300:] if detail else f"exit code {done.returncode}"))
     info = parse_inspect(done.stdout)
     _INSPECTED[_builder_key(env, builder)] = (proc.get_runner(), info)
     return info
+
+
+# buildx's one definite answer (store/storeutil: `no builder %q found`); every other
+# failure of inspect (a daemon that does not answer, a remote node down) is doubtful.
+_NO_BUILDER = re.compile(r'no builder "(?P<name>[^"]*)" found')
+
+
+def _refuse_missing_builder(output: str, env: Mapping[str, str] | None, builder: str) -> None:
+    found = _NO_BUILDER.search(output)
+    from_env = {**os.environ, **(env or {})}.get("BUILDX_BUILDER", "")
+    if not found or not (builder or from_env):
+        return  # the current builder's own config is broken: the platform check warns
+    name = found.group("name")
+    if builder:
+        raise InputError(f"input 'builder': no builder {name!r}",
+                         hint="docker buildx ls lists the builders; "
+                              "docker/setup-buildx-action creates one")
+    raise InputError(f"BUILDX_BUILDER names no builder {name!r}",
+                     hint="docker buildx ls lists the builders; unset BUILDX_BUILDER for the "
+                          "current one")
+
+
+def check_builders(images: Sequence[PlatformCheck]) -> None:
+    """A builder named by input ``builder`` (or ``BUILDX_BUILDER``) that buildx says does
+    not exist is bad input (exit 2), refused before any login, build or promotion instead
+    of failing in the build after them. Any other failure to inspect is left to the
+    platform check's warning and the build: it is no answer."""
+    asked: set[tuple[str, ...]] = set()
+    for image in images:
+        merged = {**os.environ, **(image.env or {})}
+        if not (image.build.builder or merged.get("BUILDX_BUILDER")):
+            continue
+        key = _builder_key(image.env, image.build.builder)
+        if key in asked or _remembered(image.env, image.build.builder) is not None:
+            continue
+        asked.add(key)
+        # a doubtful answer: _listed_platforms warns when it needs the platforms
+        with contextlib.suppress(BuildError):
+            inspect_builder(image.env, image.build.builder)
 
 
 def _canonical(text: str) -> str:
@@ -318,6 +359,7 @@ def check_platforms(images: Sequence[PlatformCheck], actions: Actions) -> None:
     (``FROM scratch`` + ``COPY``, a ``FROM --platform=$BUILDPLATFORM`` cross-compile):
     BuildKit builds those without emulation, and buildx itself never refuses a platform
     (it hands it to the builder's first node)."""
+    check_builders(images)
     asked: dict[tuple[str, ...], BuilderInfo | None] = {}  # one inspect (or warning) a builder
     for image in images:
         if image.build.platforms:
@@ -367,7 +409,7 @@ def _listed_platforms(image: PlatformCheck, actions: Actions) -> BuilderInfo | N
     builder = image.build.builder
     shown = builder or "current"
     try:
-        info = inspect_builder(image.env, builder)
+        info = _remembered(image.env, builder) or inspect_builder(image.env, builder)
     except BuildError as exc:
         actions.warning(f"cannot read the platforms of builder {shown} ({exc}): not checked "
                         "before the build; the build decides")
