@@ -1,5 +1,6 @@
 """Benchmark: planning many images (``ghbuild matrix`` + the bake definition) with their
-registry checks, for 1, 10 and 50 images, against the real registry on 127.0.0.1.
+registry checks, for 1, 10 and 50 images, against real distribution registries with
+token auth, started here on 127.0.0.1.
 
 Setup (not timed): a git repository whose ``.github/ghbuild.yml`` names N images, a
 second commit that changes none of them, and in the registry each image's build for
@@ -10,33 +11,28 @@ Timed, ROUNDS times per N, each with a fresh registry client: ``plan_matrix`` (c
 concurrently) plus the bake definition of all N images. Every image is confirmed
 present, so each round makes exactly N checks.
 
-Two scenarios: the registry on loopback, and the same registry behind a relay on
-127.0.0.1 that adds a round trip (``--latency-ms``, default 20), as a hosted registry has.
-Prints the median time per N (whole plan, and the checks alone), the ratio 50/1 (the
-1-image plan is the baseline, measured in the same run; target: at most 3), and the peak
-Python memory of one plan per N (tracemalloc) with its ratio 50/1 (target: at most 50,
-i.e. growing no faster than the number of images). Exit 1 when the remote scenario
-misses a target.
+Two scenarios, each on a token-auth registry as hosted registries are (ghcr.io and
+Docker Hub hand out tokens even for anonymous pulls): on loopback, and behind relays on
+127.0.0.1 that put the registry and its token service ``--latency-ms`` (default 20)
+away. The relays and the token service run in processes of their own
+(bench/netsim.py), so that only the plan runs in the measuring process. Prints the
+median time per N (whole plan, and the checks alone), the ratio 50/1 (the 1-image plan
+is the baseline, measured in the same run; target: at most 3), and the peak Python
+memory of one plan per N (tracemalloc) with its ratio 50/1 (target: at most 50, i.e.
+growing no faster than the number of images). Exit 1 when the remote scenario misses a
+target.
 
-The relay runs in a process of its own (its threads would otherwise take turns at this
-process's GIL with the checks) and with Nagle's algorithm off, as a real network path
-does not add a delayed ACK per answer.
+Each plan starts with a new client, as ``ghbuild matrix`` does: one image costs three
+round trips (the 401, the token, the manifest); 50 cost the same three, because the
+client warms up first (one ``/v2/`` look, then one token per twenty repositories) and
+sends the 50 checks together.
 
-Known shortfall, measured on the 2-core CI machine (5 runs of 7 rounds, load average 1
-to 15 from other jobs). Memory meets its target (50/1 is about 4 to 12). Time does
-not: with 20 ms latency the 1-image plan takes 31 to 34 ms and the 50-image plan 128 to
-184 ms, 50/1 = 4.0 to 5.9 (target 3; before the config loader's libyaml path and the
-other changes below it was 4.7 to 8, with a 251 ms 50-image plan); on
-loopback 50/1 is 6 to 12 (a 9 to 17 ms baseline). What is left is the checks: one image
-costs one round trip, 50 cost at least two (the first request to a registry goes alone
-to learn its authentication, then all the others in one wave of up to 64 threads), plus
-about 1 to 1.5 ms of CPU per check in requests/urllib3 on a fresh connection (0.8 ms on
-a reused one), which the GIL serialises half before and half after the wait, and the
-registry's and the relay's CPU on the same two cores. The rest of the plan (config,
-git, decisions, thread start-up, bake file) is about 30 ms for 50 images and 8 to 10 ms
-for one (26 ms and 8 ms with the checks stubbed out, from 270 ms and 21 ms): loading a
-50-image config file fell from about 55 ms to 8 ms, the config at the base commit is
-read only when the file changed, and the checks no longer run in two waves. Usage:
+Measured on the 2-core CI machine (2026-12-03, 4 runs, load average 1.3 to 4.8 from
+other jobs): with the registry 20 ms away, 50/1 is 2.3 to 2.9 (it was 4.0 to 5.9 with an
+open registry, one token per repository and a relay in this process) and 3.5 once under
+heavier load; on loopback it is 6 to 11, where the 1-image plan is 14 to 15 ms and 50
+checks cost the registry's and the client's CPU on the same two cores. Memory 50/1 is
+4.6 to 13.6. Usage:
 ``source /tmp/ghbuild-engine/env.sh && python bench/bench_many_images.py [--rounds N]``.
 """
 

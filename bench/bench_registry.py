@@ -19,7 +19,19 @@ in the measuring process. It prints the medians and the ratios: ghbuild N / 1, c
 warm (target at most 3); the floor's N / 1; ghbuild / floor; skopeo / ghbuild (target
 above 1); and requests per image (target at most 2 once a token is held).
 
-MEASURED is filled in below from the latest quiet runs.
+Measured on the 2-core CI machine (2026-12-03, 4 runs, load average 1.3 to 9 from other
+jobs): requests per image 1.00 warm and 1.08 cold (one ``/v2/`` look and three tokens for
+50 repositories); skopeo is 4.8 to 9.8x slower per check with 50 in flight and 4.1 to
+11x for one image. The 3x target, 50 images against one:
+
+* cold, what every ``ghbuild run`` and ``ghbuild matrix`` pays: met with the registry
+  20 ms away (2.4 to 2.6x) and 50 ms away (1.6 to 1.8x); missed on loopback (9 to 12x);
+* warm: met at 50 ms (2.1 to 2.9x), missed at 20 ms (4.0 to 4.2x) and on loopback (45 to
+  58x). The floor misses the same way (20 ms: 3.6 to 4.7x, loopback 45 to 61x): the
+  registry on these two cores spends about 1.5 ms of CPU per manifest GET (measured
+  from /proc during the run), so 50 answers take longer than a 20 ms round trip
+  whatever the client. ghbuild's warm 50 is 0.9 to 1.9x the floor's.
+
 Usage: ``source /tmp/ghbuild-engine/env.sh && python bench/bench_registry.py``.
 """
 
