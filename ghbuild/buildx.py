@@ -13,7 +13,6 @@ build").
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -270,12 +269,13 @@ def _refuse_missing_builder(output: str, env: Mapping[str, str] | None, builder:
                           "current one")
 
 
-def check_builders(images: Sequence[PlatformCheck]) -> None:
+def check_builders(images: Sequence[PlatformCheck], actions: Actions,
+                   asked: dict[tuple[str, ...], BuilderInfo | None]) -> None:
     """A builder named by input ``builder`` (or ``BUILDX_BUILDER``) that buildx says does
     not exist is bad input (exit 2), refused before any login, build or promotion instead
-    of failing in the build after them. Any other failure to inspect is left to the
-    platform check's warning and the build: it is no answer."""
-    asked: set[tuple[str, ...]] = set()
+    of failing in the build after them. Any other failure to inspect is no answer: a
+    warning, and the build decides (``asked`` then keeps None for that builder, so the
+    platform check does not wait for a second inspect that would time out the same)."""
     for image in images:
         merged = {**os.environ, **(image.env or {})}
         if not (image.build.builder or merged.get("BUILDX_BUILDER")):
@@ -283,10 +283,16 @@ def check_builders(images: Sequence[PlatformCheck]) -> None:
         key = _builder_key(image.env, image.build.builder)
         if key in asked or _remembered(image.env, image.build.builder) is not None:
             continue
-        asked.add(key)
-        # a doubtful answer: _listed_platforms warns when it needs the platforms
-        with contextlib.suppress(BuildError):
+        try:
             inspect_builder(image.env, image.build.builder)
+        except BuildError as exc:
+            _cannot_inspect(image.build.builder or merged["BUILDX_BUILDER"], exc, actions)
+            asked[key] = None
+
+
+def _cannot_inspect(shown: str, exc: BuildError, actions: Actions) -> None:
+    actions.warning(f"cannot read the platforms of builder {shown} ({exc}): not checked "
+                    "before the build; the build decides")
 
 
 def _canonical(text: str) -> str:
@@ -351,7 +357,8 @@ QEMU_HINT = ("set up QEMU before this step (docker/setup-qemu-action), or build 
              "multi-platform)")
 
 
-def check_platforms(images: Sequence[PlatformCheck], actions: Actions) -> None:
+def check_platforms(images: Sequence[PlatformCheck], actions: Actions, *,
+                    asked: dict[tuple[str, ...], BuilderInfo | None] | None = None) -> None:
     """Refuse, before any login, build or promotion, an image whose requested platform the
     builder cannot run while its Dockerfile runs a command (``RUN``) on that platform:
     that build would fail late with ``exec format error``, after earlier images were
@@ -359,8 +366,9 @@ def check_platforms(images: Sequence[PlatformCheck], actions: Actions) -> None:
     (``FROM scratch`` + ``COPY``, a ``FROM --platform=$BUILDPLATFORM`` cross-compile):
     BuildKit builds those without emulation, and buildx itself never refuses a platform
     (it hands it to the builder's first node)."""
-    check_builders(images)
-    asked: dict[tuple[str, ...], BuilderInfo | None] = {}  # one inspect (or warning) a builder
+    # one inspect (or warning) a builder, also over several calls given the same ``asked``
+    asked = {} if asked is None else asked
+    check_builders(images, actions, asked)
     for image in images:
         if image.build.platforms:
             _check_image(image, actions, asked)
@@ -411,8 +419,7 @@ def _listed_platforms(image: PlatformCheck, actions: Actions) -> BuilderInfo | N
     try:
         info = _remembered(image.env, builder) or inspect_builder(image.env, builder)
     except BuildError as exc:
-        actions.warning(f"cannot read the platforms of builder {shown} ({exc}): not checked "
-                        "before the build; the build decides")
+        _cannot_inspect(shown, exc, actions)
         return None
     if not info.running or not info.platforms:
         state = "is not running" if not info.running else "lists no platforms"

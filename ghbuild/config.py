@@ -704,3 +704,55 @@ def _secrets(value: object) -> tuple[Secret, ...] | None:
     if isinstance(value, Mapping):
         return tuple(Secret(str(k), str(v)) for k, v in value.items())
     return tuple(Secret(str(v), str(v)) for v in value)  # type: ignore[attr-defined]
+
+
+# -- late input errors at the config file's line -------------------------------------------
+# What an image's environment carries (run.image_envs) so that an input error raised
+# later for that image (a stage the Dockerfile lacks, a bad provenance value, a missing
+# context) is reported at the key of the file that set the input, as docs/config.md says.
+ORIGIN_VAR = "GHBUILD_CONFIG_ORIGIN"
+# input name -> the config key that sets it, where the two differ
+_KEY_OF_INPUT = {"images": "name", "secret-envs": "secrets"}
+_INPUT_PREFIX = re.compile(r"^input '(?P<name>[a-z-]+)'(?: line (?P<line>\d+))?:? ?")
+
+
+def origin(config: Config, path: Path, image: ImageConfig, inputs: Sequence[str]) -> str:
+    """The value of :data:`ORIGIN_VAR`: the file, the image, and the inputs the file set
+    for it (those a command-line flag replaced are left out: an error there is the
+    flag's)."""
+    return json.dumps({"file": config.path, "path": str(path.resolve()), "index": image.index,
+                       "name": image.name, "inputs": sorted(inputs)})
+
+
+def relocate(exc: InputError, value: str) -> InputError:
+    """``exc`` at the line of the key that set its input for this image, or ``exc`` as it
+    is when the input did not come from the file (or the file cannot be read again)."""
+    found = _INPUT_PREFIX.match(exc.message)
+    try:
+        where = json.loads(value)
+        if found is None or found.group("name") not in where["inputs"]:
+            return exc
+        data = _parse(Path(where["path"]).read_text(encoding="utf-8"), where["file"])
+    except (OSError, ValueError, KeyError, TypeError, ConfigError):
+        return exc
+    index, name = int(where["index"]), found.group("name")
+    key = _KEY_OF_INPUT.get(name, name)
+    item = data["images"][index]
+    path: list[PathPart] = ["images", index, key] if key in item else ["defaults", key]
+    line, col = _entry_position(data, path, found.group("line"))
+    shown = _dotted(path) + (f" (for images[{index}])" if path[0] == "defaults" else "")
+    rest = exc.message[found.end():]
+    return ConfigError(f"{shown}: {rest} (image {where['name']})", file=where["file"],
+                       line=line, col=col, hint=exc.hint)
+
+
+def _entry_position(data: Any, path: list[PathPart], line: str | None) -> tuple[int, int]:
+    """The key's place; for an error on line N of a multi-line input written as a list or
+    a mapping in the file, the place of its N-th entry."""
+    value = _value_at(data, path)
+    if line is not None and isinstance(value, list | Mapping):
+        number = int(line) - 1
+        keys = list(value) if isinstance(value, Mapping) else list(range(len(value)))
+        if 0 <= number < len(keys):
+            return _locate(data, [*path, keys[number]], key=isinstance(value, Mapping))
+    return _locate(data, path, key=True)

@@ -53,7 +53,16 @@ def test_a_doubtful_inspect_of_a_named_builder_warns_once(tmp_path, runner) -> N
                     actions)
     (warning,) = actions.warnings
     assert "cannot read the platforms of builder remote" in warning
-    assert len(fake.calls) == 2  # the existence check, then the platform check's own
+    assert "the build decides" in warning
+    assert len(fake.calls) == 1  # a bootstrap that timed out is not waited for twice
+
+
+def test_a_doubtful_inspect_warns_without_platforms_too(tmp_path, runner) -> None:
+    fake = runner("", 1, BOOTSTRAP_FAILED)
+    actions = Said()
+    check_platforms([image(tmp_path, COPY_ONLY, builder="remote"),
+                     image(tmp_path, COPY_ONLY, name="web", builder="remote")], actions)
+    assert len(actions.warnings) == 1 and len(fake.calls) == 1
 
 
 def test_an_existing_named_builder_is_inspected_once(tmp_path, runner) -> None:

@@ -47,7 +47,7 @@ from ..build import (
 )
 from ..buildx import PlatformCheck, check_platforms, containerd_store, detect_driver, run_build
 from ..cache import CacheArgs, CacheSettings, cache_args, for_engine, parse_mode
-from ..errors import BuildError, GhbuildError, InputError, PolicyError, RegistryError
+from ..errors import BuildError, ConfigError, GhbuildError, InputError, PolicyError, RegistryError
 from ..gha import Actions, safe_json
 from ..inputs import check_runner_files, env_input, parse_bool
 from ..login import (
@@ -391,7 +391,7 @@ def image_envs(env: dict[str, str], workspace: str,
     if not wanted and not any(Path(workspace, ".github", name).is_file()
                               for name in ("ghbuild.yml", "ghbuild.yaml")):
         return [_without_config(env)]
-    from ..config import find_config, load_config
+    from ..config import ORIGIN_VAR, find_config, load_config, origin
 
     path = Path(workspace, wanted) if wanted else find_config(workspace)
     if path is None:
@@ -407,8 +407,12 @@ def image_envs(env: dict[str, str], workspace: str,
     out = []
     for image in images:
         overlay = dict(env)
-        for name, value in image.as_inputs().items():
+        from_file = image.as_inputs()
+        for name, value in from_file.items():
             set_input(overlay, name, value)
+        # where each input the file set comes from, for errors raised later (_at_config)
+        overlay[ORIGIN_VAR] = origin(config, path, image,
+                                     [n for n in from_file if n not in (flags or {})])
         if config.bake is not None:
             set_input(overlay, "bake", "true" if config.bake else "false")
         for name, value in (flags or {}).items():
@@ -416,6 +420,30 @@ def image_envs(env: dict[str, str], workspace: str,
         out.append(overlay)
     _check_distinct_builds(out, [image.name for image in images], config.path, workspace)
     return out
+
+
+# config.ORIGIN_VAR, named here too: run imports the config module only with a file
+CONFIG_ORIGIN = "GHBUILD_CONFIG_ORIGIN"
+
+
+@contextlib.contextmanager
+def _at_config(env: Mapping[str, str]) -> Iterator[None]:
+    """An input error raised for an image of the config file, reported at the file's line
+    of the key that set that input (config.relocate), and naming the image."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except InputError as exc:
+        value = env.get(CONFIG_ORIGIN)
+        if not value:
+            raise
+        from ..config import relocate
+
+        moved = relocate(exc, value)
+        if moved is exc:
+            raise
+        raise moved from exc
 
 
 def _without_config(env: dict[str, str]) -> dict[str, str]:
@@ -621,8 +649,11 @@ def run_images(envs: Sequence[dict[str, str]], ctx: context.Context, actions: Ac
     builds then run one after another; with bake the images that need a build are built
     together by one ``docker buildx bake``."""
     client_for = shared_clients()
-    return _run_group([prepare_image(env, ctx, actions, client_for=client_for)
-                       for env in envs], ctx, actions, bake=bake)
+    prepared = []
+    for env in envs:
+        with _at_config(env):
+            prepared.append(prepare_image(env, ctx, actions, client_for=client_for))
+    return _run_group(prepared, ctx, actions, bake=bake)
 
 
 def run_image(env: dict[str, str], ctx: context.Context, actions: Actions) -> Outcome:
@@ -682,10 +713,14 @@ def _run_group(group: list[ImageRun], ctx: context.Context, actions: Actions, *,
         guard_release_tags(img, presence)
         if not _is_present(presence):
             _warn_push_unlikely(img, presence, actions)
-    # A platform the builder cannot run is refused here too, for every image to be built.
-    check_platforms([PlatformCheck(image=img.outcome.image, build=img.build, cwd=img.cwd,
-                                   env=img.env) for img, p in checked if not _is_present(p)],
-                    actions)
+    # A platform the builder cannot run is refused here too, for every image to be built;
+    # one image at a time, so a refusal is reported at its config file line (_at_config).
+    asked: dict[tuple[str, ...], Any] = {}
+    for img, presence in checked:
+        if not _is_present(presence):
+            with _at_config(img.env):
+                check_platforms([PlatformCheck(image=img.outcome.image, build=img.build,
+                                               cwd=img.cwd, env=img.env)], actions, asked=asked)
     with _maybe_login(group, ctx, actions) as login_env:
         shared = time.monotonic() - shared_start
         pending = []

@@ -752,7 +752,9 @@ def test_bake_prepares_every_image_before_touching_the_registry(harness, ws):
     code, runner, client, io = _bake_harness(harness, {"INPUT_PASSWORD": "pw-bake-4"})
     assert code == 2
     (line,) = error_lines(io.err)
-    assert "input 'context': Dockerfile 'web/Dockerfile' not found" in line
+    # at the config line of the image's context (tests/test_round2_config_origin.py)
+    assert line.startswith("::error file=.github/ghbuild.yml,line=7,col=5::")
+    assert "images[1].context: Dockerfile 'web/Dockerfile' not found" in line
     assert runner.calls == [] and client.checked == [] and client.promoted == []
 
 

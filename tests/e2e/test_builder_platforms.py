@@ -8,6 +8,7 @@ The engine here has no QEMU, so its builder lists only the machine's own platfor
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import textwrap
@@ -158,17 +159,29 @@ def test_two_images_the_second_unbuildable_nothing_pushed_for_either(
 
 def test_a_builder_that_cannot_be_inspected_is_warned_and_the_build_decides(
         monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, foreign):
+    # A builder that exists but does not answer (a remote driver on a closed port, in a
+    # buildx config of this test's own) gives a doubtful answer: warned once, not refused.
+    # A builder that does not exist at all is refused: tests/e2e/test_round2_inputs.py.
+    buildx_config = tmp_path / "buildx"
+    env = {**os.environ, **engine_env, "BUILDX_CONFIG": str(buildx_config)}
+    made = subprocess.run(["docker", "buildx", "create", "--name", "r2-down", "--driver",
+                           "remote", "tcp://127.0.0.1:1"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
     _context(tmp_path / "ws", "app", RUNS)
     result = _run(monkeypatch, capsys, tmp_path, engine_env, {
         "INPUT_IMAGES": f"{registry}/{unique_repo}", "INPUT_CONTEXT": "app",
-        "INPUT_PLATFORMS": foreign, "INPUT_BUILDER": "no-such-builder"})
+        "INPUT_PLATFORMS": foreign, "INPUT_BUILDER": "r2-down",
+        "BUILDX_CONFIG": str(buildx_config)})
     warnings = [line for line in result.stderr.splitlines()
-                if "cannot read the platforms of builder no-such-builder" in line]
+                if "cannot read the platforms of builder r2-down" in line]
     assert len(warnings) == 1, result.stderr
     # not refused: buildx itself ran, and failed with its own message (exit 1)
     assert result.code == 1, result.stderr
+    # one bootstrap (the 20 s timeout is not waited for twice); the driver is read after
+    assert len(result.calls.commands("docker", "buildx", "inspect", "--bootstrap")) == 1
     (build,) = result.calls.commands("docker", "buildx", "build")
-    assert build.argv[build.argv.index("--builder") + 1] == "no-such-builder"
+    assert build.argv[build.argv.index("--builder") + 1] == "r2-down"
     assert tags_of(registry, unique_repo) == []
 
 
