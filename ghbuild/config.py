@@ -143,6 +143,19 @@ def find_config(workspace: str | os.PathLike[str]) -> Path | None:
     return found[0] if found else None
 
 
+def config_inside(root: str | os.PathLike[str], given: str, what: str) -> Path:
+    """``given`` (relative to ``root``, the checkout) as a path that stays inside ``root``,
+    symbolic links followed: a config file elsewhere (``../../etc/passwd``) is refused
+    before it is read, so no part of it is quoted in an error."""
+    base = Path(root).resolve()
+    path = Path(root, given)
+    resolved = path.resolve()
+    if Path(given).is_absolute() or (resolved != base and base not in resolved.parents):
+        raise InputError(f"{what} {given!r} is outside the checkout ({base}); give a path "
+                         "inside it, relative to its root")
+    return path
+
+
 def schema_text() -> str:
     """The JSON Schema exactly as shipped in the package."""
     return resources.files("ghbuild").joinpath("schema/ghbuild.schema.json").read_text("utf-8")

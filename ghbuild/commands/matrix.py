@@ -39,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
     repo = Path(args.dir)
     if not repo.is_dir():
         raise InputError(f"--dir {args.dir}: no such directory")
+    if args.config:
+        from ..config import config_inside
+
+        config_inside(repo, args.config, "--config")  # before anything reads it
     check = None
     if not args.no_registry_check:
         from ..matrix import registry_check

@@ -391,9 +391,10 @@ def image_envs(env: dict[str, str], workspace: str,
     if not wanted and not any(Path(workspace, ".github", name).is_file()
                               for name in ("ghbuild.yml", "ghbuild.yaml")):
         return [_without_config(env)]
-    from ..config import ORIGIN_VAR, find_config, load_config, origin
+    from ..config import ORIGIN_VAR, config_inside, find_config, load_config, origin
 
-    path = Path(workspace, wanted) if wanted else find_config(workspace)
+    path = config_inside(workspace, wanted, "input 'config'") if wanted else \
+        find_config(workspace)
     if path is None:
         return [_without_config(env)]
     if not path.is_file():
@@ -401,6 +402,8 @@ def image_envs(env: dict[str, str], workspace: str,
     config = load_config(path)
     chosen = env_input("image", env)
     images = [config.image(chosen)] if chosen else list(config.images)
+    if "images" not in (flags or {}):  # the flag's own rule: _check_one_image_flags
+        _check_images_input(env, config.path, images)
     _check_one_image_flags(flags or {}, config.path, images)
     for image in images:
         _check_config_platforms(config.path, image)
@@ -471,6 +474,21 @@ def _check_one_image_flags(flags: Mapping[str, str], shown: str, images: Sequenc
     raise InputError(f"{flag} names one image's build, but {shown} configures "
                      f"{len(images)} images ({names}); it would apply to all of them",
                      hint="pick one with --image NAME, or change the config file")
+
+
+def _check_images_input(env: Mapping[str, str], shown: str, images: Sequence[Any]) -> None:
+    """Input ``images`` (the step's ``with: images``) beside a config file: the file's
+    names are written over the inputs, so it would be dropped without a word, and the
+    images pushed under other names than the workflow says. Refused, as ``--images`` is
+    with several images (a flag is written over the file, so with one it is not lost)."""
+    given = (env_input("images", env) or "").strip()
+    if not given:
+        return
+    names = ", ".join(image.name for image in images)
+    raise InputError(f"input 'images' is set, but {shown} names the images ({names}); the "
+                     "file's names would replace it",
+                     hint="leave 'images' out of the step ('image' picks one configured "
+                          "image), or name the images in one place")
 
 
 def _check_distinct_builds(envs: Sequence[Mapping[str, str]], names: Sequence[str],
