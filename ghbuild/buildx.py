@@ -24,7 +24,7 @@ from typing import Any
 
 from . import proc
 from .build import BuildInputs, BuildPlan, buildx_argv, child_env, dockerfile_path, shell_echo
-from .dockerstages import UNKNOWN, Scan, scan_text
+from .dockerstages import NATIVE, TARGET, UNKNOWN, RunStep, Scan, scan_text
 from .errors import BuildError, InputError
 from .gha import Actions
 
@@ -370,15 +370,19 @@ def check_platforms(images: Sequence[PlatformCheck], actions: Actions, *,
     asked = {} if asked is None else asked
     check_builders(images, actions, asked)
     for image in images:
-        if image.build.platforms:
-            _check_image(image, actions, asked)
+        _check_image(image, actions, asked)
 
 
 def _check_image(image: PlatformCheck, actions: Actions,
                  asked: dict[tuple[str, ...], BuilderInfo | None]) -> None:
     scan, shown = _scan(image)
+    # a stage FROM --platform=linux/s390x (literally, or from a build arg) runs its RUN
+    # there whatever the platforms input says, also when it is not given
+    fixed = [r for r in scan.runs if r.platform not in (TARGET, NATIVE, UNKNOWN)]
+    if not image.build.platforms and not fixed:
+        return
     unknown = any(r.platform == UNKNOWN for r in scan.runs)
-    if scan.readable and not scan.on_target() and not unknown:
+    if scan.readable and not scan.on_target() and not unknown and not fixed:
         return  # nothing runs on the target platform: any platform builds
     key = _builder_key(image.env, image.build.builder)
     if key not in asked:
@@ -386,6 +390,7 @@ def _check_image(image: PlatformCheck, actions: Actions,
     info = asked[key]
     if info is None:
         return
+    _check_fixed(image, info, fixed, shown)
     missing = [p for p in image.build.platforms if not builder_runs(p, info.platforms)]
     if not missing:
         return
@@ -406,6 +411,18 @@ def _check_image(image: PlatformCheck, actions: Actions,
         actions.warning(f"{image.image}: {cannot}; a stage of {shown} has a --platform "
                         "ghbuild cannot resolve, so a RUN there may need emulation: "
                         "building anyway")
+
+
+def _check_fixed(image: PlatformCheck, info: BuilderInfo, fixed: Sequence[RunStep],
+                 shown: str) -> None:
+    for step in fixed:
+        if not builder_runs(step.platform, info.platforms):
+            raise InputError(f"{shown}:{step.line}: stage {step.stage!r} runs commands on "
+                             f"{step.platform} (its FROM --platform), which builder "
+                             f"{info.name or image.build.builder or 'current'} ({info.driver} "
+                             f"driver) does not run (it lists {', '.join(info.platforms)}); "
+                             f"image {image.image}: nothing was built or pushed",
+                             hint=QEMU_HINT)
 
 
 def _listed_platforms(image: PlatformCheck, actions: Actions) -> BuilderInfo | None:

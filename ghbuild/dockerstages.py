@@ -123,11 +123,19 @@ def _instructions(lines: Sequence[str], start: int, escape: str
                 parts.append(line)
                 break
             parts.append(stripped[:-1])
-        keyword, _, args = " ".join(parts).strip().partition(" ")
+        # joined as BuildKit's parser joins them: with nothing between, so a keyword split
+        # by a continuation (R\ then UN) is one word again; the indent of a continued line
+        # is kept (it separates words the way it does in the file)
+        keyword, _, args = _split_keyword("".join(parts))
         keyword = keyword.upper()
         if keyword in ("RUN", "COPY", "ADD"):
             index = _skip_heredocs(lines, index, args)
         yield first, keyword, args.strip()
+
+
+def _split_keyword(line: str) -> tuple[str, str, str]:
+    words = line.strip().split(None, 1)
+    return (words[0] if words else ""), " ", (words[1] if len(words) > 1 else "")
 
 
 def _blank_or_comment(line: str) -> bool:
@@ -148,10 +156,10 @@ def _stages(instructions: Iterator[tuple[int, str, str]],
             build_args: dict[str, str]) -> list[_Stage]:
     stages: list[_Stage] = []
     names: dict[str, int] = {}
-    global_args: dict[str, str] = {}
+    global_args: dict[str, str | None] = {}
     for line, keyword, args in instructions:
         if keyword == "FROM":
-            stage = _from(args, len(stages), names, {**global_args, **build_args})
+            stage = _from(args, len(stages), names, _from_args(global_args, build_args))
             stages.append(stage)
             if stage.name:
                 names[stage.name] = stage.index
@@ -163,12 +171,24 @@ def _stages(instructions: Iterator[tuple[int, str, str]],
     return stages
 
 
-def _arg_defaults(args: str) -> dict[str, str]:
-    out = {}
+def _arg_defaults(args: str) -> dict[str, str | None]:
+    """The names an ``ARG`` declares, with their defaults (None: declared without one)."""
+    out: dict[str, str | None] = {}
     for word in args.split():
         name, sep, value = word.partition("=")
-        if sep:
-            out[name] = value.strip("\"'")
+        out[name] = value.strip("\"'") if sep else None
+    return out
+
+
+def _from_args(declared: Mapping[str, str | None], build_args: Mapping[str, str]
+               ) -> dict[str, str]:
+    """What ``FROM`` expands: the ARGs declared before the first FROM, a build arg of the
+    same name replacing the default (a build arg nothing declares is not seen there)."""
+    out = {}
+    for name, default in declared.items():
+        value = build_args.get(name, default)
+        if value is not None:
+            out[name] = value
     return out
 
 
