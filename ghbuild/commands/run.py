@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -634,9 +635,55 @@ def compute_meta(ctx: context.Context, env: Mapping[str, str], actions: Actions)
     tags = tuple(dict.fromkeys(result.tags))
     actions.info(f"version: {result.version or '(none)'}")
     actions.info("tags: " + ", ".join(tags))
+    releases = (*result.release_tags, *spelled_release_tags(tags, meta_ctx.ref))
     return Meta(images=tuple(dict.fromkeys(result.images)), version=result.version,
                 tags=tags, labels=labels, annotations=result.annotations,
-                release_tags=tuple(dict.fromkeys(result.release_tags)))
+                release_tags=tuple(dict.fromkeys(releases)))
+
+
+# A full release version: semver X.Y.Z with an optional pre-release (and build metadata,
+# which a tag cannot hold: a '+' becomes '-' in it), or PEP 440 with at least three
+# release numbers (1.2.3rc1, 1.2.3.post1, 1!2.3.4). A leading v is the usual tag spelling.
+_FULL_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                          r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+# A tag character that would make the version part of a longer token (7.7.70, 17.7.7)
+_TOKEN = "0-9A-Za-z."
+
+
+def release_version(ref: str) -> str:
+    """The full release version the run's git ref names (``refs/tags/v7.7.7`` gives
+    ``7.7.7``), or "" for a branch, a short version (``v7.7``) or no version at all."""
+    if not ref.startswith("refs/tags/"):
+        return ""
+    name = ref[len("refs/tags/"):]
+    bare = name[1:] if name[:1] in "vV" else name
+    if _FULL_SEMVER.fullmatch(bare):
+        return bare.replace("+", "-")
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        parsed = Version(name)
+    except InvalidVersion:
+        return ""
+    return str(parsed).replace("+", "-") if len(parsed.release) >= 3 else ""
+
+
+def names_release(tag: str, version: str) -> bool:
+    """Whether a tag's text holds ``version`` as a whole token, with or without a v
+    before it: ``app-7.7.7``, ``7.7.7-web``, ``app-v7.7.7`` do; ``7.7`` and ``7.7.70``
+    do not."""
+    if not version:
+        return False
+    token = rf"(?<![{_TOKEN}])[vV]?{re.escape(version)}(?![{_TOKEN}])"
+    return re.search(token, tag) is not None
+
+
+def spelled_release_tags(tags: Sequence[str], ref: str) -> list[str]:
+    """The tags (full refs) that spell out the release of a git tag run, however they
+    were made ({{major}}.{{minor}}.{{patch}} with a prefix, type=match, type=ref): they
+    are release tags as much as a {{version}} one."""
+    version = release_version(ref)
+    return [tag for tag in tags if names_release(tag.rpartition(":")[2], version)]
 
 
 # -- one image, in phases ---------------------------------------------------------------------
@@ -1126,7 +1173,7 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
     assert img.client is not None
     present, doubtful = [], []
     for tag, ref in zip(img.meta.tags, img.refs, strict=True):
-        if not ref.tag or not (release_tag(ref.tag) or tag in img.meta.release_tags):
+        if not is_release_tag(img.meta, tag, ref):
             continue
         seen = img.client.resolve(ref)
         if seen.present and seen.digest != digest:
@@ -1141,14 +1188,22 @@ def release_tags_of(meta: Meta, refs: Sequence[ImageRef]) -> list[str]:
     meta engine made from one exact release. A push gives buildx none of them: run
     writes them after it by promotion (:func:`_promote_releases`)."""
     return [tag for tag, ref in zip(meta.tags, refs, strict=True)
-            if ref.tag and (release_tag(ref.tag) or tag in meta.release_tags)]
+            if is_release_tag(meta, tag, ref)]
+
+
+def is_release_tag(meta: Meta, tag: str, ref: ImageRef) -> bool:
+    """The one test of a release tag, for the guard before the build, the tags held back
+    from buildx and the promotion after it: full semver (``release_tag``), every tag the
+    meta engine made from one exact release, and every tag spelling out the release of
+    the git tag run (:func:`spelled_release_tags`; all in ``meta.release_tags``)."""
+    return bool(ref.tag) and (release_tag(ref.tag) or tag in meta.release_tags)
 
 
 def release_predicate(img: ImageRun) -> Callable[[str], bool]:
-    """Which tags promotion must not move: full semver (``release_tag``), and every tag
-    the meta engine made from one exact release (``app-5.0.0``, ``2.0.0rc1``)."""
+    """Which tags promotion must not move (by tag name, as the promotion asks):
+    those :func:`is_release_tag` says."""
     names = {ref.tag for tag, ref in zip(img.meta.tags, img.refs, strict=True)
-             if ref.tag and tag in img.meta.release_tags}
+             if is_release_tag(img.meta, tag, ref)}
     return lambda tag: release_tag(tag) or tag in names
 
 
@@ -1391,15 +1446,69 @@ def _verify(img: ImageRun, actions: Actions) -> None:
         raise RegistryError("buildx reported no digest (containerimage.digest) for the push")
     targets = [*img.refs, *{_key_ref(ref.repo_only(), img.key) for ref in img.refs}]
     for ref in targets:
-        got = client.resolve(ref)
+        got, relation = _settled(client, ref, digest)
         if not got.present or got.digest != digest:
             found = got.digest if got.present else f"{got.state.value}: {got.reason}"
-            raise RegistryError(f"after the push, {ref} resolves to {found}, not to the "
-                                f"pushed digest {digest}")
+            raise RegistryError(f"after the push, {ref} resolves to {found}{relation}, not to "
+                                f"the pushed digest {digest}{_RACE if relation else ''}",
+                                hint=None if relation else "was it moved by another run "
+                                "pushing these tags at the same time?")
     actions.info(f"verified: {len(targets)} tags resolve to {digest}")
     described = client.check(img.refs[0].with_digest(digest), describe=True)
     if described.present and described.platforms:
         img.outcome.platforms = list(described.platforms)
+
+
+# A tag read back in the middle of another push of the same tags. Seen on this project's
+# engine (moby 26.1 with the containerd image store, buildx 0.13, docker driver) with two
+# runs of one commit at once: the tag points for a moment at a manifest inside the index
+# being pushed (moby writes an index's own manifests under its tag before the index,
+# moby/moby#49949), the registry may answer 500 while the tag is rewritten, and the docker
+# driver may report a digest of the other build (both name one local image). Such a read is
+# repeated until it settles; the run still fails if it does not, saying why.
+VERIFY_DELAYS = (0.25, 0.5, 1.0, 1.5)
+_sleep = time.sleep  # tests replace it
+_RACE = ("; another push to these tags ran at the same time (a second run of this commit?): "
+         "the engine writes an index's manifests under its tag before the index itself, "
+         "and the docker driver names the digest of the local image of that name, which a "
+         "build running beside it replaces. Nothing is wrong with the registry; run again "
+         "once the other run is done")
+
+
+def _settled(client: RegistryClient, ref: ImageRef, digest: str) -> tuple[Presence, str]:
+    """What ``ref`` resolves to once a concurrent push of it has settled, and how that is
+    related to ``digest`` ("" when it is ``digest``, or an unrelated image: a tag moved for
+    good is not waited for)."""
+    got, relation = client.resolve(ref), ""
+    for delay in VERIFY_DELAYS:
+        if got.present and got.digest == digest:
+            return got, ""
+        relation = _relation(client, ref, got, digest) if got.present else ""
+        if got.present and not relation:
+            return got, ""
+        _sleep(delay)
+        got = client.resolve(ref)
+    if got.present and got.digest != digest:
+        relation = _relation(client, ref, got, digest)
+    return got, relation
+
+
+def _relation(client: RegistryClient, ref: ImageRef, got: Presence, digest: str) -> str:
+    if got.digest in _children(client, ref, digest):
+        return ", a manifest inside the pushed index"
+    if got.digest and digest in _children(client, ref, got.digest):
+        return ", an index holding the digest buildx reported"
+    return ""
+
+
+def _children(client: RegistryClient, ref: ImageRef, digest: str) -> set[str]:
+    try:
+        data = client.get_manifest(ref.with_digest(digest)).json()
+    except (GhbuildError, ValueError):
+        return set()
+    entries = data.get("manifests")
+    return {str(e.get("digest")) for e in entries if isinstance(e, dict)} \
+        if isinstance(entries, list) else set()
 
 
 # -- build ---------------------------------------------------------------------------------
