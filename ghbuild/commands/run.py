@@ -1196,7 +1196,9 @@ def is_release_tag(meta: Meta, tag: str, ref: ImageRef) -> bool:
     from buildx and the promotion after it: full semver (``release_tag``), every tag the
     meta engine made from one exact release, and every tag spelling out the release of
     the git tag run (:func:`spelled_release_tags`; all in ``meta.release_tags``)."""
-    return bool(ref.tag) and (release_tag(ref.tag) or tag in meta.release_tags)
+    if not ref.tag:
+        return False
+    return release_tag(ref.tag) or tag in meta.release_tags
 
 
 def release_predicate(img: ImageRun) -> Callable[[str], bool]:
