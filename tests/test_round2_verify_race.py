@@ -97,3 +97,26 @@ def test_a_tag_moved_to_an_unrelated_image_fails_at_once(harness, sleeps):
     assert f"resolves to {OTHER}, not to the pushed digest {DIGEST}" in line
     assert "another run pushing these tags at the same time" in line
     assert sleeps == []
+
+
+def test_a_key_tag_at_an_attestation_manifest_is_unknown_not_present() -> None:
+    from ghbuild.registry import ImageRef, checks
+
+    body = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": "sha256:" + "1" * 64},
+            "layers": [{"mediaType": "application/vnd.in-toto+json",
+                        "digest": "sha256:" + "2" * 64,
+                        "annotations": {"in-toto.io/predicate-type":
+                                        "https://slsa.dev/provenance/v0.2"}}]}
+    manifest = Manifest(json.dumps(body).encode(), OCI_MANIFEST, ATTESTATION)
+    ref = ImageRef.parse("127.0.0.1:5000/acme/x:ghbuild-key-rev-" + "9" * 40)
+    got = checks.judge(None, ref, manifest, (), "rev-" + "9" * 40, False)  # type: ignore[arg-type]
+    assert got.state is State.UNKNOWN
+    assert "is an attestation manifest, not an image" in got.reason
+    # an image manifest is judged as before
+    image = dict(body, layers=[{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                "digest": "sha256:" + "3" * 64}])
+    plain = Manifest(json.dumps(image).encode(), OCI_MANIFEST, CHILD)
+    assert checks.judge(None, ref, plain, (), "rev-" + "9" * 40,  # type: ignore[arg-type]
+                        False).state is State.PRESENT

@@ -152,6 +152,13 @@ def judge(client: RegistryClient, ref: ImageRef, manifest: Manifest, platforms: 
         return Presence.unknown(str(ref), f"found {manifest.digest} but cannot read its "
                                 f"platform: {exc}", "fault", digest=manifest.digest,
                                 media_type=manifest.media_type)
+    if _attestation_only(manifest, data):
+        # not an image: a tag at one is seen for a moment while another run pushes the
+        # index holding it (docs/run.md, step 7); promoting it would tag no image
+        return Presence.unknown(str(ref), f"{manifest.digest} is an attestation manifest, "
+                                "not an image (another push of this tag in progress?)",
+                                "fault", digest=manifest.digest,
+                                media_type=manifest.media_type)
     base: dict[str, Any] = {"ref": str(ref), "digest": manifest.digest,
                             "media_type": manifest.media_type, "platforms": found,
                             "annotations": annotations}
@@ -164,6 +171,17 @@ def judge(client: RegistryClient, ref: ImageRef, manifest: Manifest, platforms: 
     if stale:
         return Presence.absent(reason=f"{manifest.digest} {stale}", **base)
     return Presence(State.PRESENT, reason=f"found {manifest.digest}", **base)
+
+
+IN_TOTO = "application/vnd.in-toto+json"
+
+
+def _attestation_only(manifest: Manifest, data: Mapping[str, Any]) -> bool:
+    """A manifest whose layers are all in-toto statements: BuildKit's attestation
+    manifest (provenance, SBOM), which an index lists beside the image."""
+    layers = data.get("layers")
+    return not manifest.is_index and isinstance(layers, list) and bool(layers) and all(
+        isinstance(layer, dict) and layer.get("mediaType") == IN_TOTO for layer in layers)
 
 
 def _platforms(client: RegistryClient, ref: ImageRef, manifest: Manifest,

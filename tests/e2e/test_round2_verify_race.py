@@ -87,3 +87,27 @@ def test_a_key_tag_left_at_the_child_is_reported_as_the_race(
     assert f"resolves to {seen[0]}, a manifest inside the pushed index, not to the pushed " \
            "digest sha256:" in line
     assert "another push to these tags ran at the same time" in line
+
+
+def test_a_check_finding_the_key_tag_at_the_attestation_child_builds(
+        monkeypatch, capsys, tmp_path, engine_env, registry, unique_repo, examples_ready):
+    # run 1 pushes; then the key tag is where a concurrent push leaves it for a moment
+    env = _env(tmp_path, registry, unique_repo)
+    ws = workspace(tmp_path)
+    first = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert first.code == 0, first.stderr
+    pushed = first.outputs["digest"]
+    _, index = manifest(registry, unique_repo, pushed)
+    child = next(m["digest"] for m in index["manifests"]
+                 if (m.get("annotations") or {}).get("vnd.docker.reference.type")
+                 == "attestation-manifest")
+    key = next(line.split("(", 1)[1].split(" ", 1)[0] for line in first.stderr.splitlines()
+               if line.startswith("build decision: build — no image for this build key"))
+    _put(registry, unique_repo, key, child)
+    # run 2 of the same commit must not promote the tags to the attestation manifest
+    second = run_ghbuild(monkeypatch, capsys, tmp_path, ws, engine_env, env)
+    assert second.code == 0, second.stderr
+    assert f"{child} is an attestation manifest, not an image" in second.stderr
+    assert len(second.calls.commands("docker", "buildx", "build")) == 1
+    main_digest, _ = manifest(registry, unique_repo, "main")
+    assert main_digest != child
