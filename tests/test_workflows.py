@@ -276,3 +276,25 @@ def test_ghbuild_is_never_installed_from_a_package_index(path):
     for job, step in scripts:
         bad = ghbuild_from_an_index(str(step.get("run", "")))
         assert not bad, f"{path.name}: job {job} installs {bad} from a package index"
+
+
+def _run_scripts(path: Path) -> list[tuple[str, dict]]:
+    doc = load(path)
+    found = steps(doc) if "jobs" in doc else [
+        ("action", step) for step in (doc.get("runs") or {}).get("steps", []) or []]
+    return [(name, step) for name, step in found if "run" in step]
+
+
+@pytest.mark.parametrize("path", ALL + ACTIONS, ids=ids(ALL + ACTIONS))
+def test_no_step_pipes_into_ghbuild(path):
+    # The runner signals only a step's entry process on a cancel: ghbuild must be that
+    # process (exec), so its password comes from a here-string, never through a pipe.
+    for name, step in _run_scripts(path):
+        script = re.sub(r"\\\n", " ", step["run"])
+        assert not re.search(r"\|\s*(exec\s+)?ghbuild\b", script), (name, step["run"])
+        for line in script.splitlines():
+            if re.search(r"\bghbuild\b.*--password-stdin", line):
+                assert re.match(r"\s*exec ghbuild\b", line), (name, line)
+                assert step.get("shell", "bash") == "bash", name  # <<< is bash's
+
+
