@@ -744,9 +744,10 @@ def _close(word: str, known: Sequence[str]) -> str | None:
 
 
 def _fields(name: str, value: str, what: str) -> list[tuple[str, str]]:
-    """``key=value,key=value``: every field must have its ``=``."""
+    """``key=value,key=value``, read as one CSV record as buildx reads it (so
+    ``"name=a:1,a:2"`` is one field): every field must have its ``=``."""
     out = []
-    for part in value.split(","):
+    for part in read_csv_record(name, value):
         key, sep, val = part.strip().partition("=")
         if not sep or not key.strip():
             raise InputError(f"input '{name}': {part.strip()!r} in {value!r} is not "
@@ -754,6 +755,49 @@ def _fields(name: str, value: str, what: str) -> list[tuple[str, str]]:
         out.append((key.strip().lower(), val.strip()))
     return out
 
+
+
+def read_csv_record(name: str, value: str) -> list[str]:
+    """The fields of one CSV record as Go's encoding/csv reads it (buildx's reader for
+    --output and --attest): a field that starts with a double quote runs to the closing
+    one and may hold commas, ``""`` in it is one quote; a quote anywhere else, or a
+    quoted field not closed or followed by more than a comma, is an error."""
+    fields: list[str] = []
+    at = 0
+    while True:
+        if value.startswith('"', at):
+            text, at = _quoted_field(name, value, at + 1)
+        else:
+            end = value.find(",", at)
+            end = len(value) if end < 0 else end
+            text = value[at:end]
+            if '"' in text:
+                raise InputError(f"input '{name}': bare \" in the unquoted field {text!r} of "
+                                 f"{value!r}", hint='quote the whole field: "key=a,b"')
+            at = end
+        fields.append(text)
+        if at >= len(value):
+            return fields
+        at += 1  # the comma
+
+
+def _quoted_field(name: str, value: str, at: int) -> tuple[str, int]:
+    """A quoted field from just after its opening quote: (its text, where it ends)."""
+    text = []
+    while True:
+        close = value.find('"', at)
+        if close < 0:
+            raise InputError(f"input '{name}': a quoted field of {value!r} is not closed")
+        text.append(value[at:close])
+        after = close + 1
+        if value.startswith('"', after):
+            text.append('"')
+            at = after + 1
+            continue
+        if after < len(value) and value[after] != ",":
+            raise InputError(f"input '{name}': extraneous or missing \" in a quoted field of "
+                             f"{value!r}")
+        return "".join(text), after
 
 def check_attestation(name: str, value: str) -> None:
     """``provenance`` or ``sbom``: true/false, or ``key=value`` attributes (buildx's
