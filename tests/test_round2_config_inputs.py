@@ -34,7 +34,7 @@ def test_images_input_beside_a_config_file_is_refused(harness, ws, images):
     (line,) = error_lines(io.err)
     assert line.startswith("::error::input 'images' is set, but .github/ghbuild.yml names the "
                            "images (ghcr.io/acme/widget-api")
-    assert "'image' picks one configured image" in line
+    assert "input 'image' picks one configured image" in line
     assert runner.calls == [] and client.checked == []
 
 

@@ -488,8 +488,8 @@ def _check_images_input(env: Mapping[str, str], shown: str, images: Sequence[Any
     names = ", ".join(image.name for image in images)
     raise InputError(f"input 'images' is set, but {shown} names the images ({names}); the "
                      "file's names would replace it",
-                     hint="leave 'images' out of the step ('image' picks one configured "
-                          "image), or name the images in one place")
+                     hint="leave 'images' out of the step; input 'image' picks one "
+                          "configured image")
 
 
 def _check_distinct_builds(envs: Sequence[Mapping[str, str]], names: Sequence[str],
