@@ -499,15 +499,22 @@ def _describe(value: object, *, secret: bool = False) -> str:
 # -- checks the schema cannot express ---------------------------------------------------
 
 def _check_images(data: Any, shown: str) -> None:
+    from .registry.reference import repository_key
+
     first: dict[str, int] = {}
     for i, item in enumerate(data["images"]):
         _check_name(data, i, str(item["name"]), shown)
-        name = str(item["name"])
+        # one repository spelled two ways (docker.io/acme/x, acme/x) is still one: the
+        # second image would overwrite the first one's tags
+        name = repository_key(str(item["name"]))
         if name in first:
             line, col = _locate(data, ["images", i, "name"])
+            earlier = data["images"][first[name]]["name"]
+            same = "" if str(earlier) == str(item["name"]) else \
+                f" ({earlier!r}: both are {name})"
             raise ConfigError(
-                f"images[{i}].name: {item['name']!r} is already used by images[{first[name]}]",
-                file=shown, line=line, col=col)
+                f"images[{i}].name: {item['name']!r} is already used by "
+                f"images[{first[name]}]{same}", file=shown, line=line, col=col)
         first[name] = i
     for path, value in _repo_paths(data):
         if not _inside_repo(value):

@@ -175,3 +175,10 @@ def check_host(host: str, *, input_name: str = "registry") -> str:
         raise InputError(f"input '{input_name}': the port of {host!r} is out of range "
                          "(1 to 65535)")
     return host
+
+
+def repository_key(text: str) -> str:
+    """The repository a name stands for, whatever its spelling: ``docker.io/acme/x``,
+    ``index.docker.io/acme/x`` and ``acme/x`` are one (``docker.io/acme/x``), as are
+    ``docker.io/library/x`` and ``x``. Tag and digest are dropped. ``text`` must parse."""
+    return ImageRef.parse(text).name
