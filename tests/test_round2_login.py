@@ -105,3 +105,16 @@ def test_client_and_login_use_one_password(tmp_path: Path) -> None:
 
 def normal(server: str) -> str:
     return Credentials(registry=server, username="u", password="p").host
+
+
+def test_platform_and_merge_read_stdin_passwords_as_docker_login_does(monkeypatch):
+    import argparse
+    import io
+
+    from ghbuild.commands import platform as platform_cmd
+    from ghbuild.gha import Actions
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(" pw with spaces \r\n"))
+    args = argparse.Namespace(password_stdin=True, username="bot")
+    # only docker's trim: one \n, then one \r; the spaces are the password's
+    assert platform_cmd._password(args, Actions({})) == " pw with spaces "

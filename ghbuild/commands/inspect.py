@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..gha import Actions, safe_json
 from ..registry import Credentials, CredentialStore, ImageRef, Presence, RegistryClient
 from ..registry.checks import normalise_platform
+from ..registry.credentials import login_password
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,7 @@ def _credentials(args: argparse.Namespace, ref: ImageRef, actions: Actions) -> C
     store = CredentialStore.from_docker_config()
     if not args.username:
         return store
-    password = sys.stdin.read().rstrip("\r\n")
+    password = login_password(sys.stdin.read())
     if not password:
         raise InputError("--password-stdin: stdin was empty")
     actions.add_secret(password)

@@ -39,6 +39,7 @@ from ..multiplatform import (
     split_tag,
     unique,
 )
+from ..registry.credentials import login_password
 
 if TYPE_CHECKING:
     from ..registry import ImageRef, RegistryClient
@@ -204,7 +205,7 @@ def _read_password(args: argparse.Namespace, actions: Actions) -> None:
     if args.password_stdin:
         if not args.username:
             raise InputError("--password-stdin needs --username")
-        args.password = sys.stdin.read().strip()
+        args.password = login_password(sys.stdin.read())
         actions.add_secret(args.password)
 
 

@@ -42,6 +42,7 @@ from ..multiplatform import (
     platform_job,
 )
 from ..policy import decide, policy_from_inputs
+from ..registry.credentials import login_password
 from .run import environment
 
 _FLAG_INPUTS = {"context": "context", "file": "file", "target": "target", "cache": "cache",
@@ -97,7 +98,7 @@ def _password(args: argparse.Namespace, actions: Actions) -> str:
         return ""
     if not args.username:
         raise InputError("--password-stdin needs --username")
-    password = sys.stdin.read().strip()
+    password = login_password(sys.stdin.read())
     actions.add_secret(password)
     return password
 
