@@ -405,9 +405,10 @@ def plan_image(env: dict[str, str], ctx: Context, root: str, actions: Actions,
     """``run``'s own steps for one image (``run.prepare_image``, ``run.check_image``,
     ``run.decide_action``), without their side effects; paths relative to ``cwd``
     (default ``root``)."""
-    img = run_cmd.prepare_image(env, ctx, actions, cwd=cwd or root, refuse=False,
-                                cache_env=_runner_cache_env(env, ctx, actions),
-                                client_for=lambda *_: client)
+    with run_cmd._at_config(env):  # an error is reported at its config file line, as in run
+        img = run_cmd.prepare_image(env, ctx, actions, cwd=cwd or root, refuse=False,
+                                    cache_env=_runner_cache_env(env, ctx, actions),
+                                    client_for=lambda *_: client)
     view, presence = _check(img, env)
     unchecked = run_cmd.unchecked_reason(img)
     if presence is None and not unchecked:

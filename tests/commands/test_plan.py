@@ -557,3 +557,19 @@ def test_plan_shows_runs_release_tag_refusal(runner: GitOnlyRunner, tmp_path: Pa
     moved = plan.make_report({"INPUT_ALLOW-TAG-MOVE": "true"}, ctx, str(repo), offline=False,
                              notes=[], client=ReleaseClient(Presence.absent("k", "404")))
     assert moved.images[0].refusal == "" and plan.exit_code(moved) == 0
+
+
+def test_a_late_error_of_a_config_image_is_at_its_line_as_in_run(
+        runner: GitOnlyRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path, example="monorepo")
+    cfg = repo / ".github" / "ghbuild.yml"
+    cfg.write_text(cfg.read_text().replace("    context: web\n",
+                                           "    context: web\n    target: nostage\n"))
+    monkeypatch.chdir(repo)
+    code = main(["plan", "--offline", "--no-workflow"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith("ghbuild: error: .github/ghbuild.yml:21:5: images[1].target: "
+                          "stage 'nostage' is not in web/Dockerfile"), err
+    assert "(image ghcr.io/example-org/monorepo-web)" in err
