@@ -1168,10 +1168,17 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
     """Release tags this run would move: (those that exist at another digest than
     ``digest``, the reused one, or at any digest before a build; those the registry
     gave no clear answer for). Read-only."""
+    present, doubtful, _ = _release_lookups(img, digest)
+    return present, doubtful
+
+
+def _release_lookups(img: ImageRun, digest: str) -> tuple[list[str], list[str], list[str]]:
+    """:func:`release_tag_conflicts`, and the registries among the doubtful answers that
+    refused a pull and that this run has no credentials for (:func:`no_login`)."""
     if not img.decision.push or img.inputs.allow_tag_move:
-        return [], []
+        return [], [], []
     assert img.client is not None
-    present, doubtful = [], []
+    present, doubtful, unlogged = [], [], []
     for tag, ref in zip(img.meta.tags, img.refs, strict=True):
         if not is_release_tag(img.meta, tag, ref):
             continue
@@ -1180,7 +1187,25 @@ def release_tag_conflicts(img: ImageRun, digest: str = "") -> tuple[list[str], l
             present.append(f"{ref} is {seen.digest}")
         elif seen.state is State.UNKNOWN:
             doubtful.append(f"{ref} ({seen.reason})")
-    return present, doubtful
+            if no_login(img.client, ref, seen) and ref.registry not in unlogged:
+                unlogged.append(ref.registry)
+    return present, doubtful, unlogged
+
+
+def no_login(client: RegistryClient, ref: ImageRef, seen: Presence) -> bool:
+    """Whether ``seen`` is a refused pull (401/403) by a registry this run has no
+    credentials for: no login of this run, nothing in the docker config."""
+    if seen.state is not State.UNKNOWN or seen.cause != "access":
+        return False
+    try:
+        return client.creds.get(ref.registry) is None
+    except GhbuildError:
+        return False  # unreadable credentials are their own error, said elsewhere
+
+
+def _login_hint(registries: Sequence[str]) -> str:
+    return (f"add a registry-auth entry for {', '.join(registries)} (input 'registry-auth': "
+            "a list of {registry, username, password}), or log in to it before this step")
 
 
 def release_tags_of(meta: Meta, refs: Sequence[ImageRef]) -> list[str]:
@@ -1216,7 +1241,7 @@ def guard_release_tags(img: ImageRun, presence: Presence | None) -> None:
     overwrite. Promotion checks again itself; this makes a group (bake) refuse before
     its first write."""
     reused = presence.digest or "" if presence is not None and presence.present else ""
-    present, doubtful = release_tag_conflicts(img, reused)
+    present, doubtful, unlogged = _release_lookups(img, reused)
     what = f"promote {reused}" if reused else "build and push"
     if present:
         target = reused or "a new digest"
@@ -1226,9 +1251,13 @@ def guard_release_tags(img: ImageRun, presence: Presence | None) -> None:
                           hint="release tags are immutable; set allow-tag-move: true to move "
                                "them")
     if doubtful:
+        login = (f"; this run has no login for registry {', '.join(unlogged)} (no "
+                 "registry-auth entry or login of this run, nothing in the docker config)"
+                 if unlogged else "")
         raise RegistryError(f"refusing to {what}: cannot tell whether release tag(s) "
-                            "already exist: " + "; ".join(doubtful) + "; a doubtful answer "
-                            "never leads to an overwrite, so nothing was built or pushed")
+                            "already exist: " + "; ".join(doubtful) + login + "; a doubtful "
+                            "answer never leads to an overwrite, so nothing was built or "
+                            "pushed", hint=_login_hint(unlogged) if unlogged else None)
 
 
 def _warn_push_unlikely(img: ImageRun, presence: Presence | None, actions: Actions) -> None:
@@ -1337,6 +1366,13 @@ def _placement(img: ImageRun, source: ImageRef, group: Sequence[ImageRef],
         why = f"{key} is {seen.digest}, not {source.digest}"
     elif seen.state is State.ABSENT:
         why = f"{key} is not there"
+    elif no_login(img.client, key, seen):
+        # a copy would fail at its first blob, after the reads: say what is missing now
+        raise RegistryError(f"registry {first.registry}: this run has no login for it (no "
+                            "registry-auth entry or login of this run, nothing in the "
+                            f"docker config) and it refused a pull of {key} "
+                            f"({seen.reason}); nothing was copied or tagged on any registry",
+                            hint=_login_hint([first.registry]))
     else:
         why = f"its answer for {key} is unknown ({seen.reason})"
     actions.info(f"registry {first.registry}: {why}: copying {source.digest} there from "
