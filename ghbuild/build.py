@@ -834,7 +834,8 @@ def check_ulimit(number: int, value: str) -> None:
                          f"{', '.join(ULIMIT_NAMES)})", hint=_close(kind, ULIMIT_NAMES))
     soft, colon, hard = limits.partition(":")
     numbers = [soft, hard] if colon else [soft]
-    if not all(re.fullmatch(r"-?[0-9]+", n) for n in numbers):
+    # Go's strconv.ParseInt (docker's parser) takes a sign, + too, and 64-bit values
+    if not all(re.fullmatch(r"[+-]?[0-9]+", n) and -2**63 <= int(n) < 2**63 for n in numbers):
         raise InputError(f"{where}: {value!r}: the limits must be whole numbers "
                          "(type=soft[:hard])")
     if colon and int(soft) > int(hard):
@@ -853,6 +854,10 @@ def check_add_host(value: str) -> None:
         ip = ip[1:-1]
     if sep and host and ip == "host-gateway":
         return
+    if "%" in ip:
+        # Python takes an IPv6 zone (fe80::1%eth0); buildx refuses it ("invalid host")
+        raise InputError(f"input 'add-hosts': {value!r}: an IPv6 zone (%…) is not taken by "
+                         "buildx; give the address without it")
     try:
         ok = bool(sep and host) and bool(ipaddress.ip_address(ip))
     except ValueError:

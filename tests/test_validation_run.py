@@ -217,12 +217,12 @@ def test_an_os_error_is_one_line_naming_the_file_traceback_with_debug(monkeypatc
 
 
 # -- LOW: --offline / --format only with --dry-run -------------------------------------------
-@pytest.mark.parametrize(("argv", "flags"), [(("--offline",), "--offline"),
-                                             (("--format", "json"), "--format"),
+@pytest.mark.parametrize(("argv", "flags"), [(("--offline",), "--offline only applies"),
+                                             (("--format", "json"), "--format only applies"),
                                              (("--offline", "--format", "text"),
-                                              "--offline and --format")])
+                                              "--offline and --format only apply")])
 def test_dry_run_only_flags_without_dry_run_are_refused(harness, argv, flags):
-    refused(harness({}, argv=argv), f"{flags} only apply to --dry-run")
+    refused(harness({}, argv=argv), f"{flags} to --dry-run")
 
 
 def test_check_run_start_allows_the_flags_with_dry_run():

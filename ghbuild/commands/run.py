@@ -329,9 +329,10 @@ def check_run_start(args: argparse.Namespace, env: Mapping[str, str]) -> None:
                                        ("--format", getattr(args, "format", None) is not None))
                  if on]
         if given:
-            raise InputError(f"{' and '.join(given)} only apply to --dry-run; without it run "
-                             "checks the registry, builds and pushes",
-                             hint="add --dry-run, or leave them out")
+            verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
+            raise InputError(f"{' and '.join(given)} only {verb} to --dry-run; without it "
+                             "run checks the registry, builds and pushes",
+                             hint=f"add --dry-run, or leave {them} out")
         check_runner_files(env)
 
 
