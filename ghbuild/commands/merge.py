@@ -223,11 +223,17 @@ def _promote(registry: ClientRegistry, image: str, digest: str, tags: list[str],
              allow_move: bool, actions: Actions) -> None:
     from ..registry import ImageRef
     from ..registry.promote import semver_like
+    from . import run as runcmd
 
     source = ImageRef.parse(image, input_name="--image").with_digest(digest)
     targets = [ImageRef.parse(tag, input_name="tags") for tag in tags]
+    # As in run: full semver, and every tag spelling out the release of the git tag this
+    # workflow runs for (app-7.7.7 from {{major}}.{{minor}}.{{patch}}, type=match, ...).
+    spelled = {t.rpartition(":")[2] for t in
+               runcmd.spelled_release_tags(tags, os.environ.get("GITHUB_REF", ""))}
     with actions.group(f"Tag {digest}"):
-        _place(registry.client, source, targets, allow_move, semver_like, actions)
+        _place(registry.client, source, targets, allow_move,
+               lambda tag: semver_like(tag) or tag in spelled, actions)
     verify_tags(registry, tags, digest)
 
 

@@ -187,3 +187,25 @@ def test_promote_only_carries_a_build_onto_the_second_registry(two):
                             f"{A}/acme/app:{head}", f"{B}/acme/app:{head}"]
     assert tags_of(second) == {"main": built, head: built}
     assert tags_of(first)["main"] == built and tags_of(first)[head] == built
+
+
+def test_a_spelled_out_release_tag_is_not_moved_by_a_merge(two, capsys, monkeypatch):
+    # {{major}}.{{minor}}.{{patch}} with a prefix makes app-1.2.3: on the v1.2.3 run it is
+    # as much a release tag as 1.2.3, in merge as in run.
+    first, second, digests = two
+    other = first.add_image("acme/app", "app-1.2.3", layer=b"an earlier release")
+    monkeypatch.setenv("GITHUB_REF", "refs/tags/v1.2.3")
+    code = main(merge_argv(digests, [f"{A}/acme/app:app-1.2.3", f"{A}/acme/app:app-1.2"]))
+    err = capsys.readouterr().err
+    assert code == 3, err
+    (line,) = error_lines(err)
+    assert f"{A}/acme/app:app-1.2.3 is {other}" in line
+    assert tags_of(first) == {"app-1.2.3": other}
+
+
+def test_on_a_branch_a_prefixed_version_tag_may_move(two, capsys, monkeypatch):
+    first, second, digests = two
+    first.add_image("acme/app", "app-1.2.3", layer=b"an earlier build")
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
+    code = main(merge_argv(digests, [f"{A}/acme/app:app-1.2.3"]))
+    assert code == 0, capsys.readouterr().err
