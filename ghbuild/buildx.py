@@ -296,19 +296,15 @@ def _cannot_inspect(shown: str, exc: BuildError, actions: Actions) -> None:
 
 
 def _canonical(text: str) -> str:
-    """A platform as :func:`normalise_platform` spells it, plus containerd's own folds
-    (``amd64/v1`` is ``amd64``, ``arm64/v8.0`` is ``arm64``, ``arm64/v9.0`` is
-    ``arm64/v9``); "" for text that is not a platform."""
+    """A platform as :func:`normalise_platform` spells it (containerd's folds included:
+    ``amd64/v1`` is ``amd64``, ``arm64/v8.0`` is ``arm64``); "" for text that is not a
+    platform."""
     from .registry.checks import normalise_platform
 
     try:
-        name = normalise_platform(text, strict=False)
+        return normalise_platform(text, strict=False)
     except InputError:
         return ""
-    os_name, arch, variant = (name.split("/") + [""])[:3]
-    variant = {("amd64", "v1"): "", ("arm64", "v8.0"): "", ("arm64", "v9.0"): "v9"}.get(
-        (arch, variant), variant)
-    return "/".join(p for p in (os_name, arch, variant) if p)
 
 
 # arm64 variant -> (major, highest minor) pairs it also runs, newest first: containerd's

@@ -44,8 +44,9 @@ KNOWN_VARIANTS = {
 
 
 def normalise_platform(text: str, *, input_name: str = "platforms", strict: bool = True) -> str:
-    """``linux/arm64/v8`` → ``linux/arm64``; ``linux/arm`` → ``linux/arm/v7`` (containerd's
-    defaults), so a build's platform list compares with what a registry index states.
+    """``linux/arm64/v8`` → ``linux/arm64``, ``linux/amd64/v1`` → ``linux/amd64``,
+    ``linux/arm`` → ``linux/arm/v7`` (containerd's defaults), so a build's platform list
+    compares with what a registry index states.
 
     ``strict`` (every input) also requires a known OS, architecture and variant, with a
     close match in the error: ``linux/amd6`` would otherwise reach buildx, or a registry
@@ -59,8 +60,10 @@ def normalise_platform(text: str, *, input_name: str = "platforms", strict: bool
     variant = parts[2] if len(parts) == 3 else ""
     if strict:
         _check_known(text, input_name, os_name, arch, variant)
-    if arch == "arm64" and variant == "v8":
-        variant = ""
+    # containerd's platforms.Normalize, which BuildKit applies before it writes an index:
+    # amd64/v1 is amd64, arm64/v8 and v8.0 are arm64, arm64/v9.0 is arm64/v9, arm is arm/v7
+    variant = {("amd64", "v1"): "", ("arm64", "v8"): "", ("arm64", "v8.0"): "",
+               ("arm64", "v9.0"): "v9"}.get((arch, variant), variant)
     if arch == "arm" and not variant:
         variant = "v7"
     return "/".join(p for p in (os_name, arch, variant) if p)

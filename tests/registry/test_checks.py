@@ -42,3 +42,14 @@ def test_index_platforms_skip_attestations_and_duplicates():
         "garbage",
     ]}
     assert index_platforms(data) == ("linux/amd64", "linux/arm64")
+
+
+def test_containerd_spellings_of_a_default_variant_compare_with_the_index():
+    from ghbuild.registry.checks import normalise_platform
+
+    # BuildKit writes linux/amd64 for a build asked as linux/amd64/v1 (containerd's
+    # Normalize); a check asking for the latter must still find it, not rebuild each run
+    assert normalise_platform("linux/amd64/v1") == "linux/amd64"
+    assert normalise_platform("linux/arm64/v8.0") == "linux/arm64"
+    assert normalise_platform("linux/arm64/v9.0") == "linux/arm64/v9"
+    assert normalise_platform("linux/amd64/v3") == "linux/amd64/v3"
