@@ -595,6 +595,8 @@ def _yaml_load(path: Path, shown: str) -> Any:
     except (ValueError, TypeError, IndexError) as exc:
         raise ConfigError(f"YAML: a value cannot be read ({type(exc).__name__})",
                           file=shown) from None
+    except RecursionError:
+        raise ConfigError("YAML: nested too deeply to read", file=shown) from None
 
 
 def _line(node: Any, key: Any = None) -> int:
@@ -1414,7 +1416,11 @@ def _glob(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out))
+    try:
+        return re.compile("".join(out))
+    except re.error as exc:  # a leading ? or +, a range like [z-a]: GitHub refuses it too
+        raise ConfigError(f"filter pattern {pattern!r} is not a valid pattern ({exc.msg})") \
+            from None
 
 
 def _matches(patterns: Any, name: str) -> bool:
@@ -1442,6 +1448,14 @@ def filter_note(step: Step, ctx: Any) -> str:
     else:
         return ""
     where = f"{step.trigger_file}: on.{event}"
+    try:
+        return _filter_verdict(filters, kind, other, name, where, ref)
+    except ConfigError as exc:
+        raise ConfigError(f"on.{event}: {exc.message}", file=step.trigger_file) from None
+
+
+def _filter_verdict(filters: Mapping[str, Any], kind: str, other: str, name: str,
+                    where: str, ref: str) -> str:
     if kind in filters:
         if not _matches(filters[kind], name):
             return f"{where}.{kind} does not match {name!r}: CI would not start this workflow"

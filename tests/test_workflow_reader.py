@@ -857,3 +857,26 @@ def test_two_guesses_are_none(tmp_path: Path) -> None:
                          ".github/workflows/a.yml:6 uses: acme/one@v1; .github/workflows/b.yml:6 "
                          "uses: acme/two@v1): none taken; write '# ghbuild' after the reference "
                          "of the one that is"]
+
+
+def test_a_filter_pattern_github_refuses_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    from ghbuild.errors import ConfigError
+
+    root = install(tmp_path, "publish")
+    path = root / ".github" / "workflows" / "publish.yml"
+    path.write_text(path.read_text().replace('tags: ["v*"]', 'tags: ["+v*", "[z-a]"]'))
+    c = ctx(ref="refs/tags/v1.2.3")
+    chosen, _ = pick(root, c)
+    with pytest.raises(ConfigError) as err:
+        workflow.filter_note(chosen.step, c)
+    assert str(err.value).startswith(".github/workflows/publish.yml: on.push: filter "
+                                     "pattern '+v*' is not a valid pattern")
+
+
+def test_a_workflow_nested_too_deeply_is_an_error(tmp_path: Path) -> None:
+    from ghbuild.errors import ConfigError
+
+    path = tmp_path / "deep.yml"
+    path.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        workflow._yaml_load(path, "deep.yml")
