@@ -248,6 +248,10 @@ def _report(r: dict[str, float], n: int, title: str) -> None:
     print(f"    skopeo / ghbuild, one image:       {single:6.1f}x")
     print(f"    ghbuild requests per image: warm {r['ghbuild_n_warm_requests_per_image']:.2f} "
           f"(target <= 2), cold {r['ghbuild_n_cold_requests_per_image']:.2f}")
+    verdict = {name: "met" if ratio <= 3 else "missed"
+               for name, ratio in (("cold", scale_cold), ("warm", scale), ("floor", floor))}
+    print(f"  3x target: ghbuild cold {verdict['cold']}, warm {verdict['warm']}; the floor "
+          f"{verdict['floor']} (where the floor misses, no client meets it on this machine)")
 
 
 if __name__ == "__main__":

@@ -20,14 +20,18 @@ import contextlib
 import multiprocessing
 import socket
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar
+
+_C = TypeVar("_C", bound="_Child")
 
 
 class _Child:
     """A child process serving something until stopped; ``ready`` is what it sent back."""
 
-    def __init__(self, target: object, *args: object) -> None:
+    def __init__(self, target: Callable[..., None], *args: object) -> None:
         ctx = multiprocessing.get_context("spawn")  # the parent may already run threads
         ours, theirs = ctx.Pipe()
         self.process = ctx.Process(target=target, args=(*args, theirs), daemon=True)
@@ -41,7 +45,7 @@ class _Child:
         self.process.terminate()
         self.process.join(5)
 
-    def __enter__(self) -> _Child:
+    def __enter__(self: _C) -> _C:
         return self
 
     def __exit__(self, *exc: object) -> None:
