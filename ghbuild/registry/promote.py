@@ -62,25 +62,19 @@ class PromoteResult:
 def promote(client: RegistryClient, source: ImageRef, targets: Sequence[ImageRef], *,
             allow_move: bool = False,
             immutable: Callable[[str], bool] = semver_like) -> list[PromoteResult]:
+    """Tag ``source`` (pinned by digest) as every target of its own registry: every
+    target read first (:func:`check_targets`), then written and read back
+    (:func:`write_tags`)."""
     if not source.digest:
         raise InputError(f"promotion needs a source pinned by digest, got {source}")
     for target in targets:
-        if not target.tag or target.digest:
-            raise InputError(f"promotion target {target} must be a tag without a digest")
         if target.api_host != source.api_host:
-            # Copying between registries means moving every blob; we do not do that here.
+            # Another registry needs the image copied there first: registry/copy.py.
             raise InputError(f"promotion from {source.registry} to {target.registry}: only "
                              "targets in the same registry are supported")
-    manifest = client.get_manifest(source)
-    current = _current_digests(client, targets, manifest.digest, allow_move, immutable)
-    copied: set[str] = {source.repository}
-    results = []
-    for target in targets:
-        if target.repository not in copied:
-            _copy_into(client, source, target.repo_only(), manifest)
-            copied.add(target.repository)
-        results.append(_write_tag(client, target, manifest, current[str(target)]))
-    return results
+    current = check_targets(client, targets, source.digest, allow_move=allow_move,
+                            immutable=immutable)
+    return write_tags(client, source, targets, current)
 
 
 def _current_digests(client: RegistryClient, targets: Sequence[ImageRef], digest: str,
@@ -173,15 +167,14 @@ def tag_pushed(client: RegistryClient, digest: str, targets: Sequence[ImageRef],
     the read-back). ``on_result`` hears of each tag as it is written, so a caller can
     say which were written if a later write fails."""
     check_digest(digest)
-    for target in targets:
-        if not target.tag or target.digest:
-            raise InputError(f"promotion target {target} must be a tag without a digest")
+    _check_tag_targets(targets)
     manifests: dict[str, Manifest] = {}
     for target in targets:
         repo = str(target.repo_only())
         if repo not in manifests:
             manifests[repo] = _pushed_manifest(client, target.repo_only(), digest)
-    current = _current_digests(client, targets, digest, allow_move, immutable)
+    current = check_targets(client, targets, digest, allow_move=allow_move,
+                            immutable=immutable)
     results = []
     for target in targets:
         result = _write_tag(client, target, manifests[str(target.repo_only())],
@@ -210,10 +203,14 @@ def check_targets(client: RegistryClient, targets: Sequence[ImageRef], digest: s
     and :class:`RegistryError` if a release tag's answer is doubtful. Targets may be on
     any registry."""
     check_digest(digest)
+    _check_tag_targets(targets)
+    return _current_digests(client, targets, digest, allow_move, immutable)
+
+
+def _check_tag_targets(targets: Sequence[ImageRef]) -> None:
     for target in targets:
         if not target.tag or target.digest:
             raise InputError(f"promotion target {target} must be a tag without a digest")
-    return _current_digests(client, targets, digest, allow_move, immutable)
 
 
 def write_tags(client: RegistryClient, source: ImageRef, targets: Sequence[ImageRef],
