@@ -691,13 +691,7 @@ class RegistryClient:
         would send a spent body: it is only reached when the token of the POST just
         before has expired."""
         check_digest(digest)
-        start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
-                            allow_redirects=False)
-        _expect(start, (202,), f"start upload to {repo_ref.name}")
-        location = start.headers.get("Location", "")
-        if not location:
-            raise RegistryError(f"registry {repo_ref.registry} opened an upload without a "
-                                "Location header")
+        location = self._start_upload(repo_ref)
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         try:
             done = self._put_upload(repo_ref, location, digest, body, headers)
@@ -706,6 +700,17 @@ class RegistryClient:
                                 f"be resent from its stream: {exc}") from None
         _expect(done, (201,), f"upload {digest} to {repo_ref.name}")
         return digest
+
+    def _start_upload(self, repo_ref: ImageRef) -> str:
+        """POST an upload session; its ``Location``, where the blob is then PUT."""
+        start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
+                            allow_redirects=False)
+        _expect(start, (202,), f"start upload to {repo_ref.name}")
+        location = start.headers.get("Location", "")
+        if not location:
+            raise RegistryError(f"registry {repo_ref.registry} opened an upload without a "
+                                "Location header")
+        return location
 
     def mount_blob(self, from_ref: ImageRef, to_ref: ImageRef, digest: str) -> bool:
         """Cross-repository mount; True if mounted, False if the registry declined.
@@ -739,13 +744,7 @@ class RegistryClient:
         digest = _file_digest(path) if path else sha256_digest(data)  # type: ignore[arg-type]
         if self.blob_exists(repo_ref, digest):
             return digest
-        start = self._write("POST", repo_ref, f"/v2/{repo_ref.repository}/blobs/uploads/",
-                            allow_redirects=False)
-        _expect(start, (202,), f"start upload to {repo_ref.name}")
-        location = start.headers.get("Location", "")
-        if not location:
-            raise RegistryError(f"registry {repo_ref.registry} opened an upload without a "
-                                "Location header")
+        location = self._start_upload(repo_ref)
         headers = {"Content-Type": "application/octet-stream"}
         if path is None:
             done = self._put_upload(repo_ref, location, digest, data, headers)
