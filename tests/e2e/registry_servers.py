@@ -14,6 +14,7 @@ Ports come from 5100-5199; every process and thread is stopped by its fixture.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import ctypes.util
 import datetime
@@ -27,6 +28,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -469,6 +471,24 @@ def engine_run(argv: list[str], env: dict[str, str], cwd: str | None = None,
 import pytest  # noqa: E402  (kept next to the fixtures it serves)
 
 USERS = {"alice": "alice-s3cret-pw", "ci-bot": "ghs_jobtoken_0123456789"}
+
+
+@contextlib.contextmanager
+def user_registries(workdir: Path, users: dict[str, str],
+                    env: dict[str, str]) -> Iterator[list[LocalRegistry]]:
+    """One htpasswd registry per user (in ``users``' order), each letting in only that
+    user; all stopped on the way out."""
+    _need_registry_binary()
+    started: list[LocalRegistry] = []
+    try:
+        for user, password in users.items():
+            started.append(LocalRegistry(workdir / f"reg-{user}",
+                                         htpasswd_auth(workdir / f"auth-{user}",
+                                                       {user: password}), env=env).start())
+        yield started
+    finally:
+        for reg in started:
+            reg.stop()
 
 
 def _need_registry_binary() -> None:

@@ -31,6 +31,7 @@ from tests.e2e.registry_servers import (  # noqa: F401  (fixture)
     fault_proxy,
     htpasswd_auth,
     seed_image,
+    user_registries,
 )
 from tests.e2e.run_support import (
     ACCEPT,
@@ -52,19 +53,12 @@ TAGS = "type=ref,event=branch\ntype=semver,pattern={{version}}"
 @pytest.fixture()
 def registries(tmp_path, engine_env):
     """Three htpasswd registries, one user each (alice, bob, carol)."""
-    _need_registry_binary()
-    env = {**os.environ, **engine_env}
-    started: list[LocalRegistry] = []
-    try:
-        for user, password in USERS.items():
-            started.append(LocalRegistry(tmp_path / f"reg-{user}",
-                                         htpasswd_auth(tmp_path / f"auth-{user}",
-                                                       {user: password}), env=env).start())
-        yield dict(zip(USERS, started, strict=True))
-    finally:
-        for reg in started:
-            reg.stop()
-            forget_local_images(f"{reg.addr}/{REPO}", engine_env)
+    with user_registries(tmp_path, USERS, {**os.environ, **engine_env}) as started:
+        try:
+            yield dict(zip(USERS, started, strict=True))
+        finally:
+            for reg in started:
+                forget_local_images(f"{reg.addr}/{REPO}", engine_env)
 
 
 def _auth(reg: LocalRegistry, user: str) -> tuple[str, str]:

@@ -36,9 +36,8 @@ from ghbuild.multiplatform import (
 from ghbuild.registry import Credentials, CredentialStore, ImageRef, RegistryClient
 from tests.e2e.registry_servers import (
     LocalRegistry,
-    _need_registry_binary,
-    htpasswd_auth,
     seed_image,
+    user_registries,
 )
 
 pytestmark = pytest.mark.e2e
@@ -53,18 +52,8 @@ SHA = "fedcba9876543210fedcba9876543210fedcba98"
 @pytest.fixture()
 def two(tmp_path, engine_env):
     """Two htpasswd registries: alice may use the first, bob the second."""
-    _need_registry_binary()
-    env = {**os.environ, **engine_env}
-    started: list[LocalRegistry] = []
-    try:
-        for user, password in USERS.items():
-            started.append(LocalRegistry(tmp_path / f"reg-{user}",
-                                         htpasswd_auth(tmp_path / f"auth-{user}",
-                                                       {user: password}), env=env).start())
+    with user_registries(tmp_path, USERS, {**os.environ, **engine_env}) as started:
         yield started
-    finally:
-        for reg in started:
-            reg.stop()
 
 
 def raw(addr: str, user: str, repo: str, ref: str) -> tuple[int, str, bytes]:
